@@ -1,0 +1,13 @@
+// The graph layer's public surface: build tensors with these functions, differentiate, export.
+export { gradients } from "./autodiff.ts";
+export { type DType, GraphError } from "./dtype.ts";
+export { type ExportedModel, type ExportOptions, exportModel } from "./onnx/export.ts";
+export * from "./ops/elementwise.ts";
+export { constant, input, isParam, param, paramAttrs } from "./ops/leaf.ts";
+export { conv2d, type Conv2dOptions, convTranspose2d, linear, matmul, transposeLast } from "./ops/linalg.ts";
+export { groupNorm, layerNorm, softmax } from "./ops/norm.ts";
+export { avgPool2x2, bilinearMatrix, resizeBilinear, upsampleNearest2x } from "./ops/resample.ts";
+export * from "./ops/shape-reduce.ts";
+export { dropout, stopGradient } from "./ops/special.ts";
+export { formatShape, numel, type Shape } from "./shape.ts";
+export { Tensor } from "./tensor.ts";

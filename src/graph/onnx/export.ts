@@ -1,0 +1,139 @@
+// Turns output tensors into an ONNX model: nodes, initializers (inline or external), inputs, outputs.
+import { type DType, GraphError } from "../dtype.ts";
+import { constAttrs, type ConstData, inputAttrs, isConstant, isInput, isParam, paramAttrs } from "../ops/leaf.ts";
+import type { Shape } from "../shape.ts";
+import type { Attr, Emitter, Tensor } from "../tensor.ts";
+import { topologicalOrder } from "../traverse.ts";
+import { type InitializerSpec, type NodeSpec, type ValueSpec, writeModel } from "./model-proto.ts";
+
+export interface ExportOptions {
+  /** Parameters become initializers holding their current values (inference) or graph inputs (training). */
+  params?: "initializers" | "inputs";
+  /** Initializers at least this large are passed as external data instead of inline bytes. */
+  externalThreshold?: number;
+  name?: string;
+}
+
+export interface ExternalBlob {
+  path: string;
+  data: Uint8Array;
+}
+
+export interface ExportedModel {
+  bytes: Uint8Array;
+  /** Weights kept out of the protobuf (no 2 GB limit, no copy); pass to the session as external data. */
+  externalData: ExternalBlob[];
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+}
+
+function bytesOf(data: ConstData | Float32Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+class GraphEmitter implements Emitter {
+  readonly nodes: NodeSpec[] = [];
+  readonly initializers: InitializerSpec[] = [];
+  readonly externalData: ExternalBlob[] = [];
+  private counter = 0;
+  private constants = new Map<string, string>();
+
+  constructor(private readonly threshold: number) {}
+
+  fresh(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
+    const out = this.fresh("t");
+    this.nodes.push({ opType, inputs, outputs: [out], name: `${opType}_${this.counter}`, attrs });
+    return out;
+  }
+
+  nodeNamed(opType: string, inputs: readonly string[], output: string): void {
+    this.nodes.push({ opType, inputs, outputs: [output], name: this.fresh(`${opType}_`), attrs: {} });
+  }
+
+  initializer(name: string, dtype: DType, shape: Shape, data: ConstData | Float32Array): void {
+    const raw = bytesOf(data);
+    if (raw.byteLength >= this.threshold) {
+      const location = `${this.externalData.length}.bin`;
+      this.externalData.push({ path: location, data: raw });
+      this.initializers.push({ name, dtype, shape, location, byteLength: raw.byteLength });
+    } else {
+      this.initializers.push({ name, dtype, shape, raw: raw.slice(), byteLength: raw.byteLength });
+    }
+  }
+
+  /** Small constants are shared by value. */
+  constant(dtype: DType, shape: Shape, data: ConstData): string {
+    const small = data.length <= 64;
+    const key = small ? `${dtype}|${shape.join(",")}|${Array.from(data as ArrayLike<number | bigint>).join(",")}` : "";
+    const known = small ? this.constants.get(key) : undefined;
+    if (known) return known;
+    const name = this.fresh("c");
+    this.initializer(name, dtype, shape, data);
+    if (small) this.constants.set(key, name);
+    return name;
+  }
+
+  int64(values: readonly number[], shape: Shape = [values.length]): string {
+    return this.constant("int64", shape, BigInt64Array.from(values, (v) => BigInt(v)));
+  }
+
+  float32(values: readonly number[], shape: Shape = [values.length]): string {
+    return this.constant("float32", shape, Float32Array.from(values));
+  }
+}
+
+/** Serializes the graph that computes `outputs` (keyed by output name). */
+export function exportModel(outputs: Record<string, Tensor>, options: ExportOptions = {}): ExportedModel {
+  const mode = options.params ?? "initializers";
+  const e = new GraphEmitter(options.externalThreshold ?? 4096);
+  const names = new Map<number, string>();
+  const inputs: ValueSpec[] = [];
+  const taken = new Set<string>();
+  const claim = (name: string, what: string) => {
+    if (taken.has(name)) throw new GraphError(`export: two graph values are named '${name}' (${what})`);
+    taken.add(name);
+  };
+  const outputEntries = Object.entries(outputs);
+  for (const [name] of outputEntries) claim(name, "output");
+
+  for (const t of topologicalOrder(outputEntries.map(([, t]) => t))) {
+    if (isInput(t)) {
+      const a = inputAttrs(t);
+      claim(a.name, "input");
+      inputs.push({ name: a.name, dtype: a.dtype, shape: a.shape });
+      names.set(t.id, a.name);
+    } else if (isParam(t)) {
+      const a = paramAttrs(t);
+      claim(a.name, "parameter");
+      if (mode === "inputs") {
+        inputs.push({ name: a.name, dtype: "float32", shape: a.shape });
+      } else {
+        if (!a.value) throw new GraphError(`export: parameter '${a.name}' has no value`);
+        e.initializer(a.name, "float32", a.shape, a.value);
+      }
+      names.set(t.id, a.name);
+    } else if (isConstant(t)) {
+      const a = constAttrs(t);
+      names.set(t.id, e.constant(a.dtype, a.shape, a.data));
+    } else {
+      const inputNames = t.inputs.map((x) => names.get(x.id)!);
+      names.set(t.id, t.op.emit(e, inputNames, t.attrs as never, t));
+    }
+  }
+  const outputSpecs = outputEntries.map(([name, t]) => {
+    e.nodeNamed("Identity", [names.get(t.id)!], name);
+    return { name, dtype: t.dtype, shape: t.shape };
+  });
+  const bytes = writeModel({
+    name: options.name ?? "glide-ts",
+    nodes: e.nodes,
+    initializers: e.initializers,
+    inputs,
+    outputs: outputSpecs,
+  });
+  return { bytes, externalData: e.externalData, inputs, outputs: outputSpecs };
+}

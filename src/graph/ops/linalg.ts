@@ -1,0 +1,161 @@
+// Matrix products and 2-D convolution, with gradients in standard ONNX ops.
+import { GraphError } from "../dtype.ts";
+import { formatShape } from "../shape.ts";
+import { apply, type OpDef, type Tensor } from "../tensor.ts";
+import { add, unbroadcast } from "./elementwise.ts";
+import { slice, sum, transpose } from "./shape-reduce.ts";
+
+function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error("batch");
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+/** Swaps the last two axes. */
+export function transposeLast(x: Tensor): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  perm[x.rank - 1] = x.rank - 2;
+  perm[x.rank - 2] = x.rank - 1;
+  return transpose(x, perm);
+}
+
+const MatMulOp: OpDef<null> = {
+  name: "matmul",
+  infer: ([a, b]) => {
+    const bad = () =>
+      new GraphError(`matmul: shapes ${formatShape(a!.shape)} and ${formatShape(b!.shape)} do not multiply`);
+    if (a!.dtype !== "float32" || b!.dtype !== "float32") throw new GraphError("matmul: expected float32 inputs");
+    if (a!.rank < 2 || b!.rank < 2 || a!.shape[a!.rank - 1] !== b!.shape[b!.rank - 2]) throw bad();
+    let batch: number[];
+    try {
+      batch = broadcastBatch(a!.shape.slice(0, -2), b!.shape.slice(0, -2));
+    } catch {
+      throw bad();
+    }
+    return { shape: [...batch, a!.shape[a!.rank - 2]!, b!.shape[b!.rank - 1]!], dtype: "float32" };
+  },
+  emit: (e, [a, b]) => e.node("MatMul", [a!, b!]),
+  grad: (g, y) => {
+    const [a, b] = y.inputs as [Tensor, Tensor];
+    return [unbroadcast(matmul(g, transposeLast(b)), a.shape), unbroadcast(matmul(transposeLast(a), g), b.shape)];
+  },
+};
+/** Batched matrix product a[..., M, K] · b[..., K, N] with broadcasting over batch axes. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  return apply(MatMulOp, [a, b], null);
+}
+
+/** x · Wᵀ + b with PyTorch's Linear layout (weight [out, in]). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const y = matmul(x, transpose(weight, [1, 0]));
+  return bias ? add(y, bias) : y;
+}
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+}
+interface ConvAttrs {
+  stride: number;
+  padding: number;
+  dilation: number;
+}
+
+function convOutSize(size: number, k: number, a: ConvAttrs): number {
+  return Math.floor((size + 2 * a.padding - a.dilation * (k - 1) - 1) / a.stride) + 1;
+}
+
+const Conv2dOp: OpDef<ConvAttrs> = {
+  name: "conv2d",
+  infer: ([x, w, b], a) => {
+    const [n, c, h, wd] = x!.shape;
+    const [o, ci, kh, kw] = w!.shape;
+    const fail = (why: string) =>
+      new GraphError(`conv2d: input ${formatShape(x!.shape)} and weight ${formatShape(w!.shape)}: ${why}`);
+    if (x!.rank !== 4 || w!.rank !== 4) throw fail("expected 4-D input [N, C, H, W] and weight [O, C, kH, kW]");
+    if (c !== ci) throw fail(`input has ${c} channels, weight expects ${ci}`);
+    if (b && (b.rank !== 1 || b.shape[0] !== o)) throw fail(`bias ${formatShape(b.shape)} should be [${o}]`);
+    const oh = convOutSize(h!, kh!, a);
+    const ow = convOutSize(wd!, kw!, a);
+    if (oh < 1 || ow < 1) throw fail("the kernel does not fit");
+    return { shape: [n!, o!, oh, ow], dtype: "float32" };
+  },
+  emit: (e, inputs, a, self) => {
+    const w = self.inputs[1]!;
+    const p = a.padding;
+    return e.node("Conv", inputs, {
+      kernel_shape: { ints: [w.shape[2]!, w.shape[3]!] },
+      strides: { ints: [a.stride, a.stride] },
+      pads: { ints: [p, p, p, p] },
+      dilations: { ints: [a.dilation, a.dilation] },
+    });
+  },
+  grad: (g, y) => {
+    const [x, w, b] = y.inputs as [Tensor, Tensor, Tensor | undefined];
+    const a = y.attrs as ConvAttrs;
+    if (a.dilation !== 1) throw new GraphError("conv2d: gradients are implemented for dilation 1 only");
+    const [kh, kw] = [w.shape[2]!, w.shape[3]!];
+    // dX: the transposed convolution of dY with the same weight.
+    const dx = convTranspose2d(g, w, { ...a, outH: x.shape[2]!, outW: x.shape[3]! });
+    // dW: correlate the input with dY, batch and channel axes swapped, dY's stride becoming a dilation.
+    const xt = transpose(x, [1, 0, 2, 3]);
+    const gt = transpose(g, [1, 0, 2, 3]);
+    const full = apply(Conv2dOp, [xt, gt], { stride: 1, padding: a.padding, dilation: a.stride });
+    const dw = transpose(slice(slice(full, 2, 0, kh), 3, 0, kw), [1, 0, 2, 3]);
+    const grads: (Tensor | null)[] = [dx, dw];
+    if (b) grads.push(sum(g, [0, 2, 3]));
+    return grads;
+  },
+};
+
+/** 2-D cross-correlation like torch.nn.functional.conv2d (groups 1, square stride/padding). */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const attrs: ConvAttrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+  return apply(Conv2dOp, bias ? [x, weight, bias] : [x, weight], attrs);
+}
+
+interface ConvTransposeAttrs extends ConvAttrs {
+  outH: number;
+  outW: number;
+}
+const ConvTranspose2dOp: OpDef<ConvTransposeAttrs> = {
+  name: "convTranspose2d",
+  infer: ([g, w], a) => {
+    if (g!.rank !== 4 || w!.rank !== 4 || g!.shape[1] !== w!.shape[0]) {
+      throw new GraphError(`convTranspose2d: input ${formatShape(g!.shape)} does not fit weight ${formatShape(w!.shape)}`);
+    }
+    return { shape: [g!.shape[0]!, w!.shape[1]!, a.outH, a.outW], dtype: "float32" };
+  },
+  emit: (e, [g, w], a, self) => {
+    const wt = self.inputs[1]!;
+    const [kh, kw] = [wt.shape[2]!, wt.shape[3]!];
+    const p = a.padding;
+    // Explicit pads and output_padding: auto_pad=SAME_* is wrong in onnxruntime (DESIGN.md).
+    const extraH = (a.outH + 2 * p - kh) % a.stride;
+    const extraW = (a.outW + 2 * p - kw) % a.stride;
+    return e.node("ConvTranspose", [g!, w!], {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: [a.stride, a.stride] },
+      pads: { ints: [p, p, p, p] },
+      output_padding: { ints: [extraH, extraW] },
+    });
+  },
+  grad: (g, y) => {
+    const [, w] = y.inputs as [Tensor, Tensor];
+    const a = y.attrs as ConvTransposeAttrs;
+    // The adjoint of a transposed convolution is the convolution itself. The weight gradient is
+    // left out: this op only appears inside first-order gradients.
+    return [conv2d(g, w, null, { stride: a.stride, padding: a.padding }), null];
+  },
+};
+/** The adjoint of conv2d with respect to its input: maps dY [N, O, h, w] to dX [N, C, outH, outW]. */
+export function convTranspose2d(g: Tensor, weight: Tensor, a: ConvTransposeAttrs): Tensor {
+  return apply(ConvTranspose2dOp, [g, weight], a);
+}

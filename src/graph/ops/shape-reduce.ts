@@ -1,0 +1,254 @@
+// Ops that move data around (reshape, transpose, concat, slice, pad, expand, gather) and reductions.
+import { GraphError } from "../dtype.ts";
+import { broadcastShapes, formatShape, normalizeAxis, numel, type Shape } from "../shape.ts";
+import { apply, type OpDef, type Tensor } from "../tensor.ts";
+import { mul, unbroadcast } from "./elementwise.ts";
+
+interface ReshapeAttrs {
+  shape: Shape;
+}
+const ReshapeOp: OpDef<ReshapeAttrs> = {
+  name: "reshape",
+  infer: ([x], a) => ({ shape: a.shape, dtype: x!.dtype }),
+  emit: (e, [x], a) => e.node("Reshape", [x!, e.int64(a.shape)]),
+  grad: (g, y) => [reshape(g, y.inputs[0]!.shape)],
+};
+/** Reshape; one dimension may be -1 (inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
+  const inferred = shape.filter((d) => d === -1).length;
+  const resolved = shape.map((d) => (d === -1 ? numel(x.shape) / known : d));
+  if (inferred > 1 || resolved.some((d) => !Number.isInteger(d) || d < 0) || numel(resolved) !== numel(x.shape)) {
+    throw new GraphError(`reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  }
+  if (resolved.every((d, i) => d === x.shape[i]) && resolved.length === x.rank) return x;
+  return apply(ReshapeOp, [x], { shape: resolved });
+}
+
+interface PermAttrs {
+  perm: readonly number[];
+}
+const TransposeOp: OpDef<PermAttrs> = {
+  name: "transpose",
+  infer: ([x], a) => {
+    const sorted = [...a.perm].sort((p, q) => p - q);
+    if (a.perm.length !== x!.rank || sorted.some((p, i) => p !== i)) {
+      throw new GraphError(`transpose: perm [${a.perm.join(", ")}] does not fit shape ${formatShape(x!.shape)}`);
+    }
+    return { shape: a.perm.map((p) => x!.shape[p]!), dtype: x!.dtype };
+  },
+  emit: (e, [x], a) => e.node("Transpose", [x!], { perm: { ints: a.perm } }),
+  grad: (g, y) => {
+    const { perm } = y.attrs as PermAttrs;
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((p, i) => {
+      inverse[p] = i;
+    });
+    return [transpose(g, inverse)];
+  },
+};
+export function transpose(x: Tensor, perm: readonly number[]): Tensor {
+  if (perm.every((p, i) => p === i) && perm.length === x.rank) return x;
+  return apply(TransposeOp, [x], { perm });
+}
+
+interface AxisAttrs {
+  axis: number;
+}
+const ConcatOp: OpDef<AxisAttrs> = {
+  name: "concat",
+  infer: (xs, a) => {
+    const first = xs[0]!;
+    const shape = [...first.shape];
+    shape[a.axis] = 0;
+    for (const x of xs) {
+      const ok = x.rank === first.rank && x.dtype === first.dtype && x.shape.every((d, i) => i === a.axis || d === first.shape[i]);
+      if (!ok) {
+        throw new GraphError(`concat: shapes ${xs.map((t) => formatShape(t.shape)).join(", ")} differ off axis ${a.axis}`);
+      }
+      shape[a.axis]! += x.shape[a.axis]!;
+    }
+    return { shape, dtype: first.dtype };
+  },
+  emit: (e, xs, a) => e.node("Concat", xs, { axis: { i: a.axis } }),
+  grad: (g, y) => {
+    const { axis } = y.attrs as AxisAttrs;
+    let start = 0;
+    return y.inputs.map((x) => {
+      const part = slice(g, axis, start, start + x.shape[axis]!);
+      start += x.shape[axis]!;
+      return part;
+    });
+  },
+};
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new GraphError("concat: no inputs");
+  if (xs.length === 1) return xs[0]!;
+  return apply(ConcatOp, xs, { axis: normalizeAxis("concat", axis, xs[0]!.rank) });
+}
+
+interface SliceAttrs {
+  axis: number;
+  start: number;
+  end: number;
+}
+const SliceOp: OpDef<SliceAttrs> = {
+  name: "slice",
+  infer: ([x], a) => {
+    const shape = [...x!.shape];
+    shape[a.axis] = a.end - a.start;
+    return { shape, dtype: x!.dtype };
+  },
+  emit: (e, [x], a) => e.node("Slice", [x!, e.int64([a.start]), e.int64([a.end]), e.int64([a.axis])]),
+  grad: (g, y) => {
+    const { axis, start, end } = y.attrs as SliceAttrs;
+    const size = y.inputs[0]!.shape[axis]!;
+    return [padAxis(g, axis, start, size - end)];
+  },
+};
+/** Elements start..end (exclusive) along one axis. */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const ax = normalizeAxis("slice", axis, x.rank);
+  const size = x.shape[ax]!;
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= size)) {
+    throw new GraphError(`slice: range ${start}..${end} is outside axis ${ax} of ${formatShape(x.shape)}`);
+  }
+  if (start === 0 && end === size) return x;
+  return apply(SliceOp, [x], { axis: ax, start, end });
+}
+
+/** Splits along an axis into pieces of the given sizes. */
+export function split(x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
+  const ax = normalizeAxis("split", axis, x.rank);
+  if (sizes.reduce((s, n) => s + n, 0) !== x.shape[ax]) {
+    throw new GraphError(`split: sizes [${sizes.join(", ")}] do not add up to axis ${ax} of ${formatShape(x.shape)}`);
+  }
+  let start = 0;
+  return sizes.map((n) => {
+    const part = slice(x, ax, start, start + n);
+    start += n;
+    return part;
+  });
+}
+
+interface PadAttrs {
+  axis: number;
+  before: number;
+  after: number;
+}
+const PadOp: OpDef<PadAttrs> = {
+  name: "pad",
+  infer: ([x], a) => {
+    const shape = [...x!.shape];
+    shape[a.axis]! += a.before + a.after;
+    return { shape, dtype: x!.dtype };
+  },
+  emit: (e, [x], a, self) => {
+    const pads = new Array<number>(2 * self.rank).fill(0);
+    pads[a.axis] = a.before;
+    pads[self.rank + a.axis] = a.after;
+    return e.node("Pad", [x!, e.int64(pads)]);
+  },
+  grad: (g, y) => {
+    const { axis, before } = y.attrs as PadAttrs;
+    return [slice(g, axis, before, before + y.inputs[0]!.shape[axis]!)];
+  },
+};
+/** Zero padding along one axis. */
+export function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor {
+  if (before === 0 && after === 0) return x;
+  if (before < 0 || after < 0) throw new GraphError("pad: negative padding");
+  return apply(PadOp, [x], { axis: normalizeAxis("pad", axis, x.rank), before, after });
+}
+
+const ExpandOp: OpDef<ReshapeAttrs> = {
+  name: "expand",
+  infer: ([x], a) => ({ shape: broadcastShapes("expand", x!.shape, a.shape), dtype: x!.dtype }),
+  emit: (e, [x], a) => e.node("Expand", [x!, e.int64(a.shape)]),
+  grad: (g, y) => [unbroadcast(g, y.inputs[0]!.shape)],
+};
+/** Broadcasts x to a shape. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (x.rank === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  return apply(ExpandOp, [x], { shape: [...shape] });
+}
+
+interface ReduceAttrs {
+  axes: readonly number[];
+  keepdims: boolean;
+}
+function reducedShape(shape: Shape, a: ReduceAttrs): number[] {
+  return a.keepdims ? shape.map((d, i) => (a.axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !a.axes.includes(i));
+}
+function reduceGrad(g: Tensor, y: Tensor): Tensor {
+  const x = y.inputs[0]!;
+  const a = y.attrs as ReduceAttrs;
+  return expand(reshape(g, reducedShape(x.shape, { ...a, keepdims: true })), x.shape);
+}
+function normalizeAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
+  const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === "number" ? [axes] : axes;
+  return [...new Set(list.map((a) => normalizeAxis(op, a, x.rank)))].sort((p, q) => p - q);
+}
+
+const SumOp: OpDef<ReduceAttrs> = {
+  name: "sum",
+  infer: ([x], a) => ({ shape: reducedShape(x!.shape, a), dtype: x!.dtype }),
+  emit: (e, [x], a) => e.node("ReduceSum", [x!, e.int64(a.axes)], { keepdims: { i: a.keepdims ? 1 : 0 } }),
+  grad: (g, y) => [reduceGrad(g, y)],
+};
+/** Sum over axes (all when omitted). */
+export function sum(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  return apply(SumOp, [x], { axes: normalizeAxes("sum", x, axes), keepdims });
+}
+
+const MeanOp: OpDef<ReduceAttrs> = {
+  name: "mean",
+  infer: ([x], a) => ({ shape: reducedShape(x!.shape, a), dtype: x!.dtype }),
+  emit: (e, [x], a) => e.node("ReduceMean", [x!, e.int64(a.axes)], { keepdims: { i: a.keepdims ? 1 : 0 } }),
+  grad: (g, y) => {
+    const x = y.inputs[0]!;
+    const count = numel(x.shape) / numel(y.shape);
+    return [mul(reduceGrad(g, y), 1 / count)];
+  },
+};
+/** Mean over axes (all when omitted). */
+export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  return apply(MeanOp, [x], { axes: normalizeAxes("mean", x, axes), keepdims });
+}
+
+const GatherOp: OpDef<null> = {
+  name: "gather",
+  infer: ([table, indices]) => {
+    if (indices!.dtype !== "int64") throw new GraphError(`gather: indices must be int64, got ${indices!.dtype}`);
+    if (table!.rank < 1) throw new GraphError("gather: table must have rank ≥ 1");
+    return { shape: [...indices!.shape, ...table!.shape.slice(1)], dtype: table!.dtype };
+  },
+  emit: (e, [table, indices]) => e.node("Gather", [table!, indices!], { axis: { i: 0 } }),
+  grad: (g, y) => {
+    const [table, indices] = y.inputs as [Tensor, Tensor];
+    return [scatterAddRows(table.shape, indices, g), null];
+  },
+};
+/** Rows of a table picked by int64 indices (embedding lookup): out[..., :] = table[indices[...], :]. */
+export function gather(table: Tensor, indices: Tensor): Tensor {
+  return apply(GatherOp, [table, indices], null);
+}
+
+interface ScatterAttrs {
+  shape: Shape;
+}
+const ScatterAddOp: OpDef<ScatterAttrs> = {
+  name: "scatterAddRows",
+  infer: (_, a) => ({ shape: a.shape, dtype: "float32" }),
+  emit: (e, [indices, updates], a) => {
+    const zeros = e.node("ConstantOfShape", [e.int64(a.shape)]);
+    const idx = e.node("Reshape", [indices!, e.int64([-1, 1])]);
+    const upd = e.node("Reshape", [updates!, e.int64([-1, ...a.shape.slice(1)])]);
+    return e.node("ScatterND", [zeros, idx, upd], { reduction: { s: "add" } });
+  },
+  grad: (g, y) => [null, gather(g, y.inputs[0]!)],
+};
+/** Zeros of `shape` with rows of `updates` added at `indices` (the gradient of gather). */
+export function scatterAddRows(shape: Shape, indices: Tensor, updates: Tensor): Tensor {
+  return apply(ScatterAddOp, [indices, updates], { shape: [...shape] });
+}

@@ -1,0 +1,141 @@
+// Compiles exported graphs into onnxruntime-node sessions and runs them with checked feeds.
+import * as ort from "onnxruntime-node";
+import type { DType } from "../graph/dtype.ts";
+import { type ExportedModel, type ExportOptions, exportModel } from "../graph/onnx/export.ts";
+import { formatShape, numel, type Shape } from "../graph/shape.ts";
+import type { Tensor } from "../graph/tensor.ts";
+
+/** Host buffers a graph takes and gives: float32, int64, and bool (as bytes). */
+export type HostArray = Float32Array | BigInt64Array | Uint8Array;
+
+export type ExecutionProvider = "cpu" | "cuda" | "webgpu" | "dml" | "coreml";
+
+export interface SessionOptions {
+  /** Intra-op threads; onnxruntime's default (all cores) when omitted. */
+  threads?: number;
+  /** Engine: cpu by default; others are passed through to onnxruntime for users who have them. */
+  executionProvider?: ExecutionProvider;
+}
+
+/** A feed, a fetch or a session that does not match the graph. */
+export class RuntimeError extends Error {
+  override name = "RuntimeError";
+}
+
+interface ValueInfo {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+}
+
+const ORT_TYPE: Record<DType, "float32" | "int64" | "bool"> = { float32: "float32", int64: "int64", bool: "bool" };
+
+function describe(v: ValueInfo): string {
+  return `'${v.name}' (${v.dtype} ${formatShape(v.shape)})`;
+}
+
+function checkArray(v: ValueInfo, data: HostArray, role: string): void {
+  const ok =
+    (v.dtype === "float32" && data instanceof Float32Array) ||
+    (v.dtype === "int64" && data instanceof BigInt64Array) ||
+    (v.dtype === "bool" && data instanceof Uint8Array);
+  if (!ok) throw new RuntimeError(`${role} ${describe(v)}: got a ${data.constructor.name}`);
+  if (data.length !== numel(v.shape)) {
+    throw new RuntimeError(`${role} ${describe(v)}: got ${data.length} elements, expected ${numel(v.shape)}`);
+  }
+}
+
+/** A graph compiled into an onnxruntime session. */
+export class CompiledGraph {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: readonly ValueInfo[],
+    readonly outputs: readonly ValueInfo[],
+  ) {}
+
+  /** Exports `outputs` and compiles them. */
+  static async compile(
+    outputs: Record<string, Tensor>,
+    options: SessionOptions & ExportOptions = {},
+  ): Promise<CompiledGraph> {
+    return CompiledGraph.fromModel(exportModel(outputs, options), options);
+  }
+
+  static async fromModel(model: ExportedModel, options: SessionOptions = {}): Promise<CompiledGraph> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [options.executionProvider ?? "cpu"],
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+      interOpNumThreads: 1,
+      externalData: model.externalData,
+    };
+    if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model.bytes, sessionOptions);
+    } catch (error) {
+      throw new RuntimeError(`onnxruntime could not load the graph: ${(error as Error).message}`);
+    }
+    return new CompiledGraph(session, model.inputs, model.outputs);
+  }
+
+  /**
+   * Runs the graph. Every input must be fed with a buffer of the right type and size. Outputs listed
+   * in `into` are written into those preallocated buffers (and returned); the rest are allocated.
+   */
+  async run(feeds: Record<string, HostArray>, into: Record<string, HostArray> = {}): Promise<Record<string, HostArray>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const v of this.inputs) {
+      const data = feeds[v.name];
+      if (data === undefined) throw new RuntimeError(`missing feed ${describe(v)}`);
+      checkArray(v, data, "feed");
+      ortFeeds[v.name] = new ort.Tensor(ORT_TYPE[v.dtype], data, v.shape as number[]);
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputs.some((v) => v.name === name)) {
+        throw new RuntimeError(`unknown feed '${name}'; the graph takes ${this.inputs.map((v) => v.name).join(", ")}`);
+      }
+    }
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const v of this.outputs) {
+      const buffer = into[v.name];
+      if (buffer) checkArray(v, buffer, "output buffer");
+      fetches[v.name] = buffer ? new ort.Tensor(ORT_TYPE[v.dtype], buffer, v.shape as number[]) : null;
+    }
+    for (const name of Object.keys(into)) {
+      if (!this.outputs.some((v) => v.name === name)) throw new RuntimeError(`unknown output '${name}'`);
+    }
+    const results = await this.session.run(ortFeeds, fetches);
+    const out: Record<string, HostArray> = {};
+    for (const v of this.outputs) out[v.name] = into[v.name] ?? (results[v.name]!.data as HostArray);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Sessions built on demand and kept per key (a batch size, a resolution): graphs have static shapes. */
+export class SessionCache<K> {
+  private readonly sessions = new Map<string, Promise<CompiledGraph>>();
+
+  constructor(private readonly build: (key: K) => Promise<CompiledGraph>) {}
+
+  get(key: K): Promise<CompiledGraph> {
+    const id = JSON.stringify(key);
+    let session = this.sessions.get(id);
+    if (!session) {
+      session = this.build(key);
+      this.sessions.set(id, session);
+      session.catch(() => this.sessions.delete(id));
+    }
+    return session;
+  }
+
+  async clear(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s).release();
+  }
+}
