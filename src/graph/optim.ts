@@ -1,0 +1,100 @@
+// Training-step graphs: loss → gradients → (clipping) → AdamW → EMA, all inside one ONNX graph.
+import { gradients } from "./autodiff.ts";
+import { GraphError } from "./dtype.ts";
+import { add, div, exp, maximum, mul, sqrt, sub } from "./ops/elementwise.ts";
+import { input, isParam, paramAttrs } from "./ops/leaf.ts";
+import { sum } from "./ops/shape-reduce.ts";
+import { formatShape, type Shape } from "./shape.ts";
+import type { Tensor } from "./tensor.ts";
+import { topologicalOrder } from "./traverse.ts";
+
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay (PyTorch AdamW): p ← p·(1 − lr·wd) − lr·update. */
+  weightDecay?: number;
+  /** Scale gradients down so their global L2 norm is at most this. */
+  clipGradNorm?: number | null;
+  /** Keep an exponential moving average of the parameters with this rate (e.g. 0.9999). */
+  emaRate?: number | null;
+}
+
+/** Names of the graph values for one parameter; the `next` ones are outputs. */
+export interface ParamSlots {
+  name: string;
+  shape: Shape;
+  m: string;
+  v: string;
+  ema: string | null;
+  next: { param: string; m: string; v: string; ema: string | null };
+}
+
+export interface TrainStepGraph {
+  /** Outputs to export: `loss`, `grad_norm`, any extra outputs, and the next parameter and optimizer state. */
+  outputs: Record<string, Tensor>;
+  slots: ParamSlots[];
+  /** Scalar inputs fed every step: the learning rate and the 1-based step number. */
+  lrInput: string;
+  stepInput: string;
+}
+
+/** Every parameter leaf the tensor depends on, in graph order. */
+export function parametersOf(t: Tensor): Tensor[] {
+  return topologicalOrder([t]).filter(isParam);
+}
+
+/**
+ * Builds the graph of one optimizer step on `loss` (a scalar). Parameters enter as graph inputs
+ * under their own names, with `adam_m.NAME`, `adam_v.NAME` and `ema.NAME`; the updated values leave
+ * as `next.NAME`, `next.adam_m.NAME`, and so on, so a runner can swap buffers between steps.
+ */
+export function buildTrainStep(
+  loss: Tensor,
+  options: AdamWOptions & { params?: Tensor[]; extraOutputs?: Record<string, Tensor> } = {},
+): TrainStepGraph {
+  if (loss.shape.length !== 0) throw new GraphError(`buildTrainStep: loss must be a scalar, got ${formatShape(loss.shape)}`);
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
+  const params = options.params ?? parametersOf(loss);
+  if (params.length === 0) throw new GraphError("buildTrainStep: the loss depends on no parameters");
+  let grads = gradients(loss, params);
+
+  const gradNorm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((acc, s) => add(acc, s)));
+  if (clipGradNorm !== null) {
+    if (!(clipGradNorm > 0)) throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
+    const scale = div(clipGradNorm, maximum(add(gradNorm, 1e-6), clipGradNorm));
+    grads = grads.map((g) => mul(g, scale));
+  }
+
+  const lr = input("lr", []);
+  const step = input("step", []);
+  const correction1 = sub(1, exp(mul(step, Math.log(beta1))));
+  const correction2 = sub(1, exp(mul(step, Math.log(beta2))));
+  const outputs: Record<string, Tensor> = { loss, grad_norm: gradNorm, ...options.extraOutputs };
+  const slots: ParamSlots[] = params.map((p, i) => {
+    const { name, shape } = paramAttrs(p);
+    const g = grads[i]!;
+    const slot: ParamSlots = {
+      name,
+      shape,
+      m: `adam_m.${name}`,
+      v: `adam_v.${name}`,
+      ema: emaRate === null ? null : `ema.${name}`,
+      next: { param: `next.${name}`, m: `next.adam_m.${name}`, v: `next.adam_v.${name}`, ema: null },
+    };
+    const m = add(mul(input(slot.m, shape), beta1), mul(g, 1 - beta1));
+    const v = add(mul(input(slot.v, shape), beta2), mul(mul(g, g), 1 - beta2));
+    const update = div(div(m, correction1), add(sqrt(div(v, correction2)), eps));
+    const decayed = weightDecay === 0 ? p : mul(p, sub(1, mul(lr, weightDecay)));
+    const nextParam = sub(decayed, mul(lr, update));
+    outputs[slot.next.param] = nextParam;
+    outputs[slot.next.m] = m;
+    outputs[slot.next.v] = v;
+    if (slot.ema !== null) {
+      slot.next.ema = `next.ema.${name}`;
+      outputs[slot.next.ema] = add(mul(input(slot.ema, shape), emaRate!), mul(nextParam, 1 - emaRate!));
+    }
+    return slot;
+  });
+  return { outputs, slots, lrInput: "lr", stepInput: "step" };
+}

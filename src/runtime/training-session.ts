@@ -1,0 +1,142 @@
+// Runs a training-step graph repeatedly, swapping two preallocated sets of parameter/optimizer buffers.
+import { numel } from "../graph/shape.ts";
+import type { TrainStepGraph } from "../graph/optim.ts";
+import { CompiledGraph, type HostArray, RuntimeError, type SessionOptions } from "./session.ts";
+
+/** Parameters, optimizer moments and EMA, by name; what a checkpoint holds. */
+export interface TrainingState {
+  step: number;
+  params: Map<string, Float32Array>;
+  adamM: Map<string, Float32Array>;
+  adamV: Map<string, Float32Array>;
+  ema: Map<string, Float32Array> | null;
+}
+
+interface BufferSet {
+  feeds: Record<string, Float32Array>;
+  outputs: Record<string, Float32Array>;
+}
+
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+  /** Extra outputs the step graph was built with. */
+  extras: Record<string, HostArray>;
+}
+
+export class TrainingSession {
+  private current: BufferSet;
+  private next: BufferSet;
+  private stepCount: number;
+  private readonly lr = new Float32Array(1);
+  private readonly stepNumber = new Float32Array(1);
+
+  private constructor(
+    private readonly graph: CompiledGraph,
+    private readonly plan: TrainStepGraph,
+    initial: TrainingState,
+  ) {
+    this.current = this.allocate();
+    this.next = this.allocate();
+    this.stepCount = 0;
+    this.load(initial);
+  }
+
+  /** Compiles the step graph; `initial.params` must hold every parameter, the rest may be empty (zeros). */
+  static async create(
+    plan: TrainStepGraph,
+    initial: Omit<TrainingState, "adamM" | "adamV" | "ema" | "step"> & Partial<TrainingState>,
+    options: SessionOptions = {},
+  ): Promise<TrainingSession> {
+    const graph = await CompiledGraph.compile(plan.outputs, { ...options, params: "inputs" });
+    return new TrainingSession(graph, plan, {
+      step: initial.step ?? 0,
+      params: initial.params,
+      adamM: initial.adamM ?? new Map(),
+      adamV: initial.adamV ?? new Map(),
+      ema: initial.ema ?? null,
+    });
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  private allocate(): BufferSet {
+    const set: BufferSet = { feeds: {}, outputs: {} };
+    for (const s of this.plan.slots) {
+      const size = numel(s.shape);
+      set.feeds[s.name] = new Float32Array(size);
+      set.feeds[s.m] = new Float32Array(size);
+      set.feeds[s.v] = new Float32Array(size);
+      if (s.ema) set.feeds[s.ema] = new Float32Array(size);
+    }
+    return set;
+  }
+
+  /** The `next.*` outputs of a step written straight into the other buffer set. */
+  private outputsInto(target: BufferSet): Record<string, Float32Array> {
+    const into: Record<string, Float32Array> = {};
+    for (const s of this.plan.slots) {
+      into[s.next.param] = target.feeds[s.name]!;
+      into[s.next.m] = target.feeds[s.m]!;
+      into[s.next.v] = target.feeds[s.v]!;
+      if (s.ema && s.next.ema) into[s.next.ema] = target.feeds[s.ema]!;
+    }
+    return into;
+  }
+
+  /** Replaces parameters and optimizer state (for resuming). Missing moments start at zero, EMA at the params. */
+  load(state: TrainingState): void {
+    for (const s of this.plan.slots) {
+      const copy = (key: string, source: Float32Array | undefined, fallback: number | Float32Array) => {
+        const target = this.current.feeds[key]!;
+        if (source && source.length !== target.length) {
+          throw new RuntimeError(`state '${key}' has ${source.length} values, the graph expects ${target.length}`);
+        }
+        if (source) target.set(source);
+        else if (typeof fallback === "number") target.fill(fallback);
+        else target.set(fallback);
+      };
+      const param = state.params.get(s.name);
+      if (!param) throw new RuntimeError(`no initial value for parameter '${s.name}'`);
+      copy(s.name, param, 0);
+      copy(s.m, state.adamM.get(s.name), 0);
+      copy(s.v, state.adamV.get(s.name), 0);
+      if (s.ema) copy(s.ema, state.ema?.get(s.name), param);
+    }
+    this.stepCount = state.step;
+  }
+
+  /** One optimizer step on a batch; `data` holds the graph's other inputs. */
+  async run(data: Record<string, HostArray>, learningRate: number): Promise<StepResult> {
+    this.lr[0] = learningRate;
+    this.stepNumber[0] = this.stepCount + 1;
+    const into = this.outputsInto(this.next);
+    const feeds = { ...this.current.feeds, ...data, [this.plan.lrInput]: this.lr, [this.plan.stepInput]: this.stepNumber };
+    const out = await this.graph.run(feeds, into);
+    [this.current, this.next] = [this.next, this.current];
+    this.stepCount++;
+    const extras: Record<string, HostArray> = {};
+    for (const [name, value] of Object.entries(out)) if (!(name in into)) extras[name] = value;
+    return { loss: (out.loss as Float32Array)[0]!, gradNorm: (out.grad_norm as Float32Array)[0]!, extras };
+  }
+
+  /** Views of the current state (valid until the next step); copy before keeping. */
+  state(): TrainingState {
+    const pick = (key: (s: TrainStepGraph["slots"][number]) => string | null) =>
+      new Map(this.plan.slots.flatMap((s) => (key(s) ? [[s.name, this.current.feeds[key(s)!]!] as const] : [])));
+    const hasEma = this.plan.slots.some((s) => s.ema);
+    return {
+      step: this.stepCount,
+      params: pick((s) => s.name),
+      adamM: pick((s) => s.m),
+      adamV: pick((s) => s.v),
+      ema: hasEma ? pick((s) => s.ema) : null,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.graph.release();
+  }
+}
