@@ -4,7 +4,7 @@ export { type DType, GraphError } from "./dtype.ts";
 export { type ExportedModel, type ExportOptions, exportModel } from "./onnx/export.ts";
 export * from "./ops/elementwise.ts";
 export { constant, input, isParam, param, paramAttrs } from "./ops/leaf.ts";
-export { conv2d, type Conv2dOptions, convTranspose2d, linear, matmul, transposeLast } from "./ops/linalg.ts";
+export { type Conv2dOptions, conv2d, convTranspose2d, linear, matmul, transposeLast } from "./ops/linalg.ts";
 export { groupNorm, layerNorm, softmax } from "./ops/norm.ts";
 export { avgPool2x2, bilinearMatrix, resizeBilinear, upsampleNearest2x } from "./ops/resample.ts";
 export * from "./ops/shape-reduce.ts";

@@ -53,7 +53,8 @@ export function buildTrainStep(
   loss: Tensor,
   options: AdamWOptions & { params?: Tensor[]; extraOutputs?: Record<string, Tensor> } = {},
 ): TrainStepGraph {
-  if (loss.shape.length !== 0) throw new GraphError(`buildTrainStep: loss must be a scalar, got ${formatShape(loss.shape)}`);
+  if (loss.shape.length !== 0)
+    throw new GraphError(`buildTrainStep: loss must be a scalar, got ${formatShape(loss.shape)}`);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
   const params = options.params ?? parametersOf(loss);
   if (params.length === 0) throw new GraphError("buildTrainStep: the loss depends on no parameters");

@@ -1,6 +1,6 @@
 // Turns output tensors into an ONNX model: nodes, initializers (inline or external), inputs, outputs.
 import { type DType, GraphError } from "../dtype.ts";
-import { constAttrs, type ConstData, inputAttrs, isConstant, isInput, isParam, paramAttrs } from "../ops/leaf.ts";
+import { type ConstData, constAttrs, inputAttrs, isConstant, isInput, isParam, paramAttrs } from "../ops/leaf.ts";
 import type { Shape } from "../shape.ts";
 import type { Attr, Emitter, Tensor } from "../tensor.ts";
 import { topologicalOrder } from "../traverse.ts";
@@ -78,7 +78,11 @@ class GraphEmitter implements Emitter {
   }
 
   int64(values: readonly number[], shape: Shape = [values.length]): string {
-    return this.constant("int64", shape, BigInt64Array.from(values, (v) => BigInt(v)));
+    return this.constant(
+      "int64",
+      shape,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
   }
 
   float32(values: readonly number[], shape: Shape = [values.length]): string {

@@ -1,6 +1,6 @@
 // Elementwise ops with numpy broadcasting, and their gradients.
 import { GraphError } from "../dtype.ts";
-import { broadcastShapes, formatShape, sameShape, type Shape } from "../shape.ts";
+import { broadcastShapes, formatShape, type Shape, sameShape } from "../shape.ts";
 import { apply, type Emitter, type OpDef, type Tensor } from "../tensor.ts";
 import { asTensor } from "./leaf.ts";
 import { reshape, sum } from "./shape-reduce.ts";
@@ -46,7 +46,7 @@ function binaryOp(
 const AddOp = binaryOp("add", "Add", (g) => [g, g]);
 const SubOp = binaryOp("sub", "Sub", (g) => [g, neg(g)]);
 const MulOp = binaryOp("mul", "Mul", (g, a, b) => [mul(g, b), mul(g, a)]);
-const DivOp = binaryOp("div", "Div", (g, a, b, y) => [div(g, b), neg(div(mul(g, y), b))]);
+const DivOp = binaryOp("div", "Div", (g, _a, b, y) => [div(g, b), neg(div(mul(g, y), b))]);
 const MaxOp = binaryOp("maximum", "Max", (g, a, b) => {
   const takeA = greaterOrEqual(a, b);
   return [where(takeA, g, 0), where(takeA, 0, g)];
@@ -59,7 +59,10 @@ export const div = (a: Tensor | number, b: Tensor | number): Tensor => apply(Div
 export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
   apply(MaxOp, [asTensor(a), asTensor(b)], null);
 
-function unaryOp(name: string, emit: (e: Emitter, x: string) => string, grad?: (gy: Tensor, x: Tensor, y: Tensor) => Tensor | null,
+function unaryOp(
+  name: string,
+  emit: (e: Emitter, x: string) => string,
+  grad?: (gy: Tensor, x: Tensor, y: Tensor) => Tensor | null,
 ) {
   const op: OpDef<null> = {
     name,

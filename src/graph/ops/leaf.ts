@@ -1,5 +1,5 @@
 // Leaves of a graph: inputs fed at run time, named parameters, and constants.
-import { checkDType, type DType, DTYPES, GraphError } from "../dtype.ts";
+import { checkDType, DTYPES, type DType, GraphError } from "../dtype.ts";
 import { checkShape, formatShape, numel, type Shape } from "../shape.ts";
 import { apply, attrsOf, type OpDef, Tensor } from "../tensor.ts";
 
@@ -54,14 +54,21 @@ export function input(name: string, shape: readonly number[], dtype: string = "f
 export function param(name: string, shape: readonly number[], value: Float32Array | null = null): Tensor {
   const s = checkShape(`param '${name}'`, shape);
   if (value && value.length !== numel(s)) {
-    throw new GraphError(`param '${name}': value has ${value.length} elements, shape ${formatShape(s)} needs ${numel(s)}`);
+    throw new GraphError(
+      `param '${name}': value has ${value.length} elements, shape ${formatShape(s)} needs ${numel(s)}`,
+    );
   }
   return apply(ParamOp, [], { name, shape: s, value });
 }
 
 /** A constant tensor; numbers become float32 unless the data says otherwise. */
 export function constant(data: ConstData | readonly number[] | number, shape?: readonly number[]): Tensor {
-  const array = typeof data === "number" ? new Float32Array([data]) : Array.isArray(data) ? Float32Array.from(data as number[]) : (data as ConstData);
+  const array =
+    typeof data === "number"
+      ? new Float32Array([data])
+      : Array.isArray(data)
+        ? Float32Array.from(data as number[])
+        : (data as ConstData);
   const s = checkShape("constant", shape ?? (typeof data === "number" ? [] : [array.length]));
   if (numel(s) !== array.length) {
     throw new GraphError(`constant: ${array.length} values do not fill shape ${formatShape(s)}`);

@@ -3,7 +3,8 @@ import { GraphError } from "../dtype.ts";
 import { formatShape } from "../shape.ts";
 import { apply, type OpDef, type Tensor } from "../tensor.ts";
 import { add, unbroadcast } from "./elementwise.ts";
-import { slice, sum, transpose } from "./shape-reduce.ts";
+import { constant } from "./leaf.ts";
+import { concat, padAxis, reshape, slice, sum, transpose } from "./shape-reduce.ts";
 
 function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
@@ -101,23 +102,79 @@ const Conv2dOp: OpDef<ConvAttrs> = {
     const [x, w, b] = y.inputs as [Tensor, Tensor, Tensor | undefined];
     const a = y.attrs as ConvAttrs;
     if (a.dilation !== 1) throw new GraphError("conv2d: gradients are implemented for dilation 1 only");
-    const [kh, kw] = [w.shape[2]!, w.shape[3]!];
-    // dX: the transposed convolution of dY with the same weight.
-    const dx = convTranspose2d(g, w, { ...a, outH: x.shape[2]!, outW: x.shape[3]! });
-    // dW: correlate the input with dY, batch and channel axes swapped, dY's stride becoming a dilation.
-    const xt = transpose(x, [1, 0, 2, 3]);
-    const gt = transpose(g, [1, 0, 2, 3]);
-    const full = apply(Conv2dOp, [xt, gt], { stride: 1, padding: a.padding, dilation: a.stride });
-    const dw = transpose(slice(slice(full, 2, 0, kh), 3, 0, kw), [1, 0, 2, 3]);
-    const grads: (Tensor | null)[] = [dx, dw];
+    const grads: (Tensor | null)[] =
+      a.stride === 1
+        ? [inputGradStride1(g, w, a.padding), weightGradStride1(x, g, w, a.padding)]
+        : stridedGrads(x, w, g, a);
     if (b) grads.push(sum(g, [0, 2, 3]));
     return grads;
   },
 };
 
+/**
+ * dX for stride 1 is a plain convolution of dY with the kernel flipped and its channel axes swapped,
+ * padded by k − 1 − p: as fast as the forward pass, where ConvTranspose is much slower on CPU.
+ */
+function inputGradStride1(g: Tensor, w: Tensor, padding: number): Tensor {
+  const [o, c, kh, kw] = w.shape as [number, number, number, number];
+  if (kh !== kw)
+    return convTranspose2d(g, w, {
+      stride: 1,
+      padding,
+      dilation: 1,
+      outH: g.shape[2]! - kh + 1 + 2 * padding,
+      outW: g.shape[3]! - kw + 1 + 2 * padding,
+    });
+  let flipped = w;
+  if (kh > 1) {
+    // Reversing the flattened kernel window flips both spatial axes at once.
+    const taps = kh * kw;
+    const reverse = new Float32Array(taps * taps);
+    for (let i = 0; i < taps; i++) reverse[i * taps + (taps - 1 - i)] = 1;
+    flipped = reshape(matmul(reshape(w, [o * c, taps]), constant(reverse, [taps, taps])), [o, c, kh, kw]);
+  }
+  return conv2d(g, transpose(flipped, [1, 0, 2, 3]), null, { padding: kh - 1 - padding });
+}
+
+/**
+ * dW for stride 1 as one batched matrix product: the k×k shifted windows of the padded input
+ * (im2col) times dYᵀ, summed over the batch. Far faster on CPU than a convolution whose kernel is dY.
+ */
+function weightGradStride1(x: Tensor, g: Tensor, w: Tensor, padding: number): Tensor {
+  const [o, c, kh, kw] = w.shape as [number, number, number, number];
+  const [n, , oh, ow] = g.shape as [number, number, number, number];
+  const padded = padAxis(padAxis(x, 2, padding, padding), 3, padding, padding);
+  const windows: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const window = slice(slice(padded, 2, i, i + oh), 3, j, j + ow);
+      windows.push(reshape(window, [n, c, 1, oh * ow]));
+    }
+  }
+  const columns = reshape(concat(windows, 2), [n, c * kh * kw, oh * ow]);
+  const gT = transpose(reshape(g, [n, o, oh * ow]), [0, 2, 1]);
+  const dwT = sum(matmul(columns, gT), 0);
+  return reshape(transpose(dwT, [1, 0]), [o, c, kh, kw]);
+}
+
+/** Strided convolutions: dX by ConvTranspose, dW by correlating the input with dY (DESIGN.md). */
+function stridedGrads(x: Tensor, w: Tensor, g: Tensor, a: ConvAttrs): Tensor[] {
+  const [kh, kw] = [w.shape[2]!, w.shape[3]!];
+  const dx = convTranspose2d(g, w, { ...a, outH: x.shape[2]!, outW: x.shape[3]! });
+  // Batch and channel axes swapped, dY's stride becoming a dilation.
+  const xt = transpose(x, [1, 0, 2, 3]);
+  const gt = transpose(g, [1, 0, 2, 3]);
+  const full = apply(Conv2dOp, [xt, gt], { stride: 1, padding: a.padding, dilation: a.stride });
+  return [dx, transpose(slice(slice(full, 2, 0, kh), 3, 0, kw), [1, 0, 2, 3])];
+}
+
 /** 2-D cross-correlation like torch.nn.functional.conv2d (groups 1, square stride/padding). */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  const attrs: ConvAttrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+  const attrs: ConvAttrs = {
+    stride: options.stride ?? 1,
+    padding: options.padding ?? 0,
+    dilation: options.dilation ?? 1,
+  };
   return apply(Conv2dOp, bias ? [x, weight, bias] : [x, weight], attrs);
 }
 
@@ -129,7 +186,9 @@ const ConvTranspose2dOp: OpDef<ConvTransposeAttrs> = {
   name: "convTranspose2d",
   infer: ([g, w], a) => {
     if (g!.rank !== 4 || w!.rank !== 4 || g!.shape[1] !== w!.shape[0]) {
-      throw new GraphError(`convTranspose2d: input ${formatShape(g!.shape)} does not fit weight ${formatShape(w!.shape)}`);
+      throw new GraphError(
+        `convTranspose2d: input ${formatShape(g!.shape)} does not fit weight ${formatShape(w!.shape)}`,
+      );
     }
     return { shape: [g!.shape[0]!, w!.shape[1]!, a.outH, a.outW], dtype: "float32" };
   },

@@ -2,7 +2,7 @@
 import { GraphError } from "../dtype.ts";
 import { formatShape } from "../shape.ts";
 import { apply, type OpDef, type Tensor } from "../tensor.ts";
-import { add, mul, sqrt, sub, div } from "./elementwise.ts";
+import { add, div, mul, sqrt, sub } from "./elementwise.ts";
 import { mean, reshape, sum } from "./shape-reduce.ts";
 
 /** Given x normalized over its last axis (x̂, 1/σ), the gradient through the normalization itself. */

@@ -62,9 +62,14 @@ const ConcatOp: OpDef<AxisAttrs> = {
     const shape = [...first.shape];
     shape[a.axis] = 0;
     for (const x of xs) {
-      const ok = x.rank === first.rank && x.dtype === first.dtype && x.shape.every((d, i) => i === a.axis || d === first.shape[i]);
+      const ok =
+        x.rank === first.rank &&
+        x.dtype === first.dtype &&
+        x.shape.every((d, i) => i === a.axis || d === first.shape[i]);
       if (!ok) {
-        throw new GraphError(`concat: shapes ${xs.map((t) => formatShape(t.shape)).join(", ")} differ off axis ${a.axis}`);
+        throw new GraphError(
+          `concat: shapes ${xs.map((t) => formatShape(t.shape)).join(", ")} differ off axis ${a.axis}`,
+        );
       }
       shape[a.axis]! += x.shape[a.axis]!;
     }
