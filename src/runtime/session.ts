@@ -83,7 +83,10 @@ export class CompiledGraph {
    * Runs the graph. Every input must be fed with a buffer of the right type and size. Outputs listed
    * in `into` are written into those preallocated buffers (and returned); the rest are allocated.
    */
-  async run(feeds: Record<string, HostArray>, into: Record<string, HostArray> = {}): Promise<Record<string, HostArray>> {
+  async run(
+    feeds: Record<string, HostArray>,
+    into: Record<string, HostArray> = {},
+  ): Promise<Record<string, HostArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const v of this.inputs) {
       const data = feeds[v.name];

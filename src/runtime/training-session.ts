@@ -1,6 +1,7 @@
 // Runs a training-step graph repeatedly, swapping two preallocated sets of parameter/optimizer buffers.
-import { numel } from "../graph/shape.ts";
+
 import type { TrainStepGraph } from "../graph/optim.ts";
+import { numel } from "../graph/shape.ts";
 import { CompiledGraph, type HostArray, RuntimeError, type SessionOptions } from "./session.ts";
 
 /** Parameters, optimizer moments and EMA, by name; what a checkpoint holds. */
@@ -113,7 +114,12 @@ export class TrainingSession {
     this.lr[0] = learningRate;
     this.stepNumber[0] = this.stepCount + 1;
     const into = this.outputsInto(this.next);
-    const feeds = { ...this.current.feeds, ...data, [this.plan.lrInput]: this.lr, [this.plan.stepInput]: this.stepNumber };
+    const feeds = {
+      ...this.current.feeds,
+      ...data,
+      [this.plan.lrInput]: this.lr,
+      [this.plan.stepInput]: this.stepNumber,
+    };
     const out = await this.graph.run(feeds, into);
     [this.current, this.next] = [this.next, this.current];
     this.stepCount++;

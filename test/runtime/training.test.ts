@@ -14,7 +14,10 @@ function normals(seed: number, n: number, scale = 1): Float32Array {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()));
+  return Float32Array.from(
+    { length: n },
+    () => scale * Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()),
+  );
 }
 
 function initialValues(params: g.Tensor[], seed: number): Map<string, Float32Array> {
@@ -75,7 +78,12 @@ function cnnTask() {
     for (let i = 0; i < 8; i++)
       for (let j = 0; j < 8; j++) {
         let acc = 0;
-        for (const [di, dj] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+        for (const [di, dj] of [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ] as const) {
           acc += images[b * 64 + Math.min(i + di, 7) * 8 + Math.min(j + dj, 7)]!;
         }
         blurred[b * 64 + i * 8 + j] = acc / 4;

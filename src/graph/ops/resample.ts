@@ -76,7 +76,7 @@ const ResizeOp: OpDef<ResizeAttrs> = {
   emit: (e, [x], _a, self) =>
     e.node("Resize", [x!, "", "", e.int64(self.shape)], {
       mode: { s: "linear" },
-      coordinate_transformation_mode: { s: "pytorch_half_pixel" },
+      coordinate_transformation_mode: { s: "half_pixel" },
     }),
   grad: (g, y) => {
     // Bilinear resize is y = Mh · x · Mwᵀ per image, so dx = Mhᵀ · dy · Mw.
