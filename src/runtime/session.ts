@@ -96,7 +96,9 @@ export class CompiledGraph {
     }
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.some((v) => v.name === name)) {
-        throw new RuntimeError(`unknown feed '${name}'; the graph takes ${this.inputs.map((v) => v.name).join(", ")}`);
+        throw new RuntimeError(
+          `unknown feed '${name}'; the graph takes ${this.inputs.map((v) => v.name).join(", ") || "no inputs"}`,
+        );
       }
     }
     const fetches: Record<string, ort.Tensor | null> = {};

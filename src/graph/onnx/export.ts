@@ -54,9 +54,9 @@ class GraphEmitter implements Emitter {
     this.nodes.push({ opType, inputs, outputs: [output], name: this.fresh(`${opType}_`), attrs: {} });
   }
 
-  initializer(name: string, dtype: DType, shape: Shape, data: ConstData | Float32Array): void {
+  initializer(name: string, dtype: DType, shape: Shape, data: ConstData | Float32Array, inline = false): void {
     const raw = bytesOf(data);
-    if (raw.byteLength >= this.threshold) {
+    if (!inline && raw.byteLength >= this.threshold) {
       const location = `${this.externalData.length}.bin`;
       this.externalData.push({ path: location, data: raw });
       this.initializers.push({ name, dtype, shape, location, byteLength: raw.byteLength });
@@ -65,14 +65,19 @@ class GraphEmitter implements Emitter {
     }
   }
 
-  /** Small constants are shared by value. */
-  constant(dtype: DType, shape: Shape, data: ConstData): string {
+  /**
+   * Small constants are shared by value. `inline` keeps one in the protobuf whatever its size: the
+   * shapes, axes and bounds that ops emit must be readable by onnxruntime's shape inference.
+   */
+  constant(dtype: DType, shape: Shape, data: ConstData, inline = false): string {
     const small = data.length <= 64;
-    const key = small ? `${dtype}|${shape.join(",")}|${Array.from(data as ArrayLike<number | bigint>).join(",")}` : "";
+    // Object.is keeps -0 apart from 0.
+    const values = Array.from(data as ArrayLike<number | bigint>, (v) => (Object.is(v, -0) ? "-0" : String(v)));
+    const key = small ? `${dtype}|${shape.join(",")}|${values.join(",")}` : "";
     const known = small ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.fresh("c");
-    this.initializer(name, dtype, shape, data);
+    this.initializer(name, dtype, shape, data, inline);
     if (small) this.constants.set(key, name);
     return name;
   }
@@ -82,11 +87,12 @@ class GraphEmitter implements Emitter {
       "int64",
       shape,
       BigInt64Array.from(values, (v) => BigInt(v)),
+      true,
     );
   }
 
   float32(values: readonly number[], shape: Shape = [values.length]): string {
-    return this.constant("float32", shape, Float32Array.from(values));
+    return this.constant("float32", shape, Float32Array.from(values), true);
   }
 }
 

@@ -54,6 +54,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** x · Wᵀ + b with PyTorch's Linear layout (weight [out, in]). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  if (weight.rank !== 2 || x.shape[x.rank - 1] !== weight.shape[1]) {
+    throw new GraphError(
+      `linear: input ${formatShape(x.shape)} does not fit weight ${formatShape(weight.shape)} ([out, in])`,
+    );
+  }
   const y = matmul(x, transpose(weight, [1, 0]));
   return bias ? add(y, bias) : y;
 }
@@ -117,13 +122,14 @@ const Conv2dOp: OpDef<ConvAttrs> = {
  */
 function inputGradStride1(g: Tensor, w: Tensor, padding: number): Tensor {
   const [o, c, kh, kw] = w.shape as [number, number, number, number];
-  if (kh !== kw)
+  // The flipped-kernel convolution needs a square kernel and padding p ≤ k − 1 (its own padding is k − 1 − p).
+  if (kh !== kw || padding > kh - 1)
     return convTranspose2d(g, w, {
       stride: 1,
       padding,
       dilation: 1,
-      outH: g.shape[2]! - kh + 1 + 2 * padding,
-      outW: g.shape[3]! - kw + 1 + 2 * padding,
+      outH: g.shape[2]! + kh - 1 - 2 * padding,
+      outW: g.shape[3]! + kw - 1 - 2 * padding,
     });
   let flipped = w;
   if (kh > 1) {

@@ -102,7 +102,9 @@ interface AxisAttrs {
 const SoftmaxOp: OpDef<AxisAttrs> = {
   name: "softmax",
   infer: ([x], a) => {
-    if (a.axis !== x!.rank - 1) throw new GraphError("softmax: only the last axis is supported");
+    if (a.axis !== x!.rank - 1) {
+      throw new GraphError(`softmax: axis ${a.axis} of ${formatShape(x!.shape)}: only the last axis is supported`);
+    }
     return { shape: x!.shape, dtype: "float32" };
   },
   emit: (e, [x]) => e.node("Softmax", [x!], { axis: { i: -1 } }),

@@ -73,6 +73,8 @@ const ResizeOp: OpDef<ResizeAttrs> = {
     const [n, c] = require4d("resizeBilinear", x!);
     return { shape: [n, c, a.height, a.width], dtype: "float32" };
   },
+  // half_pixel, not pytorch_half_pixel: the latter reads source 0 for an output of length 1, where
+  // PyTorch (and bilinearMatrix, which the gradient uses) samples the centre.
   emit: (e, [x], _a, self) =>
     e.node("Resize", [x!, "", "", e.int64(self.shape)], {
       mode: { s: "linear" },

@@ -1,7 +1,7 @@
 // Ops that move data around (reshape, transpose, concat, slice, pad, expand, gather) and reductions.
 import { GraphError } from "../dtype.ts";
 import { broadcastShapes, formatShape, normalizeAxis, numel, type Shape } from "../shape.ts";
-import { apply, type OpDef, type Tensor } from "../tensor.ts";
+import { type Attr, apply, type OpDef, type Tensor } from "../tensor.ts";
 import { mul, unbroadcast } from "./elementwise.ts";
 
 interface ReshapeAttrs {
@@ -190,6 +190,10 @@ function reduceGrad(g: Tensor, y: Tensor): Tensor {
   const a = y.attrs as ReduceAttrs;
   return expand(reshape(g, reducedShape(x.shape, { ...a, keepdims: true })), x.shape);
 }
+// noop_with_empty_axes: an empty axis list reduces nothing (ONNX would otherwise reduce every axis).
+function reduceAttrs(a: ReduceAttrs): Record<string, Attr> {
+  return { keepdims: { i: a.keepdims ? 1 : 0 }, noop_with_empty_axes: { i: 1 } };
+}
 function normalizeAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
   const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === "number" ? [axes] : axes;
   return [...new Set(list.map((a) => normalizeAxis(op, a, x.rank)))].sort((p, q) => p - q);
@@ -198,7 +202,7 @@ function normalizeAxes(op: string, x: Tensor, axes: number | readonly number[] |
 const SumOp: OpDef<ReduceAttrs> = {
   name: "sum",
   infer: ([x], a) => ({ shape: reducedShape(x!.shape, a), dtype: x!.dtype }),
-  emit: (e, [x], a) => e.node("ReduceSum", [x!, e.int64(a.axes)], { keepdims: { i: a.keepdims ? 1 : 0 } }),
+  emit: (e, [x], a) => e.node("ReduceSum", [x!, e.int64(a.axes)], reduceAttrs(a)),
   grad: (g, y) => [reduceGrad(g, y)],
 };
 /** Sum over axes (all when omitted). */
@@ -209,7 +213,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdims = fal
 const MeanOp: OpDef<ReduceAttrs> = {
   name: "mean",
   infer: ([x], a) => ({ shape: reducedShape(x!.shape, a), dtype: x!.dtype }),
-  emit: (e, [x], a) => e.node("ReduceMean", [x!, e.int64(a.axes)], { keepdims: { i: a.keepdims ? 1 : 0 } }),
+  emit: (e, [x], a) => e.node("ReduceMean", [x!, e.int64(a.axes)], reduceAttrs(a)),
   grad: (g, y) => {
     const x = y.inputs[0]!;
     const count = numel(x.shape) / numel(y.shape);

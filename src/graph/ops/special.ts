@@ -1,6 +1,6 @@
 // Ops that exist for training: stop-gradient and dropout.
 import { GraphError } from "../dtype.ts";
-import { sameShape } from "../shape.ts";
+import { formatShape, sameShape } from "../shape.ts";
 import { apply, type OpDef, type Tensor } from "../tensor.ts";
 import { greaterOrEqual, mul, where } from "./elementwise.ts";
 
@@ -22,6 +22,10 @@ export function stopGradient(x: Tensor): Tensor {
 export function dropout(x: Tensor, p: number, uniformNoise: Tensor | null): Tensor {
   if (!(p >= 0 && p < 1)) throw new GraphError(`dropout: probability ${p} is outside [0, 1)`);
   if (p === 0 || uniformNoise === null) return x;
-  if (!sameShape(uniformNoise.shape, x.shape)) throw new GraphError("dropout: noise must have the input's shape");
+  if (!sameShape(uniformNoise.shape, x.shape)) {
+    throw new GraphError(
+      `dropout: noise ${formatShape(uniformNoise.shape)} must have the input's shape ${formatShape(x.shape)}`,
+    );
+  }
   return where(greaterOrEqual(uniformNoise, p), mul(x, 1 / (1 - p)), 0);
 }

@@ -1,0 +1,237 @@
+// GLIDE's configuration, with the reference's keyword names (the arguments of
+// `create_model_and_diffusion`), its defaults, validation with one clear message per mistake, and
+// the derived U-Net structure (channel multipliers, attention downsample rates, input channels).
+
+/** The keyword arguments of the reference `create_model_and_diffusion`. */
+export interface GlideConfig {
+  image_size: number;
+  num_channels: number;
+  num_res_blocks: number;
+  /** Comma-separated multipliers per level ("1,2,3,4"), or "" for the reference default of the image size. */
+  channel_mult: string;
+  num_heads: number;
+  /** Channels per attention head; −1 to use `num_heads` instead. */
+  num_head_channels: number;
+  /** Heads of the decoder's attention when `num_head_channels` is −1; −1 means `num_heads`. */
+  num_heads_upsample: number;
+  /** Comma-separated resolutions (in pixels) at which the U-Net attends ("32,16,8"). */
+  attention_resolutions: string;
+  /** Dropout in the ResBlocks; active only in graphs built with dropout noise (training). */
+  dropout: number;
+  text_ctx: number;
+  /** Text transformer width; 0 builds a model without text conditioning. */
+  xf_width: number;
+  xf_layers: number;
+  xf_heads: number;
+  xf_final_ln: boolean;
+  xf_padding: boolean;
+  diffusion_steps: number;
+  noise_schedule: string;
+  timestep_respacing: string;
+  use_scale_shift_norm: boolean;
+  resblock_updown: boolean;
+  /** Carried for compatibility; this implementation always computes in float32. */
+  use_fp16: boolean;
+  /** Carried for compatibility; the text encoder is a separate graph, run once per prompt batch anyway. */
+  cache_text_emb: boolean;
+  inpaint: boolean;
+  super_res: boolean;
+}
+
+/** GPT-2 BPE vocabulary size (the reference tokenizer's n_vocab). */
+export const N_VOCAB = 50257;
+
+/** The four network variants the reference builds from `inpaint` and `super_res`. */
+export type GlideVariant = "text2im" | "inpaint" | "super-res" | "super-res-inpaint";
+
+/** A configuration the reference would reject, or a key it does not know. */
+export class GlideConfigError extends Error {
+  override name = "GlideConfigError";
+}
+
+/** The reference `model_and_diffusion_defaults()` (the base 64×64 model). */
+export function modelAndDiffusionDefaults(): GlideConfig {
+  return {
+    image_size: 64,
+    num_channels: 192,
+    num_res_blocks: 3,
+    channel_mult: "",
+    num_heads: 1,
+    num_head_channels: 64,
+    num_heads_upsample: -1,
+    attention_resolutions: "32,16,8",
+    dropout: 0.1,
+    text_ctx: 128,
+    xf_width: 512,
+    xf_layers: 16,
+    xf_heads: 8,
+    xf_final_ln: true,
+    xf_padding: true,
+    diffusion_steps: 1000,
+    noise_schedule: "squaredcos_cap_v2",
+    timestep_respacing: "",
+    use_scale_shift_norm: true,
+    resblock_updown: true,
+    use_fp16: true,
+    cache_text_emb: false,
+    inpaint: false,
+    super_res: false,
+  };
+}
+
+/** The reference `model_and_diffusion_defaults_upsampler()` (the 64→256 upsampler). */
+export function modelAndDiffusionDefaultsUpsampler(): GlideConfig {
+  return {
+    ...modelAndDiffusionDefaults(),
+    image_size: 256,
+    num_res_blocks: 2,
+    noise_schedule: "linear",
+    super_res: true,
+  };
+}
+
+const INTEGER_KEYS = [
+  "image_size",
+  "num_channels",
+  "num_res_blocks",
+  "num_heads",
+  "num_head_channels",
+  "num_heads_upsample",
+  "text_ctx",
+  "xf_width",
+  "xf_layers",
+  "xf_heads",
+  "diffusion_steps",
+] as const;
+const BOOLEAN_KEYS = [
+  "xf_final_ln",
+  "xf_padding",
+  "use_scale_shift_norm",
+  "resblock_updown",
+  "use_fp16",
+  "cache_text_emb",
+  "inpaint",
+  "super_res",
+] as const;
+const STRING_KEYS = ["channel_mult", "attention_resolutions", "noise_schedule", "timestep_respacing"] as const;
+const CONFIG_KEYS = new Set<string>([...INTEGER_KEYS, ...BOOLEAN_KEYS, ...STRING_KEYS, "dropout"]);
+
+/**
+ * Completes `overrides` from `base` (default: the reference defaults) and validates the result:
+ * unknown keys, wrong types and values the reference would reject are errors naming the key.
+ */
+export function resolveConfig(
+  overrides: Readonly<Record<string, unknown>> = {},
+  base: GlideConfig = modelAndDiffusionDefaults(),
+): GlideConfig {
+  for (const key of Object.keys(overrides)) {
+    if (!CONFIG_KEYS.has(key)) throw new GlideConfigError(`unknown configuration key '${key}'`);
+  }
+  const config = { ...base, ...overrides } as GlideConfig;
+  validateConfig(config);
+  return config;
+}
+
+/** Throws a GlideConfigError for the first invalid entry of a complete configuration. */
+export function validateConfig(config: GlideConfig): void {
+  const raw = config as unknown as Record<string, unknown>;
+  for (const key of CONFIG_KEYS) if (!(key in raw)) throw new GlideConfigError(`configuration key '${key}' is missing`);
+  for (const key of Object.keys(raw))
+    if (!CONFIG_KEYS.has(key)) throw new GlideConfigError(`unknown configuration key '${key}'`);
+  for (const key of INTEGER_KEYS) {
+    if (!Number.isInteger(raw[key]))
+      throw new GlideConfigError(`${key} must be an integer, got ${JSON.stringify(raw[key])}`);
+  }
+  for (const key of BOOLEAN_KEYS) {
+    if (typeof raw[key] !== "boolean")
+      throw new GlideConfigError(`${key} must be true or false, got ${JSON.stringify(raw[key])}`);
+  }
+  for (const key of STRING_KEYS) {
+    if (typeof raw[key] !== "string")
+      throw new GlideConfigError(`${key} must be a string, got ${JSON.stringify(raw[key])}`);
+  }
+  if (typeof config.dropout !== "number" || !(config.dropout >= 0 && config.dropout < 1)) {
+    throw new GlideConfigError(`dropout must be a number in [0, 1), got ${JSON.stringify(config.dropout)}`);
+  }
+  for (const key of ["image_size", "num_channels", "num_res_blocks", "diffusion_steps"] as const) {
+    if (config[key] < 1) throw new GlideConfigError(`${key} must be at least 1, got ${config[key]}`);
+  }
+  if (config.num_head_channels === 0 || config.num_head_channels < -1) {
+    throw new GlideConfigError(`num_head_channels must be positive or -1, got ${config.num_head_channels}`);
+  }
+  if (config.num_head_channels === -1 && config.num_heads < 1) {
+    throw new GlideConfigError(`num_heads must be at least 1 when num_head_channels is -1, got ${config.num_heads}`);
+  }
+  if (config.xf_width < 0)
+    throw new GlideConfigError(`xf_width must be 0 (no text) or positive, got ${config.xf_width}`);
+  if (config.xf_width > 0) {
+    if (config.text_ctx < 1) throw new GlideConfigError(`text_ctx must be at least 1, got ${config.text_ctx}`);
+    if (config.xf_layers < 0) throw new GlideConfigError(`xf_layers must not be negative, got ${config.xf_layers}`);
+    if (config.xf_heads < 1 || config.xf_width % config.xf_heads !== 0) {
+      throw new GlideConfigError(`xf_width ${config.xf_width} must be divisible by xf_heads ${config.xf_heads}`);
+    }
+  }
+  unetStructure(config);
+}
+
+/** What the U-Net is made of, derived from a configuration as the reference's `create_model` does. */
+export interface UNetStructure {
+  variant: GlideVariant;
+  /** Input channels: 3, +3+1 for inpainting (masked image, mask), +3 for super-res (upsampled low-res image). */
+  inChannels: number;
+  outChannels: number;
+  channelMult: number[];
+  /** Downsample rates (image_size / resolution) at which blocks attend. */
+  attentionDs: number[];
+  numHeadsUpsample: number;
+}
+
+function parseIntList(key: string, text: string): number[] {
+  const parts = text.split(",").map((s) => s.trim());
+  const values = parts.map(Number);
+  if (parts.some((s) => !/^\d+$/.test(s)) || values.some((v) => v < 1)) {
+    throw new GlideConfigError(`${key} must be a comma-separated list of positive integers, got '${text}'`);
+  }
+  return values;
+}
+
+export function variantOf(config: Pick<GlideConfig, "inpaint" | "super_res">): GlideVariant {
+  if (config.inpaint && config.super_res) return "super-res-inpaint";
+  if (config.inpaint) return "inpaint";
+  return config.super_res ? "super-res" : "text2im";
+}
+
+export function unetStructure(config: GlideConfig): UNetStructure {
+  let channelMult: number[];
+  if (config.channel_mult === "") {
+    const defaults: Record<number, number[]> = { 256: [1, 1, 2, 2, 4, 4], 128: [1, 1, 2, 3, 4], 64: [1, 2, 3, 4] };
+    const found = defaults[config.image_size];
+    if (!found) {
+      throw new GlideConfigError(
+        `image_size ${config.image_size} has no default channel_mult (only 64, 128, 256 do); set channel_mult`,
+      );
+    }
+    channelMult = found;
+  } else {
+    channelMult = parseIntList("channel_mult", config.channel_mult);
+    if (2 ** (channelMult.length + 2) !== config.image_size) {
+      throw new GlideConfigError(
+        `channel_mult '${config.channel_mult}' has ${channelMult.length} levels; image_size ${config.image_size} needs ` +
+          `log2(image_size) − 2 levels (the reference asserts 2^(levels+2) = image_size)`,
+      );
+    }
+  }
+  // "" (which the reference cannot parse) means no attention outside the middle block.
+  const resolutions =
+    config.attention_resolutions === "" ? [] : parseIntList("attention_resolutions", config.attention_resolutions);
+  const attentionDs = resolutions.map((res) => Math.floor(config.image_size / res));
+  const inChannels = 3 + (config.inpaint ? 4 : 0) + (config.super_res ? 3 : 0);
+  return {
+    variant: variantOf(config),
+    inChannels,
+    outChannels: 6,
+    channelMult,
+    attentionDs,
+    numHeadsUpsample: config.num_heads_upsample === -1 ? config.num_heads : config.num_heads_upsample,
+  };
+}

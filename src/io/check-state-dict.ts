@@ -1,0 +1,73 @@
+// Compares a loaded state_dict with the keys and shapes a model expects, reporting every
+// difference in one error rather than stopping at the first.
+
+import { CheckpointError } from "./errors.ts";
+import { formatShape, numel } from "./host-tensor.ts";
+
+export interface MisshapedKey {
+  key: string;
+  expected: number[];
+  actual: number[];
+}
+
+/** A state_dict that does not fit a model; the lists are also available as fields. */
+export class StateDictMismatchError extends CheckpointError {
+  override name = "StateDictMismatchError";
+  constructor(
+    message: string,
+    readonly missing: string[],
+    readonly unexpected: string[],
+    readonly misshaped: MisshapedKey[],
+  ) {
+    super(message);
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Throws a `StateDictMismatchError` listing all missing keys (with the expected shape), all
+ * unexpected keys (with their shape) and all keys whose shape differs. `label` names the
+ * checkpoint (e.g. its path) in the message.
+ */
+export function checkStateDict(
+  expected: ReadonlyMap<string, readonly number[]>,
+  actual: ReadonlyMap<string, { shape: readonly number[] }>,
+  label: string,
+): void {
+  const missing: string[] = [];
+  const misshaped: MisshapedKey[] = [];
+  for (const [key, shape] of expected) {
+    const t = actual.get(key);
+    if (!t) missing.push(key);
+    else if (!sameShape(shape, t.shape)) misshaped.push({ key, expected: [...shape], actual: [...t.shape] });
+  }
+  const unexpected = [...actual.keys()].filter((k) => !expected.has(k));
+  if (missing.length === 0 && unexpected.length === 0 && misshaped.length === 0) return;
+
+  const lines = [`${label}: the state_dict does not match the model (${expected.size} parameters expected)`];
+  if (missing.length) {
+    lines.push(`  ${missing.length} missing key(s):`);
+    for (const k of missing) lines.push(`    ${k} ${formatShape(expected.get(k)!)}`);
+  }
+  if (unexpected.length) {
+    lines.push(`  ${unexpected.length} unexpected key(s):`);
+    for (const k of unexpected) lines.push(`    ${k} ${formatShape(actual.get(k)!.shape)}`);
+  }
+  if (misshaped.length) {
+    lines.push(`  ${misshaped.length} key(s) with the wrong shape:`);
+    for (const m of misshaped) {
+      lines.push(`    ${m.key}: expected ${formatShape(m.expected)}, got ${formatShape(m.actual)}`);
+    }
+  }
+  throw new StateDictMismatchError(lines.join("\n"), missing, unexpected, misshaped);
+}
+
+/** Total number of elements over all tensors (the model's parameter count for a state_dict). */
+export function countParameters(sd: ReadonlyMap<string, { shape: readonly number[] }>): number {
+  let n = 0;
+  for (const t of sd.values()) n += numel(t.shape);
+  return n;
+}
