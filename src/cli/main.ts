@@ -1,0 +1,26 @@
+// The `glide` command line: one module per command under ./commands, thin shells over the library.
+import { Command, CommanderError } from "commander";
+
+export function buildProgram(): Command {
+  const program = new Command("glide")
+    .description("GLIDE text-guided diffusion: generate, edit, upsample, train")
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI; a user's mistake prints one line and exits 1 (set GLIDE_DEBUG=1 for the stack). */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`glide: ${message}\n`);
+    if (process.env.GLIDE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}
