@@ -13,17 +13,30 @@ function randomArray(n: number, scale = 1): Float32Array {
   return a;
 }
 
-async function medianMs(run: () => Promise<unknown>, repeats: number): Promise<number> {
-  await run();
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
+/** Median milliseconds of each runner, measured in alternating rounds so load spikes hit all alike. */
+async function medianMs(
+  runners: Record<string, () => Promise<unknown>>,
+  repeats: number,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (const [name, run] of Object.entries(runners)) {
     await run();
-    times.push(performance.now() - start);
+    await run();
+    times[name] = [];
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  for (let i = 0; i < repeats; i++) {
+    for (const [name, run] of Object.entries(runners)) {
+      const start = performance.now();
+      await run();
+      times[name]!.push(performance.now() - start);
+    }
+  }
+  const medians: Record<string, number> = {};
+  for (const [name, list] of Object.entries(times)) {
+    list.sort((a, b) => a - b);
+    medians[name] = list[Math.floor(list.length / 2)]!;
+  }
+  return medians;
 }
 
 /** The baseline: one Conv node written by hand, weight as an initializer. */
@@ -84,10 +97,11 @@ async function benchConv(c: number, size: number): Promise<void> {
   const backward = await CompiledGraph.compile({ y, dx: dx!, dw: dw! }, { threads, params: "inputs" });
   const trainFeeds = { x: xData, w: weight, dy: randomArray(xData.length) };
 
-  const repeats = 10;
-  const tBase = await medianMs(() => baseline.run(feeds), repeats);
-  const tOurs = await medianMs(() => ours.run(feeds), repeats);
-  const tBoth = await medianMs(() => backward.run(trainFeeds), repeats);
+  const t = await medianMs(
+    { base: () => baseline.run(feeds), ours: () => ours.run(feeds), both: () => backward.run(trainFeeds) },
+    15,
+  );
+  const [tBase, tOurs, tBoth] = [t.base!, t.ours!, t.both!];
   const label = `conv3x3 ${c}ch ${size}×${size} batch ${n}`;
   const rate = (ms: number, flop: number) => `${ms.toFixed(1)} ms (${(flop / (ms / 1000)).toFixed(0)} GFLOP/s)`;
   console.log(`${label}`);
@@ -124,12 +138,11 @@ async function benchTrainingStep(): Promise<void> {
   const plan = buildTrainStep(loss, { clipGradNorm: 1, emaRate: 0.999 });
   const session = await TrainingSession.create(plan, { params: values }, { threads });
   const data = { images: randomArray(n * 3 * 32 * 32), target: randomArray(n * 3 * 32 * 32) };
-  const steps = 20;
-  const ms = await medianMs(() => session.run(data, 1e-3), steps);
+  const { step: ms } = await medianMs({ step: () => session.run(data, 1e-3) }, 20);
   const paramCount = params.reduce((s, p) => s + g.numel(p.shape), 0);
   console.log(`CNN training step (batch ${n}, 3×32×32, ${paramCount} params, AdamW + clip + EMA)`);
   console.log(
-    `  ${(1000 / ms).toFixed(1)} steps/s (${ms.toFixed(1)} ms/step), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    `  ${(1000 / ms!).toFixed(1)} steps/s (${ms!.toFixed(1)} ms/step), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );
 }
 
