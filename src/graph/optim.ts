@@ -2,7 +2,7 @@
 import { gradients } from "./autodiff.ts";
 import { GraphError } from "./dtype.ts";
 import { add, div, exp, maximum, mul, sqrt, sub } from "./ops/elementwise.ts";
-import { input, isParam, paramAttrs } from "./ops/leaf.ts";
+import { input, isParam, param, paramAttrs } from "./ops/leaf.ts";
 import { sum } from "./ops/shape-reduce.ts";
 import { formatShape, type Shape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
@@ -31,8 +31,12 @@ export interface ParamSlots {
 }
 
 export interface TrainStepGraph {
-  /** Outputs to export: `loss`, `grad_norm`, any extra outputs, and the next parameter and optimizer state. */
+  /** The fused step: `loss`, `grad_norm`, any extra outputs, and the next parameter and optimizer state. */
   outputs: Record<string, Tensor>;
+  /** For gradient accumulation: `loss`, the extra outputs and `grad.NAME` for every parameter… */
+  gradientOutputs: Record<string, Tensor>;
+  /** …and the update alone, taking the (averaged) gradients as inputs `grad.NAME`. */
+  applyOutputs: Record<string, Tensor>;
   slots: ParamSlots[];
   /** Scalar inputs fed every step: the learning rate and the 1-based step number. */
   lrInput: string;
@@ -43,6 +47,8 @@ export interface TrainStepGraph {
 export function parametersOf(t: Tensor): Tensor[] {
   return topologicalOrder([t]).filter(isParam);
 }
+
+export const gradientName = (param: string): string => `grad.${param}`;
 
 /**
  * Builds the graph of one optimizer step on `loss` (a scalar). Parameters enter as graph inputs
@@ -55,11 +61,38 @@ export function buildTrainStep(
 ): TrainStepGraph {
   if (loss.shape.length !== 0)
     throw new GraphError(`buildTrainStep: loss must be a scalar, got ${formatShape(loss.shape)}`);
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
   const params = options.params ?? parametersOf(loss);
   if (params.length === 0) throw new GraphError("buildTrainStep: the loss depends on no parameters");
-  let grads = gradients(loss, params);
+  const grads = gradients(loss, params);
+  const fused = optimizerUpdate(params, grads, options);
 
+  const gradientOutputs: Record<string, Tensor> = { loss, ...options.extraOutputs };
+  params.forEach((p, i) => {
+    gradientOutputs[gradientName(paramAttrs(p).name)] = grads[i]!;
+  });
+  // The update alone: fresh parameter leaves of the same names, gradients as inputs.
+  const freshParams = params.map((p) => param(paramAttrs(p).name, p.shape));
+  const gradInputs = params.map((p) => input(gradientName(paramAttrs(p).name), p.shape));
+  const apply = optimizerUpdate(freshParams, gradInputs, options);
+
+  return {
+    outputs: { loss, grad_norm: fused.gradNorm, ...options.extraOutputs, ...fused.outputs },
+    gradientOutputs,
+    applyOutputs: { grad_norm: apply.gradNorm, ...apply.outputs },
+    slots: fused.slots,
+    lrInput: "lr",
+    stepInput: "step",
+  };
+}
+
+/** Clipping, AdamW and EMA for parameters given their gradients. */
+function optimizerUpdate(
+  params: readonly Tensor[],
+  gradsIn: readonly Tensor[],
+  options: AdamWOptions,
+): { outputs: Record<string, Tensor>; slots: ParamSlots[]; gradNorm: Tensor } {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
+  let grads = gradsIn;
   const gradNorm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((acc, s) => add(acc, s)));
   if (clipGradNorm !== null) {
     if (!(clipGradNorm > 0)) throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
@@ -71,7 +104,7 @@ export function buildTrainStep(
   const step = input("step", []);
   const correction1 = sub(1, exp(mul(step, Math.log(beta1))));
   const correction2 = sub(1, exp(mul(step, Math.log(beta2))));
-  const outputs: Record<string, Tensor> = { loss, grad_norm: gradNorm, ...options.extraOutputs };
+  const outputs: Record<string, Tensor> = {};
   const slots: ParamSlots[] = params.map((p, i) => {
     const { name, shape } = paramAttrs(p);
     const g = grads[i]!;
@@ -97,5 +130,5 @@ export function buildTrainStep(
     }
     return slot;
   });
-  return { outputs, slots, lrInput: "lr", stepInput: "step" };
+  return { outputs, slots, gradNorm };
 }

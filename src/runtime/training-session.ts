@@ -1,6 +1,6 @@
 // Runs a training-step graph repeatedly, swapping two preallocated sets of parameter/optimizer buffers.
 
-import type { TrainStepGraph } from "../graph/optim.ts";
+import { gradientName, type TrainStepGraph } from "../graph/optim.ts";
 import { numel } from "../graph/shape.ts";
 import { CompiledGraph, type HostArray, RuntimeError, type SessionOptions } from "./session.ts";
 
@@ -26,6 +26,12 @@ export interface StepResult {
 }
 
 export class TrainingSession {
+  /** Compiled on first use of `runAccumulated`. */
+  private accumulation: Promise<{
+    gradient: CompiledGraph;
+    apply: CompiledGraph;
+    sums: Record<string, Float32Array>;
+  }> | null = null;
   private current: BufferSet;
   private next: BufferSet;
   private stepCount: number;
@@ -36,6 +42,7 @@ export class TrainingSession {
     private readonly graph: CompiledGraph,
     private readonly plan: TrainStepGraph,
     initial: TrainingState,
+    private readonly options: SessionOptions,
   ) {
     this.current = this.allocate();
     this.next = this.allocate();
@@ -50,13 +57,18 @@ export class TrainingSession {
     options: SessionOptions = {},
   ): Promise<TrainingSession> {
     const graph = await CompiledGraph.compile(plan.outputs, { ...options, params: "inputs" });
-    return new TrainingSession(graph, plan, {
-      step: initial.step ?? 0,
-      params: initial.params,
-      adamM: initial.adamM ?? new Map(),
-      adamV: initial.adamV ?? new Map(),
-      ema: initial.ema ?? null,
-    });
+    return new TrainingSession(
+      graph,
+      plan,
+      {
+        step: initial.step ?? 0,
+        params: initial.params,
+        adamM: initial.adamM ?? new Map(),
+        adamV: initial.adamV ?? new Map(),
+        ema: initial.ema ?? null,
+      },
+      options,
+    );
   }
 
   get step(): number {
@@ -128,6 +140,53 @@ export class TrainingSession {
     return { loss: (out.loss as Float32Array)[0]!, gradNorm: (out.grad_norm as Float32Array)[0]!, extras };
   }
 
+  /**
+   * One optimizer step on the average gradient of several micro-batches (gradient accumulation for
+   * an effective batch larger than fits one graph run). The loss reported is the micro-batches' mean.
+   */
+  async runAccumulated(microBatches: readonly Record<string, HostArray>[], learningRate: number): Promise<StepResult> {
+    if (microBatches.length === 0) throw new RuntimeError("runAccumulated: no micro-batches");
+    if (microBatches.length === 1) return this.run(microBatches[0]!, learningRate);
+    this.accumulation ??= this.compileAccumulation();
+    const { gradient, apply, sums } = await this.accumulation;
+    for (const buffer of Object.values(sums)) buffer.fill(0);
+    let loss = 0;
+    const extras: Record<string, HostArray> = {};
+    for (const data of microBatches) {
+      const params: Record<string, Float32Array> = {};
+      for (const s of this.plan.slots) params[s.name] = this.current.feeds[s.name]!;
+      const out = await gradient.run({ ...params, ...data });
+      loss += (out.loss as Float32Array)[0]! / microBatches.length;
+      for (const [name, value] of Object.entries(out)) {
+        const sum = sums[name];
+        if (!sum) {
+          extras[name] = value;
+          continue;
+        }
+        const g = value as Float32Array;
+        for (let i = 0; i < sum.length; i++) sum[i]! += g[i]! / microBatches.length;
+      }
+    }
+    this.lr[0] = learningRate;
+    this.stepNumber[0] = this.stepCount + 1;
+    const into = this.outputsInto(this.next);
+    const out = await apply.run(
+      { ...this.current.feeds, ...sums, [this.plan.lrInput]: this.lr, [this.plan.stepInput]: this.stepNumber },
+      into,
+    );
+    [this.current, this.next] = [this.next, this.current];
+    this.stepCount++;
+    return { loss, gradNorm: (out.grad_norm as Float32Array)[0]!, extras };
+  }
+
+  private async compileAccumulation() {
+    const gradient = await CompiledGraph.compile(this.plan.gradientOutputs, { ...this.options, params: "inputs" });
+    const apply = await CompiledGraph.compile(this.plan.applyOutputs, { ...this.options, params: "inputs" });
+    const sums: Record<string, Float32Array> = {};
+    for (const s of this.plan.slots) sums[gradientName(s.name)] = new Float32Array(numel(s.shape));
+    return { gradient, apply, sums };
+  }
+
   /** Views of the current state (valid until the next step); copy before keeping. */
   state(): TrainingState {
     const pick = (key: (s: TrainStepGraph["slots"][number]) => string | null) =>
@@ -144,5 +203,10 @@ export class TrainingSession {
 
   async release(): Promise<void> {
     await this.graph.release();
+    if (this.accumulation) {
+      const { gradient, apply } = await this.accumulation;
+      await gradient.release();
+      await apply.release();
+    }
   }
 }

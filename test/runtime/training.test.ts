@@ -146,3 +146,36 @@ test("one AdamW step matches the formula, with clipping and weight decay", async
     assert.ok(Math.abs(state.ema!.get("p")![i]! - (0.5 * start[i]! + 0.5 * expected)) < 1e-6);
   }
 });
+
+test("gradient accumulation over micro-batches equals one step on the whole batch", async () => {
+  const { data } = mlpTask();
+  // The same MLP built at batch 64 (fused) and at batch 16 (four accumulated micro-batches).
+  const build = (batch: number) => {
+    const xs = g.input("x", [batch, 4]);
+    const ys = g.input("y", [batch, 1]);
+    const hidden = g.tanh(g.linear(xs, g.param("l1.weight", [32, 4]), g.param("l1.bias", [32])));
+    const pred = g.linear(hidden, g.param("l2.weight", [1, 32]), g.param("l2.bias", [1]));
+    return g.mean(g.pow(g.sub(pred, ys), 2));
+  };
+  const options = { clipGradNorm: 0.5, emaRate: 0.9 };
+  const whole = build(64);
+  const params = initialValues(parametersOf(whole), 7);
+  const fused = await TrainingSession.create(buildTrainStep(whole, options), { params }, { threads: 1 });
+  const micro = await TrainingSession.create(buildTrainStep(build(16), options), { params }, { threads: 1 });
+  const chunks = [0, 1, 2, 3].map((k) => ({
+    x: data.x.slice(k * 64, (k + 1) * 64),
+    y: data.y.slice(k * 16, (k + 1) * 16),
+  }));
+  for (let step = 0; step < 5; step++) {
+    const a = await fused.run(data, 1e-2);
+    const b = await micro.runAccumulated(chunks, 1e-2);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `step ${step}: loss ${a.loss} vs ${b.loss}`);
+    assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-4, `step ${step}: grad norm ${a.gradNorm} vs ${b.gradNorm}`);
+  }
+  for (const [name, value] of fused.state().params) {
+    const other = micro.state().params.get(name)!;
+    for (let i = 0; i < value.length; i++) {
+      assert.ok(Math.abs(value[i]! - other[i]!) < 1e-5, `${name}[${i}]: ${value[i]} vs ${other[i]}`);
+    }
+  }
+});
