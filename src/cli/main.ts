@@ -1,11 +1,13 @@
 // The `glide` command line: one module per command under ./commands, thin shells over the library.
 import { Command, CommanderError } from "commander";
+import { registerDownload } from "./commands/download.ts";
 
 export function buildProgram(): Command {
   const program = new Command("glide")
     .description("GLIDE text-guided diffusion: generate, edit, upsample, train")
     .showHelpAfterError()
     .exitOverride();
+  registerDownload(program);
   return program;
 }
 
