@@ -1,6 +1,8 @@
 // The `glide` command line: one module per command under ./commands, thin shells over the library.
 import { Command, CommanderError } from "commander";
+import { registerConvert } from "./commands/convert.ts";
 import { registerDownload } from "./commands/download.ts";
+import { registerInfo } from "./commands/info.ts";
 
 export function buildProgram(): Command {
   const program = new Command("glide")
@@ -8,6 +10,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDownload(program);
+  registerConvert(program);
+  registerInfo(program);
   return program;
 }
 

@@ -1,0 +1,150 @@
+// `glide info CHECKPOINT [--json]`: what a checkpoint holds (parameter count, dtypes) and the GLIDE
+// configuration its shapes imply, with the preset it matches exactly, if any.
+import type { Command } from "commander";
+import {
+  compareShapes,
+  configFromInferred,
+  InferConfigError,
+  type InferredConfig,
+  inferConfig,
+  isExactMatch,
+  matchingPresets,
+  NOT_INFERABLE,
+} from "../../glide/infer-config.ts";
+import { parameterShapes } from "../../glide/model.ts";
+import { presetConfig } from "../../glide/presets.ts";
+import { countParameters } from "../../io/check-state-dict.ts";
+import { type CheckpointFormat, loadCheckpointFile, sourceDtypes } from "../../io/checkpoint-file.ts";
+
+export interface CheckpointInfo {
+  path: string;
+  format: CheckpointFormat;
+  bytes: number;
+  tensors: number;
+  parameters: number;
+  /** The dtypes the file stores, with how many tensors and values of each. */
+  dtypes: { dtype: string; tensors: number; parameters: number }[];
+  /** safetensors `__metadata__` (e.g. the source of a converted file). */
+  metadata: Record<string, string>;
+  /** Null when the shapes are not a GLIDE network (see configError). */
+  config: InferredConfig | null;
+  configError?: string;
+  /** Configuration keys no parameter shape records. */
+  notInferable: string[];
+  /** Presets whose parameter names and shapes equal the checkpoint's exactly. */
+  presets: string[];
+  /** Heads of the matching preset (the checkpoint cannot tell them). */
+  presetHeads?: { num_heads: number; num_head_channels: number; xf_heads: number };
+  /** Whether the inferred configuration rebuilds every key and shape of the checkpoint. */
+  verified: boolean;
+}
+
+export async function inspectCheckpoint(path: string): Promise<CheckpointInfo> {
+  const file = await loadCheckpointFile(path);
+  const sd = file.stateDict;
+  const info: CheckpointInfo = {
+    path,
+    format: file.format,
+    bytes: file.bytes,
+    tensors: sd.size,
+    parameters: countParameters(sd),
+    dtypes: [...sourceDtypes(sd)].map(([dtype, counts]) => ({ dtype, ...counts })),
+    metadata: file.metadata,
+    config: null,
+    notInferable: [...NOT_INFERABLE],
+    presets: [],
+    verified: false,
+  };
+  try {
+    info.config = inferConfig(sd);
+  } catch (e) {
+    if (!(e instanceof InferConfigError)) throw e;
+    info.configError = e.message;
+    return info;
+  }
+  info.verified = isExactMatch(compareShapes(parameterShapes(configFromInferred(info.config)), sd));
+  info.presets = matchingPresets(sd, info.config);
+  if (info.presets.length > 0) {
+    const preset = presetConfig(info.presets[0]!);
+    info.presetHeads = {
+      num_heads: preset.num_heads,
+      num_head_channels: preset.num_head_channels,
+      xf_heads: preset.xf_heads,
+    };
+  }
+  return info;
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+/** The human-readable report: one "key  value" line each. */
+export function formatInfo(info: CheckpointInfo): string {
+  const rows: [string, string][] = [
+    ["file", `${info.path} (${info.format === "torch" ? "torch.save" : "safetensors"}, ${formatCount(info.bytes)}B)`],
+    ["parameters", `${info.parameters} (${formatCount(info.parameters)}) in ${info.tensors} tensors`],
+    ["dtype", info.dtypes.map((d) => `${d.dtype} (${d.tensors} tensors)`).join(", ") || "none"],
+  ];
+  for (const [key, value] of Object.entries(info.metadata)) rows.push([`metadata.${key}`, value]);
+  const c = info.config;
+  if (!c) {
+    rows.push(["configuration", `not inferable: ${info.configError}`]);
+  } else {
+    const heads = info.presetHeads;
+    rows.push(
+      ["variant", `${c.variant} (${c.in_channels} input channels)`],
+      ["image_size", String(c.image_size)],
+      ["num_channels", String(c.num_channels)],
+      ["num_res_blocks", String(c.num_res_blocks)],
+      ["channel_mult", c.channel_mult],
+      ["attention_resolutions", c.attention_resolutions || "none (middle block only)"],
+      [
+        "num_heads/num_head_channels",
+        heads
+          ? `${heads.num_heads}/${heads.num_head_channels} (from preset ${info.presets[0]}; not in the shapes)`
+          : "not inferable (heads change no parameter shape)",
+      ],
+      ["use_scale_shift_norm", String(c.use_scale_shift_norm)],
+      ["resblock_updown", c.resblock_updown === null ? "not inferable (one level)" : String(c.resblock_updown)],
+    );
+    if (c.xf_width === 0) {
+      rows.push(["text", "none (xf_width 0)"]);
+    } else {
+      rows.push(
+        ["text_ctx", String(c.text_ctx)],
+        ["xf_width", String(c.xf_width)],
+        ["xf_layers", String(c.xf_layers)],
+        ["xf_heads", heads ? `${heads.xf_heads} (from preset ${info.presets[0]})` : "not inferable"],
+        ["xf_final_ln", String(c.xf_final_ln)],
+        ["xf_padding", String(c.xf_padding)],
+      );
+    }
+    rows.push(
+      ["preset", info.presets.length > 0 ? `${info.presets.join(", ")} (exact match)` : "none matches exactly"],
+      [
+        "check",
+        info.verified
+          ? `the inferred configuration rebuilds all ${info.tensors} keys and shapes`
+          : "the inferred configuration does NOT rebuild every key and shape (unusual layout?)",
+      ],
+    );
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command("info")
+    .description("show a checkpoint's parameter count, dtype and the GLIDE configuration its shapes imply")
+    .argument("<checkpoint>", "a torch.save .pt file or a .safetensors file")
+    .option("--json", "print JSON")
+    .action(async (path: string, options: { json?: boolean }) => {
+      const info = await inspectCheckpoint(path);
+      process.stdout.write(options.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatInfo(info)}\n`);
+    });
+}

@@ -1,0 +1,20 @@
+// Runs the real `glide` command (bin/glide.js) as a child process, for the CLI tests.
+
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+
+export const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
+
+export interface GlideRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function glide(...args: string[]): GlideRun {
+  const run = spawnSync(process.execPath, ["bin/glide.js", ...args], {
+    encoding: "utf-8",
+    env: { ...process.env, GLIDE_DEBUG: "" },
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
