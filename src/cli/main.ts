@@ -2,13 +2,19 @@
 import { Command, CommanderError } from "commander";
 import { registerConvert } from "./commands/convert.ts";
 import { registerDownload } from "./commands/download.ts";
+import { registerEdit } from "./commands/edit.ts";
+import { registerGenerate } from "./commands/generate.ts";
 import { registerInfo } from "./commands/info.ts";
+import { registerUpsample } from "./commands/upsample.ts";
 
 export function buildProgram(): Command {
   const program = new Command("glide")
     .description("GLIDE text-guided diffusion: generate, edit, upsample, train")
     .showHelpAfterError()
     .exitOverride();
+  registerGenerate(program);
+  registerEdit(program);
+  registerUpsample(program);
   registerDownload(program);
   registerConvert(program);
   registerInfo(program);

@@ -18,8 +18,8 @@ export {
   type NetworkFn,
   splitEpsVariance,
 } from "./guidance.ts";
-export { forceKnownRegion } from "./inpaint.ts";
-export type { DenoisedFn, EpsModel, ModelOutput, NoiseSource, XStartOptions } from "./model.ts";
+export { forceKnownRegion, renoiseKnownRegion } from "./inpaint.ts";
+export type { DenoisedFn, EpsModel, ModelOutput, NoiseSource, XStartOptions, XtFn } from "./model.ts";
 export { replayNoise, rngNoise } from "./noise.ts";
 export { respacedBetas, spaceTimesteps } from "./respace.ts";
 export { type SampleOptions, type StepInfo, sample } from "./sample.ts";

@@ -24,6 +24,14 @@ export type EpsModel = (x: Float32Array, t: number, shape: readonly number[]) =>
  */
 export type DenoisedFn = (xStart: Float32Array, t: number) => Float32Array;
 
+/**
+ * Applied by the sampling loop to the sample itself: to x_t before every model evaluation, with `t`
+ * the original timestep index about to be evaluated, and to the final sample with `t` = null (x₀).
+ * E.g. to paste a known region, re-noised to the level of `t`, into x_t (inpainting with a model
+ * that takes no mask). May return its input.
+ */
+export type XtFn = (x: Float32Array, t: number | null) => Float32Array;
+
 /** How a prediction of x₀ is post-processed before a sampler uses it. */
 export interface XStartOptions {
   /** Clamp x₀ to [−1, 1] (the reference's `clip_denoised`; GLIDE samples with it on). */

@@ -2,7 +2,7 @@
 // model and let the sampler step. Any sampler, any model, any noise source.
 
 import type { Rng } from "../util/rng.ts";
-import type { DenoisedFn, EpsModel, NoiseSource } from "./model.ts";
+import type { DenoisedFn, EpsModel, NoiseSource, XtFn } from "./model.ts";
 import { rngNoise } from "./noise.ts";
 import type { Sampler } from "./samplers/sampler.ts";
 
@@ -31,6 +31,8 @@ export interface SampleOptions {
   /** Clamp predicted x₀ to [−1, 1]; default true, as GLIDE samples. */
   clipDenoised?: boolean;
   denoisedFn?: DenoisedFn;
+  /** Applied to x_t before every model evaluation and to the final sample (see XtFn). */
+  xtFn?: XtFn;
   onStep?: (info: StepInfo) => void | Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
 
   for (let index = 0; index < total; index++) {
     const t = sampler.timesteps[index];
+    if (options.xtFn) x = checkedXt(options.xtFn(x, t), size);
     const output = await model(x, t, shape);
     if (output.eps.length !== size)
       throw new RangeError(`model eps has ${output.eps.length} elements, expected ${size}`);
@@ -60,5 +63,10 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
     x = result.sample;
     await options.onStep?.({ index, total, t, x, predXStart: result.predXStart });
   }
+  return options.xtFn ? checkedXt(options.xtFn(x, null), size) : x;
+}
+
+function checkedXt(x: Float32Array, size: number): Float32Array {
+  if (x.length !== size) throw new RangeError(`xtFn returned ${x.length} elements, expected ${size}`);
   return x;
 }

@@ -1,0 +1,160 @@
+// npm run bench:sample — sampling speed with the released model shapes (`base` and `upsample`
+// presets, random weights: the speed does not depend on the values):
+//   - seconds per guided base step (64×64, U-Net batch 2: [conditional, unconditional]);
+//   - seconds per upsampler step (64 → 256, batch 1, no guidance);
+//   - text → 256×256 with 25 DPM-Solver++ base steps + fast27 upsampling: run in full when the
+//     estimate is under 3 minutes (or with --full), else estimated from the per-step times;
+//   - the same for the original implementation's workload (100 base steps + 27 upsampler steps),
+//     which takes on the order of an hour on the 2-core development machine, and the ratio.
+// Options: --full (always run text → 256 in full), --steps N (steps timed per model, default 4),
+// THREADS=n (onnxruntime threads; default all cores).
+import { loadavg } from "node:os";
+import { GlideModel } from "../src/glide/model.ts";
+import { presetConfig } from "../src/glide/presets.ts";
+import { releaseSessions, sessionsOf } from "../src/pipelines/sessions.ts";
+import { textToImage } from "../src/pipelines/text-to-image.ts";
+import type { ProgressEvent } from "../src/pipelines/types.ts";
+import { upsample } from "../src/pipelines/upsample.ts";
+import type { CompiledGraph, HostArray } from "../src/runtime/session.ts";
+
+const ORIGINAL_SECONDS = 3600; // the original implementation: ~1 hour for 100 + 27 steps here
+const FULL_LIMIT_SECONDS = 180;
+const threads = Number(process.env.THREADS ?? 0) || undefined;
+const args = process.argv.slice(2);
+const forceFull = args.includes("--full");
+const timedSteps = Number(args[args.indexOf("--steps") + 1] ?? 0) > 0 ? Number(args[args.indexOf("--steps") + 1]) : 4;
+const prompt = "an oil painting of a corgi";
+
+/** Records when each sampling step ends; the median step time resists load spikes of a shared machine. */
+function stepClock() {
+  const ends: number[] = [];
+  return {
+    onProgress: (e: ProgressEvent) => {
+      if (e.kind === "step") ends.push(performance.now());
+    },
+    median(): number {
+      const steps = ends.slice(1).map((t, i) => (t - ends[i]!) / 1000);
+      steps.sort((a, b) => a - b);
+      return steps[Math.floor(steps.length / 2)]!;
+    },
+    all(): number[] {
+      return ends.slice(1).map((t, i) => (t - ends[i]!) / 1000);
+    },
+  };
+}
+
+/** Median seconds of a bare U-Net run (no pipeline around it), for the pipeline's overhead. */
+async function bareRun(unet: CompiledGraph, runs = 3): Promise<number> {
+  const feeds: Record<string, HostArray> = {};
+  for (const v of unet.inputs) {
+    const n = v.shape.reduce((a, b) => a * b, 1);
+    feeds[v.name] = Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+  }
+  feeds.timesteps = new Float32Array(unet.inputs.find((v) => v.name === "timesteps")!.shape[0]!).fill(500);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await unet.run(feeds);
+    times.push((performance.now() - start) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+function listed(values: number[]): string {
+  return values.map((v) => v.toFixed(2)).join(", ");
+}
+
+function fmt(seconds: number): string {
+  return seconds >= 120 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+}
+
+function initModel(preset: string): { model: GlideModel; seconds: number } {
+  const start = performance.now();
+  const model = new GlideModel(presetConfig(preset), { init: 1 });
+  return { model, seconds: (performance.now() - start) / 1000 };
+}
+
+console.log(`bench:sample — onnxruntime-node CPU, threads: ${threads ?? "default (all cores)"}`);
+console.log(`load average at start: ${listed(loadavg())} (a shared machine: figures vary)`);
+
+// Base model: one guided step = one U-Net run at batch 2.
+const base = initModel("base");
+console.log(`\nbase (385M params, 64×64): random weights in ${fmt(base.seconds)}`);
+const baseClock = stepClock();
+const baseRun = await textToImage({
+  prompt,
+  model: base.model,
+  sampler: "dpm++2m",
+  steps: timedSteps + 1,
+  seed: 1,
+  threads,
+  onProgress: baseClock.onProgress,
+});
+const baseStep = baseClock.median();
+const baseSetup = baseRun.timings.base!.setup;
+console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(baseSetup)}`);
+console.log(`  guided step (batch 2): ${fmt(baseStep)} (median of ${listed(baseClock.all())} s)`);
+const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { threads }));
+console.log(`  bare U-Net run at batch 2, for comparison: ${fmt(baseBare)} (median of 3)`);
+
+// Upsampler: batch 1, no guidance.
+const up = initModel("upsample");
+console.log(`\nupsample (398M params, 64 → 256): random weights in ${fmt(up.seconds)}`);
+const upClock = stepClock();
+const upRun = await upsample({
+  image: baseRun.images[0]!,
+  prompt,
+  upsampler: up.model,
+  steps: timedSteps + 1,
+  seed: 1,
+  threads,
+  onProgress: upClock.onProgress,
+});
+const upStep = upClock.median();
+const upSetup = upRun.timings.upsample!.setup;
+console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(upSetup)}`);
+console.log(`  step (batch 1): ${fmt(upStep)} (median of ${listed(upClock.all())} s)`);
+const upBare = await bareRun(await sessionsOf(up.model).unet(1, { lowResSize: 64, threads }));
+console.log(`  bare U-Net run at batch 1, for comparison: ${fmt(upBare)} (median of 3)`);
+
+// text → 256×256: 25 DPM-Solver++ steps + fast27.
+const estimate = 25 * baseStep + 27 * upStep;
+console.log(`\ntext → 256×256, 25 dpm++2m base steps + fast27 (27) upsampler steps:`);
+console.log(`  estimate from the step times: ${fmt(estimate)} sampling (+ ${fmt(baseSetup + upSetup)} setup)`);
+let ours = estimate;
+if (forceFull || estimate < FULL_LIMIT_SECONDS) {
+  const start = performance.now();
+  const full = await textToImage({
+    prompt,
+    model: base.model,
+    upsampler: up.model,
+    sampler: "dpm++2m",
+    steps: 25,
+    seed: 2,
+    threads,
+  });
+  const t = full.timings;
+  const total = (performance.now() - start) / 1000;
+  ours = t.base!.sampling + t.upsample!.sampling;
+  console.log(
+    `  measured in full: ${fmt(total)} (base ${fmt(t.base!.sampling)}, upsampler ${fmt(t.upsample!.sampling)}, setup ${fmt(t.base!.setup + t.upsample!.setup)}; sessions were already compiled)`,
+  );
+} else {
+  console.log(`  (estimated, not run in full: over ${FULL_LIMIT_SECONDS} s; --full runs it)`);
+}
+
+// The original implementation's workload: 100 base steps (its notebooks' "100" respacing) + 27.
+const originalWorkload = 100 * baseStep + 27 * upStep;
+console.log(
+  `\noriginal implementation's workload (100 base + 27 upsampler steps), ~${ORIGINAL_SECONDS / 60} min there:`,
+);
+console.log(
+  `  ours: ${fmt(originalWorkload)} (from step times) → ${(ORIGINAL_SECONDS / originalWorkload).toFixed(1)}× faster`,
+);
+console.log(
+  `  with 25 dpm++2m steps instead of 100: ${fmt(ours)} → ${(ORIGINAL_SECONDS / ours).toFixed(1)}× faster than the original's hour`,
+);
+console.log(`load average at end: ${listed(loadavg())}`);
+await releaseSessions(base.model);
+await releaseSessions(up.model);

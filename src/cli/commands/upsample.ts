@@ -1,0 +1,76 @@
+// `glide upsample IMAGE PROMPT`: a picture (resized to the upsampler's low-res size, e.g. 64×64)
+// upsampled 4× with the text-conditional upsampler.
+
+import type { Command } from "commander";
+import { loadModel } from "../../pipelines/load-model.ts";
+import { upsample } from "../../pipelines/upsample.ts";
+import { stageProgress } from "../progress.ts";
+import {
+  addFitOption,
+  addModelOptions,
+  addOutputOptions,
+  addUpsampleSamplingOptions,
+  cachedCheckpoint,
+  randomSeed,
+  report,
+  type SamplingCommandOptions,
+  seconds,
+  writeImages,
+} from "./generate.ts";
+
+export function registerUpsample(program: Command): void {
+  const command = program
+    .command("upsample")
+    .description("upsample a picture 4× (e.g. 64×64 → 256×256), guided by a text prompt")
+    .argument("<image>", "the picture (PNG or JPEG; resized to the upsampler's input size)")
+    .argument("<prompt>", "what the picture shows")
+    .addHelpText(
+      "after",
+      `
+Without --checkpoint the released "upsample" model is taken from the download cache
+(\`glide download upsample\`).
+
+Examples:
+  glide upsample small.png "an oil painting of a corgi" --out large.png
+  glide upsample small.png "a fox" --sampler ddpm --steps 100 --temp 1`,
+    );
+  addModelOptions(command, "upsampler");
+  addUpsampleSamplingOptions(command, "ddim", "");
+  addFitOption(command);
+  addOutputOptions(command, "upsample-SEED.png");
+  command.action(async (image: string, prompt: string, options: SamplingCommandOptions & { temp?: number }) => {
+    const seed = options.seed ?? randomSeed();
+    const loadStart = performance.now();
+    const fromCache = options.checkpoint === undefined;
+    const upsampler = await loadModel({
+      checkpoint: options.checkpoint ?? (await cachedCheckpoint("upsample", "--checkpoint PATH")),
+      preset: options.preset ?? (fromCache && options.config === undefined ? "upsample" : undefined),
+      config: options.config,
+    });
+    const loadSeconds = seconds(loadStart);
+    const result = await upsample({
+      image,
+      prompt,
+      fit: options.fit,
+      upsampler: upsampler.model,
+      sampler: options.sampler,
+      steps: options.steps,
+      temperature: options.temp,
+      seed,
+      batchSize: options.batch ?? 1,
+      threads: options.threads,
+      onProgress: stageProgress(process.stderr, options.quiet === true),
+    });
+    const written = await writeImages(options.out ?? `upsample-${seed}.png`, result.images);
+    report(
+      {
+        ...options,
+        upsampleSampler: options.sampler,
+        upsampleTemp: options.temp,
+        sampler: undefined,
+        guidance: undefined,
+      },
+      { command: "upsample", prompt, models: { upsampler }, result, written, loadSeconds, extra: { image } },
+    );
+  });
+}

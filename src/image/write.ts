@@ -1,0 +1,35 @@
+// Writing pictures: PNG encoding, written atomically (a temporary file renamed into place), so a
+// failed or interrupted run never leaves half a file under the final name.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import sharp from "sharp";
+import { ImageError } from "./errors.ts";
+import type { RawImage } from "./pixels.ts";
+
+export async function encodePng(image: RawImage): Promise<Buffer> {
+  const { width, height, channels, data } = image;
+  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+}
+
+/** Writes `image` as a PNG at `path` (parent directories are created). */
+export async function writePng(path: string, image: RawImage): Promise<void> {
+  const bytes = await encodePng(image);
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(temp, bytes);
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw new ImageError(`cannot write '${path}': ${(error as Error).message}`);
+  }
+}
+
+/** `out.png` → `out-3.png`: the path of the `index`-th (1-based) image of a batch written as `path`. */
+export function numberedPath(path: string, index: number): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${index}${ext || ".png"}`;
+}

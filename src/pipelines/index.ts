@@ -1,0 +1,22 @@
+// What users call: text → image, editing, upsampling, and loading models for them. The library API
+// behind `glide generate`, `glide edit` and `glide upsample`.
+export { DEFAULT_EDIT_GUIDANCE, type EditOptions, edit } from "./edit.ts";
+export { PipelineError } from "./errors.ts";
+export { type LoadedModel, loadModel, type ModelSource, readStateDict, recognizePreset } from "./load-model.ts";
+export { releaseSessions } from "./sessions.ts";
+export { DEFAULT_GUIDANCE, type TextToImageOptions, textToImage } from "./text-to-image.ts";
+export { DEFAULT_SAMPLER, type TwoStageOptions } from "./two-stage.ts";
+export type {
+  CommonOptions,
+  PipelineResult,
+  ProgressEvent,
+  Stage,
+  StageTiming,
+  UpsampleStageOptions,
+} from "./types.ts";
+export {
+  DEFAULT_UPSAMPLE_STEPS,
+  DEFAULT_UPSAMPLE_TEMPERATURE,
+  type UpsampleOptions,
+  upsample,
+} from "./upsample.ts";

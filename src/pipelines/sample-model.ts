@@ -1,0 +1,152 @@
+// One sampling run of one GLIDE network: the shared core of every pipeline. It encodes the prompt,
+// lays out the conditioning (classifier-free guidance doubles the batch to [conditional,
+// unconditional]), chooses how a known region is kept, and runs the diffusion loop.
+
+import { createDiffusion } from "../diffusion/gaussian.ts";
+import { classifierFreeGuidance, epsVarianceModel } from "../diffusion/guidance.ts";
+import { forceKnownRegion, renoiseKnownRegion } from "../diffusion/inpaint.ts";
+import { sample } from "../diffusion/sample.ts";
+import { createSampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
+import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts";
+import type { GlideModel } from "../glide/model.ts";
+import type { Rng } from "../util/rng.ts";
+import { PipelineError } from "./errors.ts";
+import { unetNetwork } from "./network.ts";
+import { sessionsOf } from "./sessions.ts";
+import { textFeeds } from "./text-features.ts";
+
+/** Pixels to keep: `image` [N, 3, S, S] in [-1, 1] where `mask` [N, 1, S, S] is 1. */
+export interface KnownRegion {
+  image: Float32Array;
+  mask: Float32Array;
+}
+
+export interface ModelSamplingOptions {
+  model: GlideModel;
+  prompt: string;
+  /** Images to make (N). */
+  count: number;
+  /** Classifier-free guidance scale; null (or 1) samples with the prompt alone. */
+  guidanceScale: number | null;
+  sampler: SamplerSpec;
+  rng: Rng;
+  /** Scale of the starting noise x_T (the reference's upsample_temp); default 1. */
+  temperature?: number;
+  /** Super-res models: the low-resolution images [N, 3, l, l]. */
+  lowRes?: { images: Float32Array; size: number };
+  known?: KnownRegion;
+  threads?: number;
+  /** Before compiling and encoding. */
+  onSetup?: () => void;
+  /** After sampling has started (step 0) and after each step. */
+  onStep?: (step: number, total: number) => void;
+}
+
+export interface ModelSamplingResult {
+  /** [N, 3, S, S] in [-1, 1]. */
+  samples: Float32Array;
+  shape: number[];
+  /** Model evaluations. */
+  steps: number;
+  /** Seconds spent compiling sessions and encoding text, and sampling. */
+  setupSeconds: number;
+  samplingSeconds: number;
+}
+
+export async function sampleModel(options: ModelSamplingOptions): Promise<ModelSamplingResult> {
+  const { model, count: n, rng } = options;
+  const config = model.config;
+  const size = config.image_size;
+  const shape = [n, 3, size, size];
+  if (config.super_res && !options.lowRes) throw new PipelineError("an upsampler needs the low-resolution image");
+  if (!config.super_res && options.lowRes)
+    throw new PipelineError("this model is not an upsampler (super_res is false)");
+  const guided = options.guidanceScale !== null && options.guidanceScale !== 1 && model.textEncoder !== null;
+  const batch = guided ? 2 * n : n;
+  const imageOfRow = Array.from({ length: batch }, (_, i) => i % n);
+
+  const setupStart = performance.now();
+  options.onSetup?.();
+  const conditioning = await textFeeds(
+    model,
+    guided ? [options.prompt, ""] : [options.prompt],
+    imageOfRow.map((_, i) => (i < n ? 0 : 1)),
+    options.threads,
+  );
+  if (config.inpaint) {
+    const known = options.known;
+    conditioning.inpaint_image = known
+      ? perRow(masked(known.image, known.mask, n), n, imageOfRow)
+      : zeros(batch * 3 * size * size);
+    conditioning.inpaint_mask = known ? perRow(known.mask, n, imageOfRow) : zeros(batch * size * size);
+  }
+  if (options.lowRes) conditioning.low_res = perRow(options.lowRes.images, n, imageOfRow);
+  const lowResSize = options.lowRes?.size;
+  await sessionsOf(model).unet(batch, { lowResSize, threads: options.threads });
+  const setupSeconds = (performance.now() - setupStart) / 1000;
+
+  const base = createDiffusion({
+    noiseSchedule: scheduleOf(config.noise_schedule),
+    diffusionSteps: config.diffusion_steps,
+  });
+  const sampler = createSampler(base, options.sampler);
+  const network = unetNetwork(model, { batch, conditioning, lowResSize, threads: options.threads });
+  const start = rng.normalArray(n * 3 * size * size);
+  const temperature = options.temperature ?? 1;
+  if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;
+  const known = options.known;
+  const total = sampler.timesteps.length;
+
+  const samplingStart = performance.now();
+  options.onStep?.(0, total);
+  const samples = await sample({
+    sampler,
+    model: guided ? classifierFreeGuidance(network, options.guidanceScale!) : epsVarianceModel(network),
+    shape,
+    rng,
+    start,
+    clipDenoised: true,
+    // An inpainting network sees the known region and has its x₀ forced, as the reference does;
+    // any other network gets the known region pasted into x_t, re-noised to each step.
+    denoisedFn: known && config.inpaint ? forceKnownRegion(known.image, known.mask, shape) : undefined,
+    xtFn:
+      known && !config.inpaint
+        ? renoiseKnownRegion(base, known.image, known.mask, shape, (length) => rng.normalArray(length))
+        : undefined,
+    onStep: ({ index }) => options.onStep?.(index + 1, total),
+  });
+  return { samples, shape, steps: total, setupSeconds, samplingSeconds: (performance.now() - samplingStart) / 1000 };
+}
+
+function scheduleOf(name: string): BetaScheduleName {
+  if (!(BETA_SCHEDULES as readonly string[]).includes(name)) {
+    throw new PipelineError(`noise_schedule '${name}' is unknown (known: ${BETA_SCHEDULES.join(", ")})`);
+  }
+  return name as BetaScheduleName;
+}
+
+/** Rows of a batch from per-image arrays of N images. */
+function perRow(images: Float32Array, n: number, imageOfRow: readonly number[]): Float32Array {
+  const per = images.length / n;
+  const out = new Float32Array(imageOfRow.length * per);
+  imageOfRow.forEach((k, i) => {
+    out.set(images.subarray(k * per, (k + 1) * per), i * per);
+  });
+  return out;
+}
+
+/** image × mask, the mask [N, 1, S, S] broadcast over the image's channels. */
+function masked(image: Float32Array, mask: Float32Array, n: number): Float32Array {
+  const plane = mask.length / n;
+  const channels = image.length / mask.length;
+  const out = new Float32Array(image.length);
+  for (let i = 0; i < image.length; i++) {
+    const k = Math.floor(i / (channels * plane));
+    out[i] = image[i] * mask[k * plane + (i % plane)];
+  }
+  return out;
+}
+
+function zeros(length: number): Float32Array {
+  return new Float32Array(length);
+}

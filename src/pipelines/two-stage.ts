@@ -1,0 +1,106 @@
+// The base model, then (optionally) the upsampler on its 8-bit-rounded result: what textToImage
+// and edit share. One seeded generator feeds both stages.
+
+import type { GlideModel } from "../glide/model.ts";
+import { tensorToImages } from "../image/pixels.ts";
+import { Rng } from "../util/rng.ts";
+import {
+  checkBatchSize,
+  checkGuidanceScale,
+  checkModelKind,
+  checkPrompt,
+  resolveSeed,
+  samplerSpec,
+} from "./options.ts";
+import { type KnownRegion, sampleModel } from "./sample-model.ts";
+import type { CommonOptions, PipelineResult, UpsampleStageOptions } from "./types.ts";
+import { upsampleSettings, upsampleStage } from "./upsample.ts";
+
+export const DEFAULT_SAMPLER = "dpm++2m";
+
+/** The options of textToImage and edit. */
+export interface TwoStageOptions extends CommonOptions, UpsampleStageOptions {
+  /** The base model (text2im or inpaint, e.g. 64×64). */
+  model: GlideModel;
+  /** A 4× upsampler (super-res model) to run on the base result; none by default. */
+  upsampler?: GlideModel | null;
+  /** Base sampler: "ddpm", "ddim", "plms" or "dpm++2m" (default). */
+  sampler?: string;
+  /** Base steps: a count (default: 25 for dpm++2m, 100 ddpm, 50 ddim and plms) or a respacing ("fast27", "ddim25", …). */
+  steps?: number | string;
+  /** Classifier-free guidance scale (1 = the prompt alone, no unconditional pass). */
+  guidanceScale?: number;
+}
+
+export interface TwoStageInput {
+  options: TwoStageOptions;
+  defaultGuidance: number;
+  defaultUpsampleSampler: string;
+  /** The region to keep at the base resolution, for all images. */
+  known?: KnownRegion;
+  /** The region to keep at the upsampler's resolution, made on demand. */
+  knownAt?: (size: number, n: number) => Promise<KnownRegion>;
+}
+
+export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult> {
+  const started = performance.now();
+  const { options } = input;
+  const model = checkModelKind(options.model, "base", "model");
+  const upsampler = options.upsampler ? checkModelKind(options.upsampler, "upsampler", "upsampler") : null;
+  const prompt = checkPrompt(options.prompt);
+  const n = checkBatchSize(options.batchSize ?? 1);
+  const seed = resolveSeed(options.seed);
+  const guidanceScale = checkGuidanceScale(options.guidanceScale ?? input.defaultGuidance);
+  const sampler = samplerSpec(options.sampler ?? DEFAULT_SAMPLER, options.steps, model, "sampler");
+  const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
+  const rng = new Rng(seed);
+  const report = options.onProgress;
+
+  const base = await sampleModel({
+    model,
+    prompt,
+    count: n,
+    guidanceScale,
+    sampler,
+    rng,
+    known: input.known,
+    threads: options.threads,
+    onSetup: () => report?.({ kind: "setup", stage: "base" }),
+    onStep: (step, total) => report?.({ kind: "step", stage: "base", step, total }),
+  });
+  const baseTiming = { setup: base.setupSeconds, sampling: base.samplingSeconds, steps: base.steps };
+  if (!upsampler || !upsampling) {
+    return {
+      images: tensorToImages(base.samples, base.shape),
+      samples: base.samples,
+      shape: base.shape,
+      lowRes: null,
+      seed,
+      timings: { base: baseTiming, upsample: null, totalSeconds: (performance.now() - started) / 1000 },
+    };
+  }
+  const up = await upsampleStage({
+    upsampler,
+    prompt,
+    lowRes: base.samples,
+    lowResSize: model.config.image_size,
+    count: n,
+    rng,
+    settings: upsampling,
+    known: input.knownAt ? await input.knownAt(upsampler.config.image_size, n) : undefined,
+    threads: options.threads,
+    onProgress: report,
+  });
+  return {
+    images: tensorToImages(up.samples, up.shape),
+    samples: up.samples,
+    shape: up.shape,
+    lowRes: tensorToImages(base.samples, base.shape),
+    seed,
+    timings: {
+      base: baseTiming,
+      upsample: { setup: up.setupSeconds, sampling: up.samplingSeconds, steps: up.steps },
+      totalSeconds: (performance.now() - started) / 1000,
+    },
+  };
+}

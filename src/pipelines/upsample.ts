@@ -1,0 +1,132 @@
+// Upsampling, as the reference's notebooks do it: the low-resolution picture rounded to 8 bits,
+// the prompt without guidance, the starting noise scaled by a temperature (0.997), and the
+// `fast27` respacing; any sampler may be chosen.
+
+import type { SamplerSpec } from "../diffusion/samplers/index.ts";
+import type { GlideModel } from "../glide/model.ts";
+import type { ImageSource, ResizeFit } from "../image/decode.ts";
+import { quantize8bit, tensorToImages } from "../image/pixels.ts";
+import { readImage } from "../image/read.ts";
+import { Rng } from "../util/rng.ts";
+import { PipelineError } from "./errors.ts";
+import { repeatImage } from "./known-region.ts";
+import { checkBatchSize, checkModelKind, checkPrompt, checkTemperature, resolveSeed, samplerSpec } from "./options.ts";
+import { type KnownRegion, type ModelSamplingResult, sampleModel } from "./sample-model.ts";
+import type { CommonOptions, PipelineResult, ProgressEvent, UpsampleStageOptions } from "./types.ts";
+
+export const DEFAULT_UPSAMPLE_TEMPERATURE = 0.997;
+export const DEFAULT_UPSAMPLE_STEPS = "fast27";
+
+export interface UpsampleOptions extends CommonOptions {
+  /** The picture to upsample: resized to the upsampler's low-res size (image_size / 4, e.g. 64). */
+  image: ImageSource;
+  upsampler: GlideModel;
+  /** Default "ddim". */
+  sampler?: string;
+  /** Default "fast27". */
+  steps?: number | string;
+  /** Scale of the starting noise; default 0.997. */
+  temperature?: number;
+  /** The low-res side the upsampler is fed (default image_size / 4). */
+  lowResSize?: number;
+  /** How a picture that is not square is made square (default "crop"). */
+  fit?: ResizeFit;
+}
+
+/** Upsamples one picture `batchSize` times (each with its own noise). */
+export async function upsample(options: UpsampleOptions): Promise<PipelineResult> {
+  const started = performance.now();
+  const upsampler = checkModelKind(options.upsampler, "upsampler", "upsample");
+  const prompt = checkPrompt(options.prompt);
+  const n = checkBatchSize(options.batchSize ?? 1);
+  const seed = resolveSeed(options.seed);
+  const lowResSize = options.lowResSize ?? upsampler.config.image_size / 4;
+  if (!Number.isInteger(lowResSize) || lowResSize < 1) {
+    throw new PipelineError(`low-res size must be a positive integer, got ${lowResSize}`);
+  }
+  const settings = upsampleSettings(
+    upsampler,
+    { upsampleSampler: options.sampler, upsampleSteps: options.steps, upsampleTemperature: options.temperature },
+    "ddim",
+  );
+  const picture = await readImage(options.image, { size: lowResSize, fit: options.fit, label: "image" });
+  const result = await upsampleStage({
+    upsampler,
+    settings,
+    threads: options.threads,
+    onProgress: options.onProgress,
+    prompt,
+    lowRes: repeatImage(picture.tensor, n),
+    lowResSize,
+    count: n,
+    rng: new Rng(seed),
+  });
+  return {
+    images: tensorToImages(result.samples, result.shape),
+    samples: result.samples,
+    shape: result.shape,
+    lowRes: null,
+    seed,
+    timings: {
+      base: null,
+      upsample: { setup: result.setupSeconds, sampling: result.samplingSeconds, steps: result.steps },
+      totalSeconds: (performance.now() - started) / 1000,
+    },
+  };
+}
+
+export interface UpsampleSettings {
+  sampler: SamplerSpec;
+  temperature: number;
+}
+
+/** The upsampling stage's sampler and temperature, checked (before any sampling starts). */
+export function upsampleSettings(
+  upsampler: GlideModel,
+  options: UpsampleStageOptions,
+  defaultSampler: string,
+): UpsampleSettings {
+  checkModelKind(upsampler, "upsampler", "upsampler");
+  return {
+    sampler: samplerSpec(
+      options.upsampleSampler ?? defaultSampler,
+      options.upsampleSteps ?? DEFAULT_UPSAMPLE_STEPS,
+      upsampler,
+      "upsampler",
+    ),
+    temperature: checkTemperature(options.upsampleTemperature ?? DEFAULT_UPSAMPLE_TEMPERATURE),
+  };
+}
+
+export interface UpsampleStageInput {
+  upsampler: GlideModel;
+  settings: UpsampleSettings;
+  prompt: string;
+  /** [N, 3, l, l] in [-1, 1]: rounded to 8 bits here, as the reference does. */
+  lowRes: Float32Array;
+  lowResSize: number;
+  count: number;
+  rng: Rng;
+  known?: KnownRegion;
+  threads?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** The upsampling stage of every pipeline. */
+export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingResult> {
+  const report = input.onProgress;
+  return sampleModel({
+    model: input.upsampler,
+    prompt: input.prompt,
+    count: input.count,
+    guidanceScale: null, // the reference upsamples with the prompt alone
+    sampler: input.settings.sampler,
+    rng: input.rng,
+    temperature: input.settings.temperature,
+    lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize },
+    known: input.known,
+    threads: input.threads,
+    onSetup: () => report?.({ kind: "setup", stage: "upsample" }),
+    onStep: (step, total) => report?.({ kind: "step", stage: "upsample", step, total }),
+  });
+}

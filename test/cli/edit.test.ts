@@ -1,0 +1,40 @@
+// `glide edit IMAGE MASK PROMPT` in a child process on the fixture inpainting model.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fixtureFiles, readPng, tempDir, writeMask, writePicture } from "../pipelines/helpers.ts";
+import { glide } from "./glide-cli.ts";
+
+const dir = tempDir();
+const inpaint = fixtureFiles("inpaint");
+const model = ["--checkpoint", inpaint.checkpoint, "--config", inpaint.config];
+
+test("glide edit --json writes the edited picture", async () => {
+  const picture = await writePicture(dir, "photo.png", 40, 40);
+  const mask = await writeMask(dir, "mask.png", 20, 20, { x0: 0.25, x1: 0.75, y0: 0.25, y1: 0.75 });
+  const out = join(dir, "edited.png");
+  const run = glide("edit", picture, mask, "a corgi", ...model, "--steps", "3", "--seed", "2", "--out", out, "--json");
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.equal(result.command, "edit");
+  assert.equal(result.image, picture);
+  assert.equal(result.mask, mask);
+  assert.deepEqual(result.images, [out]);
+  assert.equal(result.sampler.guidance, 5, "the inpaint notebook's guidance by default");
+  assert.equal((await readPng(out)).width, 16);
+});
+
+test("glide edit: unreadable picture, empty mask, missing argument", async () => {
+  const picture = await writePicture(dir, "p.png", 16, 16);
+  const white = await writeMask(dir, "white.png", 16, 16, { x0: 0, x1: 0, y0: 0, y1: 0 });
+  const missing = glide("edit", join(dir, "nope.png"), white, "x", ...model);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^glide: image '.*nope\.png': cannot read it \(no such file\)\n$/);
+  const empty = glide("edit", picture, white, "x", ...model);
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /mask keeps every pixel, so there is nothing to fill/);
+  const noPrompt = glide("edit", picture, white);
+  assert.equal(noPrompt.code, 1);
+  assert.match(noPrompt.stderr, /missing required argument 'prompt'/);
+});

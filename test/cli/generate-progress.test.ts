@@ -1,0 +1,45 @@
+// The progress display of the sampling commands (src/cli/progress.ts).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatClock, formatSeconds, ProgressBar, stageProgress } from "../../src/cli/progress.ts";
+
+function stream(isTTY: boolean) {
+  const chunks: string[] = [];
+  return { isTTY, chunks, write: (text: string) => chunks.push(text) };
+}
+
+test("on a terminal: a bar redrawn in place with steps/s and ETA, then a summary line", () => {
+  const s = stream(true);
+  const bar = new ProgressBar("sampling", 4, s);
+  bar.start();
+  assert.ok(s.chunks.at(-1)!.startsWith("\r\x1b[K"), "the line is cleared and redrawn");
+  assert.match(s.chunks.at(-1)!, /sampling ░+ 0\/4 {2}… steps\/s {2}ETA \?$/);
+  bar.update(4);
+  assert.match(s.chunks.at(-1)!, /^sampling: 4 steps in \d+\.\d s \([\d.]+ steps\/s\)\n$/);
+});
+
+test("elsewhere: only the summary line of each stage", () => {
+  const s = stream(false);
+  const report = stageProgress(s);
+  report({ kind: "setup", stage: "base" });
+  for (let step = 0; step <= 3; step++) report({ kind: "step", stage: "base", step, total: 3 });
+  report({ kind: "setup", stage: "upsample" });
+  for (let step = 0; step <= 2; step++) report({ kind: "step", stage: "upsample", step, total: 2 });
+  assert.equal(s.chunks.length, 2);
+  assert.match(s.chunks[0]!, /^sampling: 3 steps in/);
+  assert.match(s.chunks[1]!, /^upsampling: 2 steps in/);
+  const quiet = stream(true);
+  const silent = stageProgress(quiet, true);
+  silent({ kind: "step", stage: "base", step: 0, total: 1 });
+  silent({ kind: "step", stage: "base", step: 1, total: 1 });
+  assert.equal(quiet.chunks.length, 0, "quiet writes nothing");
+});
+
+test("durations for people", () => {
+  assert.equal(formatSeconds(2.14), "2.1 s");
+  assert.equal(formatSeconds(45.2), "45 s");
+  assert.equal(formatSeconds(200), "3 min 20 s");
+  assert.equal(formatClock(65), "1:05");
+  assert.equal(formatClock(3725), "1:02:05");
+});

@@ -1,0 +1,128 @@
+// `glide generate` as a user runs it: a child process on the fixture models, --json parsed.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fixtureFiles, readPng, tempDir } from "../pipelines/helpers.ts";
+import { glide } from "./glide-cli.ts";
+
+const dir = tempDir();
+const t2i = fixtureFiles("text2im");
+const sr = fixtureFiles("superres");
+const model = ["--checkpoint", t2i.checkpoint, "--config", t2i.config];
+
+test("glide generate --json writes the PNG and reports paths, seed and timings", async () => {
+  const out = join(dir, "corgi.png");
+  const args = [
+    "generate",
+    "a corgi",
+    ...model,
+    "--steps",
+    "4",
+    "--seed",
+    "7",
+    "--out",
+    out,
+    "--json",
+    "--threads",
+    "1",
+  ];
+  const run = glide(...args);
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.equal(result.command, "generate");
+  assert.equal(result.seed, 7);
+  assert.deepEqual(result.images, [out]);
+  assert.equal(result.grid, null);
+  assert.equal(result.width, 16);
+  assert.deepEqual(result.sampler, { name: "dpm++2m", steps: 4, guidance: 3 });
+  assert.equal(result.upsampler, null);
+  assert.ok(result.timings.base.secondsPerStep > 0, "timings are reported");
+  assert.match(run.stderr, /sampling: 4 steps in .* steps\/s/, "a summary line on stderr (not a TTY)");
+  const png = await readPng(out);
+  assert.equal(png.width, 16);
+  assert.equal(png.height, 16);
+
+  const again = glide(...args.slice(0, -7), "--seed", "7", "--out", join(dir, "again.png"), "--quiet");
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stderr, "", "--quiet: nothing on stderr");
+  assert.match(again.stdout, /wrote .*again\.png \(16×16, seed 7\)/);
+  assert.ok(readFileSync(out).equals(readFileSync(join(dir, "again.png"))), "same seed: the same PNG");
+});
+
+test("glide generate -n 2 with an upsampler writes a grid and each image", async () => {
+  const out = join(dir, "grid.png");
+  const run = glide(
+    "generate",
+    "a corgi",
+    ...model,
+    "--upsampler",
+    sr.checkpoint,
+    "--upsampler-config",
+    sr.config,
+    "--sampler",
+    "ddim",
+    "--steps",
+    "3",
+    "--upsample-steps",
+    "5",
+    "-n",
+    "2",
+    "--out",
+    out,
+    "--json",
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.equal(result.grid, out);
+  assert.deepEqual(result.images, [join(dir, "grid-1.png"), join(dir, "grid-2.png")]);
+  assert.equal(result.upsampling.steps, 5);
+  assert.equal(result.upsampling.temperature, 0.997);
+  assert.equal(result.upsampler.checkpoint, sr.checkpoint);
+  const grid = await readPng(out);
+  assert.equal(grid.width, 32);
+  assert.equal(grid.height, 16);
+  assert.equal((await readPng(result.images[1])).width, 16);
+});
+
+test("glide generate: mistakes get one clear message and exit 1", () => {
+  const badSampler = glide("generate", "x", ...model, "--sampler", "euler");
+  assert.equal(badSampler.code, 1);
+  assert.match(
+    badSampler.stderr,
+    /'--sampler <name>' argument 'euler' is invalid\. Allowed choices are ddpm, ddim, plms, dpm\+\+2m/,
+  );
+  const zeroSteps = glide("generate", "x", ...model, "--steps", "0");
+  assert.equal(zeroSteps.code, 1);
+  assert.match(zeroSteps.stderr, /steps must be at least 1/);
+
+  const previous = process.env.GLIDE_CACHE;
+  process.env.GLIDE_CACHE = tempDir();
+  try {
+    const noCheckpoint = glide("generate", "x");
+    assert.equal(noCheckpoint.code, 1);
+    assert.match(
+      noCheckpoint.stderr,
+      /^glide: checkpoint "base" is not downloaded .*run `glide download base`.*--checkpoint PATH/,
+    );
+    assert.equal(noCheckpoint.stderr.trim().split("\n").length, 1, "one line, no stack trace");
+  } finally {
+    if (previous === undefined) delete process.env.GLIDE_CACHE;
+    else process.env.GLIDE_CACHE = previous;
+  }
+  const unknownConfig = glide("generate", "x", "--checkpoint", t2i.checkpoint);
+  assert.equal(unknownConfig.code, 1);
+  assert.match(unknownConfig.stderr, /matches no preset/);
+});
+
+test("glide generate --help lists the options", () => {
+  const run = glide("generate", "--help");
+  assert.equal(run.code, 0);
+  for (const flag of ["--checkpoint", "--preset", "--config", "--upsampler", "--no-upsample", "--sampler", "--steps"]) {
+    assert.ok(run.stdout.includes(flag), `help mentions ${flag}`);
+  }
+  for (const flag of ["--guidance", "--seed", "--batch", "--out", "--json", "--threads", "glide download"]) {
+    assert.ok(run.stdout.includes(flag), `help mentions ${flag}`);
+  }
+});

@@ -1,0 +1,45 @@
+// `glide upsample IMAGE PROMPT` in a child process on the fixture upsampler.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fixtureFiles, readPng, tempDir, writePicture } from "../pipelines/helpers.ts";
+import { glide } from "./glide-cli.ts";
+
+const dir = tempDir();
+const sr = fixtureFiles("superres");
+
+test("glide upsample --json: fast27 and temperature 0.997 by default", async () => {
+  const picture = await writePicture(dir, "small.png", 4, 4);
+  const out = join(dir, "large.png");
+  const run = glide(
+    "upsample",
+    picture,
+    "a corgi",
+    "--checkpoint",
+    sr.checkpoint,
+    "--config",
+    sr.config,
+    "--out",
+    out,
+    "--json",
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.equal(result.command, "upsample");
+  assert.deepEqual(result.upsampling, { name: "ddim", steps: 27, temperature: 0.997 });
+  assert.equal(result.sampler, null);
+  assert.equal((await readPng(out)).width, 16);
+  assert.match(run.stderr, /upsampling: 27 steps/);
+});
+
+test("glide upsample: options and errors", () => {
+  const help = glide("upsample", "--help");
+  assert.equal(help.code, 0);
+  for (const flag of ["--checkpoint", "--sampler", "--steps", "--temp", "--seed", "--out", "--json"]) {
+    assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
+  }
+  const badTemp = glide("upsample", "x.png", "x", "--temp", "0");
+  assert.equal(badTemp.code, 1);
+  assert.match(badTemp.stderr, /--temp must be positive/);
+});
