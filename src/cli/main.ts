@@ -1,10 +1,12 @@
 // The `glide` command line: one module per command under ./commands, thin shells over the library.
 import { Command, CommanderError } from "commander";
 import { registerConvert } from "./commands/convert.ts";
+import { registerData } from "./commands/data.ts";
 import { registerDownload } from "./commands/download.ts";
 import { registerEdit } from "./commands/edit.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerInfo } from "./commands/info.ts";
+import { registerTrain } from "./commands/train.ts";
 import { registerUpsample } from "./commands/upsample.ts";
 
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDownload(program);
   registerConvert(program);
   registerInfo(program);
+  registerTrain(program);
+  registerData(program);
   return program;
 }
 

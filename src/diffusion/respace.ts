@@ -1,6 +1,7 @@
 // Respacing: sample with a subset of the original timesteps, as the reference's space_timesteps
 // and SpacedDiffusion do. The respaced process keeps the original ᾱ at every kept step and
 // recomputes its betas from them; the network is still called with the original timestep index.
+import { roundHalfEven } from "../util/round.ts";
 
 /**
  * The original timesteps (ascending) to keep out of `numSteps`, from a respacing spec:
@@ -90,15 +91,6 @@ function parseCount(text: string, spec: string | readonly number[]): number {
     );
   }
   return Number(trimmed);
-}
-
-/** Python 3's round(): halves go to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function range(start: number, stop: number, step: number): number[] {

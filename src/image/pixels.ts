@@ -2,6 +2,8 @@
 // A model image is float32 [3, H, W] (or [N, 3, H, W]) in [-1, 1]; a pixel byte v maps to v / 127.5 − 1.
 // Back to bytes the reference's way: round((x + 1) · 127.5), half to even as torch.round, clamped.
 
+import { roundHalfEven } from "../util/round.ts";
+
 /** An 8-bit picture: rows top to bottom, pixels left to right, `channels` bytes each (grey, RGB or RGBA). */
 export interface RawImage {
   width: number;
@@ -89,10 +91,4 @@ export function imageGrid(images: readonly RgbImage[], columns = Math.ceil(Math.
     }
   });
   return { width: gridWidth, height: rows * height, channels: 3, data };
-}
-
-/** Python's round(), as torch.round: halves go to the even neighbour. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v); // halves go up
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -1,6 +1,7 @@
 // The super-res variants' conditioning: the training image shrunk by box averaging and quantized to
 // 8 bits, as the low-resolution output of the base model reaches the upsampler (GLIDE's sampling
 // code rounds the 64×64 samples to 8-bit levels before upsampling them).
+import { quantize8bit } from "../image/pixels.ts";
 
 /** Area (box) downsampling of NCHW images by an integer factor: each output pixel is a block mean. */
 export function downsampleBox(images: Float32Array, shape: readonly number[], factor: number): Float32Array {
@@ -31,22 +32,11 @@ export function downsampleBox(images: Float32Array, shape: readonly number[], fa
   return out;
 }
 
-/** Rounds half to even, as torch.round. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v - Math.trunc(v)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** Values in [−1, 1] snapped to the nearest of the 256 levels k/127.5 − 1 (out-of-range values clamp). */
-export function quantize8Bit(x: Float32Array): Float32Array {
-  return x.map((v) => Math.min(Math.max(roundHalfEven((v + 1) * 127.5), 0), 255) / 127.5 - 1);
-}
-
 /** The low-res input for a batch of training images [N, 3, S, S]: box-downsampled to `lowSize`, 8-bit. */
 export function lowResFromImages(images: Float32Array, shape: readonly number[], lowSize: number): Float32Array {
   const size = shape[2]!;
   if (!Number.isInteger(lowSize) || lowSize < 1 || size % lowSize !== 0) {
     throw new RangeError(`low-res size ${lowSize} must divide the image size ${size}`);
   }
-  return quantize8Bit(downsampleBox(images, shape, size / lowSize));
+  return quantize8bit(downsampleBox(images, shape, size / lowSize));
 }

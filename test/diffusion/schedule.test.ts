@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import { createDiffusion, GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import { respacedBetas, roundHalfEven, spaceTimesteps } from "../../src/diffusion/respace.ts";
+import { respacedBetas, spaceTimesteps } from "../../src/diffusion/respace.ts";
 import { type BetaScheduleName, betaSchedule, linspace } from "../../src/diffusion/schedule.ts";
+import { roundHalfEven } from "../../src/util/round.ts";
 
 const fixture = JSON.parse(
   readFileSync(resolve(process.cwd(), "../shared/fixtures/glide-parity/schedules.json"), "utf8"),

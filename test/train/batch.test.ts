@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { END_TOKEN } from "../../src/glide/tokenizer.ts";
+import { quantize8bit } from "../../src/image/pixels.ts";
 import { dropCaptions, tokenizeCaptions } from "../../src/train/batch-captions.ts";
-import { downsampleBox, lowResFromImages, quantize8Bit } from "../../src/train/batch-lowres.ts";
+import { downsampleBox, lowResFromImages } from "../../src/train/batch-lowres.ts";
 import { randomInpaintMask, randomInpaintMasks } from "../../src/train/batch-masks.ts";
 import { Rng } from "../../src/util/rng.ts";
 
@@ -49,14 +50,15 @@ test("low-res input: 4× box average, then 8-bit levels", () => {
     Array.from(downsampleBox(image, [1, 1, 8, 8], 4), (v) => Number(v.toFixed(6))),
     [0, 0.25, 0.5, 0.75],
   );
-  const q = quantize8Bit(Float32Array.of(-1, 1, 0, -2, 2, 0.5));
+  const q = quantize8bit(Float32Array.of(-1, 1, 0, -2, 2, 0.5));
   // 0 → 127.5 rounds half to even (128); 0.5 → 191.25 → 191.
-  const expected = [0, 255, 128, 0, 255, 191].map((k) => Math.fround(k / 127.5 - 1));
+  // In float32, op by op, as the reference computes it.
+  const expected = [0, 255, 128, 0, 255, 191].map((k) => Math.fround(Math.fround(k / 127.5) - 1));
   assert.deepEqual(Array.from(q), expected);
   const low = lowResFromImages(new Float32Array(3 * 16 * 16).fill(0.3), [1, 3, 16, 16], 4);
   assert.equal(low.length, 3 * 4 * 4);
   assert.ok(
-    low.every((v) => v === Math.fround(166 / 127.5 - 1)),
+    low.every((v) => v === Math.fround(Math.fround(166 / 127.5) - 1)),
     "a flat 0.3 image becomes the flat level 166",
   );
   assert.throws(() => lowResFromImages(new Float32Array(3 * 16 * 16), [1, 3, 16, 16], 5), /must divide/);

@@ -5,8 +5,8 @@
 //   second order:          the same with D = (1 + 1/(2r)) D_now − 1/(2r) D_prev, r = h_prev / h.
 // The first step has no history (first order); the last step goes to σ = 0 and returns D itself.
 
+import { roundHalfEven } from "../../util/round.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
-import { roundHalfEven } from "../respace.ts";
 import { checkStepOrder, type Sampler, type StepInput, type StepOutput } from "./sampler.ts";
 
 export class DpmSolverPlusPlusSampler implements Sampler {

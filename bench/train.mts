@@ -1,0 +1,76 @@
+// npm run bench:train — a training step of the CPU presets: images/s, peak memory, and the ratio of
+// one step (forward, backward, AdamW, EMA) to one forward pass of the same graph and batch.
+// Each preset runs in its own process so that its peak RSS is its own.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { GlideModel } from "../src/glide/model.ts";
+import { presetConfig } from "../src/glide/presets.ts";
+import * as g from "../src/graph/index.ts";
+import { CompiledGraph } from "../src/runtime/session.ts";
+import { TrainingSession } from "../src/runtime/training-session.ts";
+import { assembleBatch } from "../src/train/batch.ts";
+import { buildTrainingGraph, trainStepFor } from "../src/train/objective-graph.ts";
+import { Rng } from "../src/util/rng.ts";
+
+const threads = Number(process.env.THREADS ?? 0) || undefined;
+const cases: [string, number][] = [
+  ["tiny", 8],
+  ["small", 4],
+  ["small-upsample", 2],
+];
+
+async function median(run: () => Promise<unknown>, repeats: number): Promise<number> {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await run();
+    times.push((performance.now() - start) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function measure(preset: string, batch: number): Promise<void> {
+  const config = presetConfig(preset);
+  const model = new GlideModel(config, { init: 1 });
+  const graph = buildTrainingGraph(model, { batch });
+  const plan = trainStepFor(graph, { clipGradNorm: 1, emaRate: 0.9999 });
+  const params = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
+  const session = await TrainingSession.create(plan, { params }, { threads });
+  const forward = await CompiledGraph.compile({ loss: graph.loss }, { threads, params: "inputs" });
+
+  const rng = new Rng(1);
+  const size = config.image_size;
+  const examples = Array.from({ length: batch }, (_, i) => ({
+    image: Float32Array.from({ length: 3 * size * size }, () => rng.uniform() * 2 - 1),
+    caption: `example ${i}`,
+  }));
+  const { feeds } = assembleBatch(graph, examples, rng);
+  const stepSeconds = await median(() => session.run(feeds, 1e-4), 3);
+  const paramFeeds = Object.fromEntries(session.state().params);
+  const forwardSeconds = await median(() => forward.run({ ...paramFeeds, ...feeds }), 3);
+  const count = [...params.values()].reduce((s, v) => s + v.length, 0);
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(`${preset} (${(count / 1e6).toFixed(1)}M params, ${size}×${size}), batch ${batch}:`);
+  console.log(
+    `  training step ${stepSeconds.toFixed(2)} s = ${(batch / stepSeconds).toFixed(2)} images/s; ` +
+      `forward ${forwardSeconds.toFixed(2)} s; step/forward ${(stepSeconds / forwardSeconds).toFixed(2)}×`,
+  );
+  console.log(
+    `  peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB (parameters + AdamW + EMA, twice for ping-pong: ${((count * 4 * 8) / 2 ** 30).toFixed(2)} GiB)`,
+  );
+}
+
+const [preset, batch] = process.argv.slice(2);
+if (preset) {
+  await measure(preset, Number(batch));
+} else {
+  console.log(`onnxruntime-node, threads: ${threads ?? "default"}`);
+  for (const [name, n] of cases) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, String(n)], {
+      stdio: "inherit",
+    });
+    if (child.status !== 0) process.exitCode = 1;
+  }
+}

@@ -1,0 +1,117 @@
+// `glide data build OUT_DIR`: renders the image–caption corpus; `glide data check DATASET`: reads a
+// dataset once and reports its pairs and unreadable images.
+import type { Command } from "commander";
+import { InvalidArgumentError, Option } from "commander";
+import { buildCorpus } from "../../data/corpus/build-corpus.ts";
+import { OPENCLIPART_DIR } from "../../data/corpus/openclipart.ts";
+import type { SourceName } from "../../data/corpus/types.ts";
+import { SOURCE_NAMES } from "../../data/corpus/types.ts";
+import { openDataset } from "../../data/open-dataset.ts";
+
+export function registerData(program: Command): void {
+  const data = program.command("data").description("build and check image–caption datasets");
+
+  data
+    .command("build")
+    .description("render a captioned corpus from OpenMoji, Iconify emoji sets and Debian's openclipart-svg")
+    .argument("<out-dir>", "where the corpus goes (written in a temporary folder beside it, then renamed)")
+    .addOption(
+      new Option("--size <sizes>", "comma-separated square image sides")
+        .argParser(list(integer))
+        .default([64, 256], "64,256"),
+    )
+    .option("--limit <n>", "render at most n items, spread over the sources", integer)
+    .addOption(
+      new Option("--sources <names>", "comma-separated source names")
+        .argParser(list(sourceName))
+        .default([...SOURCE_NAMES], SOURCE_NAMES.join(",")),
+    )
+    .option("--validation <fraction>", "held-out share of the pairs (by key hash)", fraction, 0.02)
+    .option("--workers <n>", "render processes (default: one per CPU)", integer)
+    .option("--timeout <seconds>", "per-SVG render time limit", integer, 60)
+    .option("--openclipart-dir <dir>", "the openclipart SVG folder", OPENCLIPART_DIR)
+    .option("--force", "replace OUT_DIR if it exists")
+    .action(async (outDir: string, opts: BuildFlags) => {
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once("SIGINT", interrupt);
+      process.once("SIGTERM", interrupt);
+      try {
+        await buildCorpus({
+          outDir,
+          sizes: opts.size,
+          sources: opts.sources,
+          limit: opts.limit,
+          validationFraction: opts.validation,
+          workers: opts.workers,
+          timeoutMs: opts.timeout * 1000,
+          openclipartDir: opts.openclipartDir,
+          force: opts.force,
+          signal: controller.signal,
+        });
+      } finally {
+        process.off("SIGINT", interrupt);
+        process.off("SIGTERM", interrupt);
+      }
+    });
+
+  data
+    .command("check")
+    .description("read every pair of a dataset once (folder, .jsonl manifest or tar shards) and report")
+    .argument("<dataset...>", "a folder, a .jsonl manifest, or tar shards (paths or patterns)")
+    .option("--resolution <px>", "decode at this size", integer, 64)
+    .action(async (sources: string[], opts: { resolution: number }) => {
+      const dataset = await openDataset(sources.length === 1 ? sources[0]! : sources, {
+        resolution: opts.resolution,
+        shuffle: false,
+        epochs: 1,
+      });
+      let pairs = 0;
+      for await (const _ of dataset) pairs++;
+      process.stdout.write(`${dataset.source} (${dataset.format}): ${pairs} pairs, ${dataset.skipped.count} skipped\n`);
+      for (const key of dataset.skipped.keys)
+        process.stdout.write(`  skipped ${key}: ${dataset.skipped.reason(key)}\n`);
+    });
+}
+
+interface BuildFlags {
+  size: number[];
+  limit?: number;
+  sources: SourceName[];
+  validation: number;
+  workers?: number;
+  timeout: number;
+  openclipartDir: string;
+  force?: boolean;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got ${value}`);
+  }
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !(n >= 0 && n < 1))
+    throw new InvalidArgumentError(`expected a number in [0, 1), got ${value}`);
+  return n;
+}
+
+function sourceName(value: string): SourceName {
+  if (!(SOURCE_NAMES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`unknown source ${value}; expected some of ${SOURCE_NAMES.join(", ")}`);
+  }
+  return value as SourceName;
+}
+
+function list<T>(parse: (item: string) => T): (value: string) => T[] {
+  return (value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean)
+      .map(parse);
+}

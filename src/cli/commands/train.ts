@@ -1,0 +1,203 @@
+// `glide train DATA --out DIR`: trains or fine-tunes a GLIDE model (any of the four variants) on a
+// folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
+import type { Command } from "commander";
+import type { GlideConfig } from "../../glide/config.ts";
+import { GlideModel } from "../../glide/model.ts";
+import { imageGrid } from "../../image/pixels.ts";
+import { writePng } from "../../image/write.ts";
+import type { ParamValue } from "../../nn/params.ts";
+import { PipelineError } from "../../pipelines/errors.ts";
+import { configFrom, loadModel } from "../../pipelines/load-model.ts";
+import { textToImage } from "../../pipelines/text-to-image.ts";
+import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
+import { ProgressBar } from "../progress.ts";
+
+interface TrainCommandOptions {
+  out: string;
+  preset?: string;
+  config?: string;
+  checkpoint?: string;
+  steps: number;
+  batch: number;
+  accumulate: number;
+  lr: number;
+  warmup: number;
+  weightDecay: number;
+  clip: number;
+  ema: number;
+  captionDropout: number;
+  freezeText?: boolean;
+  saveEvery: number;
+  validateEvery: number;
+  validationFraction: number;
+  validationPairs?: number;
+  sampleEvery: number;
+  samplePrompt: string[];
+  sampleSteps: number;
+  seed: number;
+  resume: boolean;
+  threads?: number;
+  json?: boolean;
+}
+
+const number =
+  (what: string, integer = false) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new PipelineError(`${what} must be ${integer ? "an integer" : "a number"}, got '${value}'`);
+    }
+    return n;
+  };
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("train or fine-tune a GLIDE model on image–caption pairs")
+    .argument("<data...>", "a folder of images with .txt captions, a .jsonl manifest, or .tar shards")
+    .requiredOption("--out <dir>", "run directory: checkpoint, EMA weights, config.json, metrics.jsonl, samples/")
+    .option("--preset <name>", "model shape (e.g. tiny, small, base); with --checkpoint, its configuration")
+    .option("--config <file>", "model configuration as JSON (reference keyword names)")
+    .option("--checkpoint <path>", "fine-tune from these weights (.pt or .safetensors)")
+    .option("--steps <n>", "total optimizer steps", number("--steps", true), 1000)
+    .option("--batch <n>", "pairs per graph run", number("--batch", true), 4)
+    .option("--accumulate <k>", "micro-batches averaged per step", number("--accumulate", true), 1)
+    .option("--lr <rate>", "AdamW learning rate", number("--lr"), 1e-4)
+    .option("--warmup <steps>", "linear learning-rate warmup", number("--warmup", true), 0)
+    .option("--weight-decay <wd>", "decoupled weight decay", number("--weight-decay"), 0)
+    .option("--clip <norm>", "clip the gradient's global norm (0: off)", number("--clip"), 1)
+    .option("--ema <rate>", "EMA rate of the saved weights (0: save the raw parameters)", number("--ema"), 0.9999)
+    .option(
+      "--caption-dropout <p>",
+      "share of captions dropped for classifier-free guidance",
+      number("--caption-dropout"),
+      0.2,
+    )
+    .option("--freeze-text", "keep the text encoder fixed (fine-tuning)")
+    .option("--save-every <n>", "checkpoint every n steps (and at exit)", number("--save-every", true), 500)
+    .option("--validate-every <n>", "validation loss every n steps (0: off)", number("--validate-every", true), 0)
+    .option("--validation-fraction <f>", "held-out share of the pairs", number("--validation-fraction"), 0.02)
+    .option("--validation-pairs <n>", "held-out pairs evaluated", number("--validation-pairs", true))
+    .option(
+      "--sample-every <n>",
+      "sample grid every n steps (0: off; text2im models)",
+      number("--sample-every", true),
+      0,
+    )
+    .option("--sample-prompt <text>", "a prompt for the sample grid (repeatable)", collect, [])
+    .option("--sample-steps <n>", "DPM-Solver++ steps for the sample grid", number("--sample-steps", true), 25)
+    .option("--seed <n>", "seed of every random choice in the run", number("--seed", true), 0)
+    .option("--no-resume", "start over even if --out holds a checkpoint")
+    .option("--threads <n>", "onnxruntime threads", number("--threads", true))
+    .option("--json", "print the summary as JSON")
+    .action(async (data: string[], options: TrainCommandOptions) => {
+      const { config, initialWeights } = await modelFor(options);
+      const bar = new ProgressBar("training", options.steps);
+      let stopRequested = false;
+      const stop = () => {
+        stopRequested = true;
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const trainOptions: TrainOptions = {
+        data: data.length === 1 ? data[0]! : data,
+        outDir: options.out,
+        config,
+        initialWeights,
+        steps: options.steps,
+        batchSize: options.batch,
+        accumulate: options.accumulate,
+        lr: options.lr,
+        warmupSteps: options.warmup,
+        weightDecay: options.weightDecay,
+        clipGradNorm: options.clip > 0 ? options.clip : null,
+        emaRate: options.ema > 0 ? options.ema : null,
+        captionDropout: options.captionDropout,
+        freezeTextEncoder: options.freezeText === true,
+        saveEvery: options.saveEvery,
+        validateEvery: options.validateEvery,
+        validationFraction: options.validationFraction,
+        validationPairs: options.validationPairs,
+        sampleEvery: options.sampleEvery,
+        sample: options.samplePrompt.length > 0 ? sampleGrid(config, options) : undefined,
+        seed: options.seed,
+        resume: options.resume,
+        threads: options.threads,
+        shouldStop: () => stopRequested,
+        onStep: (p) => bar.update(p.step, progressDetail(p)),
+      };
+      let first = true;
+      const onStep = trainOptions.onStep!;
+      trainOptions.onStep = (p) => {
+        if (first) bar.resume(p.step - 1);
+        first = false;
+        onStep(p);
+      };
+      const summary = await train(trainOptions);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      bar.end();
+      const last = summary.losses.at(-1);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ ...summary, losses: undefined, lastLoss: last ?? null })}\n`);
+      } else {
+        process.stdout.write(
+          `trained steps ${summary.startStep}→${summary.step}${last === undefined ? "" : `, last loss ${last.toFixed(4)}`}; ` +
+            `weights ${summary.weights}, checkpoint ${summary.checkpoint}` +
+            (summary.skippedImages > 0 ? `; ${summary.skippedImages} unreadable images skipped` : "") +
+            "\n",
+        );
+      }
+    });
+}
+
+function progressDetail(p: StepProgress): string {
+  const parts = [`loss ${p.loss.toFixed(4)}`, `${p.imagesPerSecond.toFixed(1)} img/s`];
+  if (p.validationLoss !== undefined) parts.push(`val ${p.validationLoss.toFixed(4)}`);
+  if (p.skippedImages > 0) parts.push(`${p.skippedImages} skipped`);
+  return parts.join("  ");
+}
+
+/** The configuration and, when fine-tuning, the starting weights. */
+async function modelFor(
+  options: TrainCommandOptions,
+): Promise<{ config: GlideConfig; initialWeights?: ReadonlyMap<string, ParamValue> }> {
+  if (options.checkpoint) {
+    const loaded = await loadModel({ checkpoint: options.checkpoint, preset: options.preset, config: options.config });
+    const weights = new Map<string, ParamValue>();
+    for (const [name, tensor] of loaded.model.params.params) {
+      const value = (tensor.attrs as { value: Float32Array | null }).value;
+      if (value) weights.set(name, { data: value, shape: tensor.shape });
+    }
+    return { config: loaded.model.config, initialWeights: weights };
+  }
+  if (options.preset === undefined && options.config === undefined) {
+    throw new PipelineError("give the model's shape: --preset NAME or --config FILE (or --checkpoint to fine-tune)");
+  }
+  return { config: await configFrom({ preset: options.preset, config: options.config }) };
+}
+
+/** Renders the fixed prompts with the current EMA weights into one grid PNG. */
+function sampleGrid(config: GlideConfig, options: TrainCommandOptions): TrainOptions["sample"] {
+  return async (weights, _step, path) => {
+    if (config.inpaint || config.super_res) return; // grids need a text2im model
+    const shapes = new GlideModel(config).params.shapes();
+    const stateDict = new Map([...weights].map(([name, data]) => [name, { data, shape: shapes.get(name)! }]));
+    const model = new GlideModel(config, { stateDict });
+    const images = [];
+    for (const prompt of options.samplePrompt) {
+      const result = await textToImage({
+        prompt,
+        model,
+        sampler: "dpm++2m",
+        steps: options.sampleSteps,
+        seed: options.seed,
+        batchSize: 1,
+        threads: options.threads,
+      });
+      images.push(...result.images);
+    }
+    await writePng(path, imageGrid(images));
+  };
+}

@@ -1,0 +1,28 @@
+// The held-out split: a pair belongs to validation when the hash of its key falls below the
+// fraction, so the split is stable as a dataset grows, and the same in every format.
+import { createHash } from "node:crypto";
+
+export type SplitName = "train" | "validation";
+
+/** Keep only one side of the split; `validationFraction` in [0, 1]. */
+export interface SplitFilter {
+  split: SplitName;
+  validationFraction: number;
+}
+
+/** A number in [0, 1) from the key's SHA-256 (48 bits). */
+export function keyFraction(key: string): number {
+  const digest = createHash("sha256").update(key, "utf8").digest();
+  return digest.readUIntBE(0, 6) / 2 ** 48;
+}
+
+export function splitOf(key: string, validationFraction: number): SplitName {
+  if (!(validationFraction >= 0 && validationFraction <= 1)) {
+    throw new RangeError(`validation fraction must be in [0, 1], got ${validationFraction}`);
+  }
+  return keyFraction(key) < validationFraction ? "validation" : "train";
+}
+
+export function inSplit(key: string, filter: SplitFilter | undefined): boolean {
+  return filter === undefined || splitOf(key, filter.validationFraction) === filter.split;
+}

@@ -1,0 +1,309 @@
+// The training loop: dataset → batches → one training-step graph run per step → metrics, validation,
+// samples, and atomic checkpoints from which a run resumes exactly where it stopped.
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { DataPosition, Dataset } from "../data/dataset.ts";
+import { openDataset } from "../data/open-dataset.ts";
+import type { GlideConfig, GlideVariant } from "../glide/config.ts";
+import { GlideModel, parameterShapes } from "../glide/model.ts";
+import * as g from "../graph/index.ts";
+import type { AdamWOptions } from "../graph/optim.ts";
+import { checkStateDict } from "../io/check-state-dict.ts";
+import { CheckpointError } from "../io/errors.ts";
+import type { ParamValue } from "../nn/params.ts";
+import type { HostArray, SessionOptions } from "../runtime/session.ts";
+import { TrainingSession } from "../runtime/training-session.ts";
+import { Rng, type RngState } from "../util/rng.ts";
+import { assembleBatch, type TrainingExample } from "./batch.ts";
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
+import { warmupLearningRate } from "./lr-schedule.ts";
+import { MetricsLog } from "./metrics-log.ts";
+import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
+import { buildValidationSet, LossEvaluator } from "./validation.ts";
+
+export interface TrainOptions extends AdamWOptions, SessionOptions {
+  /** A folder, a .jsonl manifest, or tar shards (see openDataset). */
+  data: string | readonly string[];
+  /** The run directory: checkpoint, EMA weights, config, metrics, samples. */
+  outDir: string;
+  config: GlideConfig;
+  /** Starting weights (fine-tuning); without them, parameters are initialized from `seed`. */
+  initialWeights?: ReadonlyMap<string, ParamValue>;
+  variant?: GlideVariant;
+  /** Total optimizer steps of the run (a resumed run continues up to this). */
+  steps: number;
+  /** Pairs per graph run (micro-batch). */
+  batchSize: number;
+  /** Micro-batches averaged per optimizer step. Default 1. */
+  accumulate?: number;
+  lr: number;
+  warmupSteps?: number;
+  captionDropout?: number;
+  freezeTextEncoder?: boolean;
+  seed?: number;
+  saveEvery?: number;
+  validateEvery?: number;
+  /** Held-out share of the dataset (by key hash) and how many of those pairs to evaluate. */
+  validationFraction?: number;
+  validationPairs?: number;
+  sampleEvery?: number;
+  /** Continue from `outDir`'s checkpoint when there is one. */
+  resume?: boolean;
+  /** Makes a sample grid from the current EMA weights (the command line passes one built on the pipelines). */
+  sample?: (weights: ReadonlyMap<string, Float32Array>, step: number, path: string) => Promise<void>;
+  onStep?: (progress: StepProgress) => void;
+  /** Checked after every step: when it returns true the run saves a checkpoint and stops. */
+  shouldStop?: () => boolean;
+}
+
+export interface StepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  imagesPerSecond: number;
+  skippedImages: number;
+  validationLoss?: number;
+}
+
+export interface TrainSummary {
+  startStep: number;
+  step: number;
+  losses: number[];
+  checkpoint: string;
+  weights: string;
+  skippedImages: number;
+}
+
+/** What a checkpoint holds beside the tensors, to resume exactly. */
+interface RunMeta {
+  step: number;
+  rng: RngState;
+  data: DataPosition;
+  config: GlideConfig;
+  variant: GlideVariant;
+  batchSize: number;
+  accumulate: number;
+  seed: number;
+}
+
+export const RUN_FILES = {
+  checkpoint: "checkpoint.safetensors",
+  weights: "ema.safetensors",
+  config: "config.json",
+  metrics: "metrics.jsonl",
+  samples: "samples",
+} as const;
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Trains (or fine-tunes) a GLIDE model; see TrainOptions. */
+export async function train(options: TrainOptions): Promise<TrainSummary> {
+  const { config, batchSize, accumulate = 1, seed = 0, saveEvery = 500, validateEvery = 0, sampleEvery = 0 } = options;
+  if (!(Number.isInteger(options.steps) && options.steps > 0))
+    throw new RangeError(`steps must be a positive integer, got ${options.steps}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(accumulate) && accumulate > 0))
+    throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
+  if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
+  await mkdir(join(options.outDir, RUN_FILES.samples), { recursive: true });
+  const paths = {
+    checkpoint: join(options.outDir, RUN_FILES.checkpoint),
+    weights: join(options.outDir, RUN_FILES.weights),
+    metrics: new MetricsLog(join(options.outDir, RUN_FILES.metrics)),
+  };
+
+  // Resume: the checkpoint's tensors and generator/data state replace the fresh ones.
+  const resumed =
+    options.resume && (await exists(paths.checkpoint)) ? await loadTrainingCheckpoint(paths.checkpoint) : null;
+  const meta = resumed?.meta as RunMeta | undefined;
+  if (meta) checkResumable(meta, options, paths.checkpoint);
+
+  // A checkpoint of the wrong shape is reported whole (every missing, unexpected, mis-shaped key).
+  const expected = parameterShapes(config);
+  const start = resumed ? withShapes(resumed.state.params, expected) : options.initialWeights;
+  if (start) checkStateDict(expected, start, resumed ? paths.checkpoint : "the starting weights");
+  const model = new GlideModel(config, { stateDict: start, init: seed });
+  const variant = options.variant ?? model.variant;
+  const graph = buildTrainingGraph(model, { batch: batchSize, variant, freezeTextEncoder: options.freezeTextEncoder });
+  const plan = trainStepFor(graph, options);
+  const initialParams = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
+  const session = await TrainingSession.create(
+    plan,
+    resumed ? { ...resumed.state, params: initialParams } : { params: initialParams },
+    options,
+  );
+  const frozen = frozenParamFeeds(graph);
+
+  const rng = new Rng(seed);
+  if (meta) rng.setState(meta.rng);
+  const validationFraction = options.validationFraction ?? 0.02;
+  const dataset = await openDataset(options.data, {
+    resolution: config.image_size,
+    seed,
+    position: meta?.data,
+    split: validationFraction > 0 ? { split: "train", validationFraction } : undefined,
+  });
+  const batches = batchStream(dataset, batchSize);
+
+  let validation: { evaluator: LossEvaluator; set: Awaited<ReturnType<typeof buildValidationSet>> } | null = null;
+  if (validateEvery > 0 && validationFraction > 0) {
+    const held = await openDataset(options.data, {
+      resolution: config.image_size,
+      shuffle: false,
+      epochs: 1,
+      split: { split: "validation", validationFraction },
+    });
+    const validationGraph = buildTrainingGraph(model, { batch: batchSize, variant, dropout: false });
+    const set = await buildValidationSet(validationGraph, held, options.validationPairs ?? 4 * batchSize, seed + 1);
+    if (set.pairs > 0) validation = { evaluator: await LossEvaluator.create(validationGraph, options), set };
+  }
+
+  await writeFile(join(options.outDir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  const startStep = session.step;
+  if (resumed) await paths.metrics.truncateAfter(startStep);
+
+  const save = async () => {
+    // Frozen parameters are saved too, so both files hold whole models.
+    const state = session.state();
+    await saveWeights(paths.weights, mergeWeights(state.ema ?? state.params, frozen), expected, {
+      config: JSON.stringify(config),
+      step: String(state.step),
+    });
+    const runMeta: RunMeta = {
+      step: state.step,
+      rng: rng.getState(),
+      data: dataset.position(),
+      config,
+      variant,
+      batchSize,
+      accumulate,
+      seed,
+    };
+    const whole = { ...state, params: mergeWeights(state.params, frozen) };
+    await saveTrainingCheckpoint(paths.checkpoint, whole, expected, { ...runMeta });
+  };
+
+  const losses: number[] = [];
+  let lastSaved = startStep;
+  try {
+    while (session.step < options.steps) {
+      const started = performance.now();
+      const micro: Record<string, HostArray>[] = [];
+      for (let k = 0; k < accumulate; k++) {
+        const examples = await batches.next();
+        micro.push({
+          ...assembleBatch(graph, examples, rng, { captionDropout: options.captionDropout }).feeds,
+          ...frozen,
+        });
+      }
+      const lr = warmupLearningRate(session.step, options.lr, options.warmupSteps ?? 0);
+      const result = await session.runAccumulated(micro, lr);
+      if (!Number.isFinite(result.loss))
+        throw new Error(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
+      losses.push(result.loss);
+      const seconds = (performance.now() - started) / 1000;
+      const step = session.step;
+      const record = {
+        step,
+        kind: "train" as const,
+        loss: result.loss,
+        grad_norm: result.gradNorm,
+        lr,
+        images_per_s: (batchSize * accumulate) / seconds,
+      };
+      await paths.metrics.append(record);
+      let validationLoss: number | undefined;
+      if (validation && step % validateEvery === 0) {
+        const values = await validation.evaluator.evaluate(validation.set, { ...paramRecord(session), ...frozen });
+        validationLoss = values.loss;
+        await paths.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
+      }
+      if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
+        const state = session.state();
+        await options.sample(
+          mergeWeights(state.ema ?? state.params, frozen),
+          step,
+          join(options.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`),
+        );
+      }
+      options.onStep?.({
+        step,
+        steps: options.steps,
+        loss: result.loss,
+        imagesPerSecond: record.images_per_s,
+        skippedImages: dataset.skipped.count,
+        validationLoss,
+      });
+      if (step % saveEvery === 0) {
+        await save();
+        lastSaved = step;
+      }
+      if (options.shouldStop?.()) break;
+    }
+    if (session.step !== lastSaved) await save();
+  } finally {
+    await session.release();
+    await validation?.evaluator.release();
+  }
+  return {
+    startStep,
+    step: session.step,
+    losses,
+    checkpoint: paths.checkpoint,
+    weights: paths.weights,
+    skippedImages: dataset.skipped.count,
+  };
+}
+
+function checkResumable(meta: RunMeta, options: TrainOptions, path: string): void {
+  const same = JSON.stringify(meta.config) === JSON.stringify(options.config);
+  if (!same)
+    throw new CheckpointError(
+      `${path}: the run was trained with another model configuration; use a new --out directory`,
+    );
+  if (meta.batchSize !== options.batchSize || meta.accumulate !== (options.accumulate ?? 1)) {
+    throw new CheckpointError(
+      `${path}: the run used batch ${meta.batchSize} × ${meta.accumulate}; resume with the same batch size and accumulation`,
+    );
+  }
+}
+
+function withShapes(
+  values: ReadonlyMap<string, Float32Array>,
+  shapes: ReadonlyMap<string, number[]>,
+): Map<string, ParamValue> {
+  return new Map([...values].map(([k, v]) => [k, { data: v, shape: shapes.get(k) ?? [v.length] }]));
+}
+
+function paramRecord(session: TrainingSession): Record<string, Float32Array> {
+  return Object.fromEntries(session.state().params);
+}
+
+function mergeWeights(
+  trained: ReadonlyMap<string, Float32Array>,
+  frozen: Record<string, Float32Array>,
+): Map<string, Float32Array> {
+  return new Map([...Object.entries(frozen), ...trained]);
+}
+
+/** Groups the dataset's samples into batches of `size`. */
+function batchStream(dataset: Dataset, size: number): { next(): Promise<TrainingExample[]> } {
+  const iterator = dataset[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const examples: TrainingExample[] = [];
+      while (examples.length < size) {
+        const item = await iterator.next();
+        if (item.done) throw new Error(`the dataset ${dataset.source} ran out of pairs`);
+        examples.push({ image: item.value.image, caption: item.value.caption });
+      }
+      return examples;
+    },
+  };
+}

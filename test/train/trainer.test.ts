@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
+import { MetricsLog } from "../../src/train/metrics-log.ts";
+import { RUN_FILES, train } from "../../src/train/trainer.ts";
+import { tinyConfig, writeSquares } from "./helpers.ts";
+
+const GLIDE = join(process.cwd(), "bin", "glide.js");
+
+function trainCommand(data: string, out: string, steps: number, extra: string[] = []): string[] {
+  return [GLIDE, "train", data, "--out", out, "--config", join(out, "..", "config.json"), "--steps", String(steps)]
+    .concat(["--batch", "2", "--accumulate", "2", "--lr", "1e-3", "--save-every", "3", "--ema", "0.9", "--seed", "5"])
+    .concat(["--validation-fraction", "0", "--threads", "1", ...extra]);
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts a training run and SIGKILLs it once its log reaches `afterStep`. */
+function runAndKill(args: string[], metrics: string, afterStep: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: "ignore" });
+    const timer = setInterval(async () => {
+      const records = await new MetricsLog(metrics).read();
+      if (records.some((r) => r.step >= afterStep)) {
+        child.kill("SIGKILL");
+        clearInterval(timer);
+      }
+    }, 20);
+    child.on("exit", (code, signal) => {
+      clearInterval(timer);
+      if (signal === "SIGKILL") resolve();
+      else reject(new Error(`the run ended by itself (code ${code}) before it could be killed`));
+    });
+  });
+}
+
+const trainLosses = async (dir: string) =>
+  (await new MetricsLog(join(dir, RUN_FILES.metrics)).read()).filter((r) => r.kind === "train").map((r) => r.loss);
+
+test("a run killed with SIGKILL and resumed gives the same losses as one that never stopped", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-resume-"));
+  await writeSquares(join(root, "data"));
+  await writeFile(join(root, "config.json"), JSON.stringify(await tinyConfig()));
+  const data = join(root, "data");
+
+  const straight = await run(trainCommand(data, join(root, "straight"), 10));
+  assert.equal(straight.code, 0, straight.stderr);
+
+  const resumed = join(root, "resumed");
+  await runAndKill(trainCommand(data, resumed, 10), join(resumed, RUN_FILES.metrics), 5);
+  const second = await run(trainCommand(data, resumed, 10));
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /trained steps [3-6]→10/, "the second run resumed from a checkpoint");
+
+  const expected = await trainLosses(join(root, "straight"));
+  assert.equal(expected.length, 10, "ten logged steps");
+  assert.deepEqual(await trainLosses(resumed), expected, "identical losses, step for step");
+  const a = (await loadCheckpointFile(join(root, "straight", RUN_FILES.weights))).stateDict;
+  const b = (await loadCheckpointFile(join(resumed, RUN_FILES.weights))).stateDict;
+  for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `EMA weight ${name}`);
+});
+
+test("a corrupt image is skipped and counted; bad input gets clear errors", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-train-"));
+  const data = join(root, "data");
+  await writeSquares(data);
+  await writeFile(join(data, "broken.png"), "this is not a png");
+  await writeFile(join(data, "broken.txt"), "a broken picture");
+  const config = await tinyConfig();
+  const summary = await train({
+    data,
+    outDir: join(root, "run"),
+    config,
+    steps: 3,
+    batchSize: 2,
+    lr: 1e-3,
+    validationFraction: 0,
+    threads: 1,
+  });
+  assert.equal(summary.step, 3, "three steps");
+  assert.ok(summary.skippedImages >= 1, `skipped ${summary.skippedImages}`);
+
+  const empty = join(root, "empty");
+  await writeSquares(join(root, "unused"));
+  await assert.rejects(
+    train({ data: empty, outDir: join(root, "run2"), config, steps: 1, batchSize: 2, lr: 1e-3 }),
+    /empty|cannot read|no image/i,
+  );
+  // Resuming with another configuration is refused rather than mixing two models.
+  await assert.rejects(
+    train({
+      data,
+      outDir: join(root, "run"),
+      config: { ...config, num_res_blocks: 2 },
+      steps: 4,
+      batchSize: 2,
+      lr: 1e-3,
+      validationFraction: 0,
+      resume: true,
+    }),
+    /another model configuration/,
+  );
+  const meta = JSON.parse(await readFile(join(root, "run", RUN_FILES.config), "utf8"));
+  assert.equal(meta.num_res_blocks, config.num_res_blocks, "config.json describes the run's model");
+});
