@@ -14,7 +14,7 @@ test("glide data build renders a small corpus that glide data check reads back",
   const args = ["data", "build", out, "--limit", "4", "--sources", "noto,twemoji", "--size", "16", "--validation", "0"];
   const build = glide(...args, "--workers", "1", "--openclipart-dir", join(dir, "none"));
   assert.equal(build.code, 0, build.stderr);
-  assert.match(build.stderr, /rendering 4\/4 \(100\.0%\)/, "progress on stderr");
+  assert.match(build.stderr, /rendering: 4 items in/, "progress on stderr");
   assert.match(build.stderr, /wrote .*corpus: 4 pairs \(train 4, validation 0\)/);
   const check = glide("data", "check", join(out, "16", "train"), "--resolution", "16");
   assert.equal(check.code, 0, check.stderr);

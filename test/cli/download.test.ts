@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { formatDuration, progressLine } from "../../src/cli/commands/download.ts";
+import { progressLine } from "../../src/cli/commands/download.ts";
+import { formatClock as formatDuration } from "../../src/util/progress-bar.ts";
 
 const SOURCE = readFileSync(resolve(process.cwd(), "../shared/fixtures/glide-parity/text2im.pt"));
 const seen: IncomingHttpHeaders[] = [];

@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatClock, formatSeconds, ProgressBar, stageProgress } from "../../src/cli/progress.ts";
+import { stageProgress } from "../../src/cli/progress.ts";
+import { formatClock, formatSeconds, ProgressBar } from "../../src/util/progress-bar.ts";
 
 function stream(isTTY: boolean) {
   const chunks: string[] = [];
@@ -11,12 +12,25 @@ function stream(isTTY: boolean) {
 
 test("on a terminal: a bar redrawn in place with steps/s and ETA, then a summary line", () => {
   const s = stream(true);
-  const bar = new ProgressBar("sampling", 4, s);
+  const bar = new ProgressBar("sampling", 4, { stream: s });
   bar.start();
   assert.ok(s.chunks.at(-1)!.startsWith("\r\x1b[K"), "the line is cleared and redrawn");
-  assert.match(s.chunks.at(-1)!, /sampling ░+ 0\/4 {2}… steps\/s {2}ETA \?$/);
+  assert.match(s.chunks.at(-1)!, /sampling ░+ 0\/4 {2}… steps\/s {2}ETA --:--$/);
   bar.update(4);
   assert.match(s.chunks.at(-1)!, /^sampling: 4 steps in \d+\.\d s \([\d.]+ steps\/s\)\n$/);
+});
+
+test("a resumed count, a detail, periodic lines off a terminal, and a summary when stopped early", () => {
+  const s = stream(false);
+  const bar = new ProgressBar("training", 10, { stream: s, unit: "steps", logEveryMs: 0 });
+  bar.resume(4);
+  bar.update(5, "loss 0.1234");
+  assert.match(s.chunks.at(-1)!, /^training 5\/10 \(50\.0%\) {2}[\d.]+ steps\/s {2}ETA \d+:\d\d {2}loss 0\.1234\n$/);
+  bar.end();
+  assert.match(s.chunks.at(-1)!, /^training: 1 steps of 10 in [\d.]+ s \([\d.]+ steps\/s, loss 0\.1234\)\n$/);
+  const count = s.chunks.length;
+  bar.end();
+  assert.equal(s.chunks.length, count, "the summary is printed once");
 });
 
 test("elsewhere: only the summary line of each stage", () => {

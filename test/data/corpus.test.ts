@@ -48,7 +48,7 @@ describe("corpus builder", () => {
       const summary = await buildCorpus(options);
       const text = stderr.lines.join("");
       assert.match(text, /warning: openclipart: .*no-openclipart-here not found \(install Debian's openclipart-svg/);
-      assert.match(text, /rendering 30\/30/, "progress reaches the end");
+      assert.match(text, /rendering: 30 items in/, "progress reaches the end");
       assert.equal(summary.total, 30, "every selected item is kept (emoji do not collide)");
       assert.equal(summary.train + summary.validation, 30, "train and validation cover the corpus");
       assert.ok(

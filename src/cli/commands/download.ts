@@ -15,6 +15,7 @@ import {
   remoteSize,
   resolveBaseUrl,
 } from "../../io/download.ts";
+import { formatClock } from "../../util/progress-bar.ts";
 
 interface DownloadCommandOptions {
   list?: boolean;
@@ -153,16 +154,6 @@ function sizeText(entry: CacheEntry): string {
 // ---------------------------------------------------------------------------------------------
 // Progress on stderr: a live bar on a terminal; elsewhere only the final line.
 
-/** `1:05`, `1:02:03`. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-}
-
 /** One line of the live bar, fitted to `columns`. */
 export function progressLine(
   label: string,
@@ -175,7 +166,7 @@ export function progressLine(
   if (total === undefined || total <= 0) return `${label}  ${formatBytes(received)}  ${speed}`;
   const fraction = Math.min(1, received / total);
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const eta = bytesPerSecond > 0 ? formatDuration((total - received) / bytesPerSecond) : "--:--";
+  const eta = bytesPerSecond > 0 ? formatClock((total - received) / bytesPerSecond) : "--:--";
   const tail = `${percent}  ${formatBytes(received)} / ${formatBytes(total)}  ${speed}  ETA ${eta}`;
   const barWidth = Math.min(30, columns - label.length - tail.length - 6);
   if (barWidth < 5) return `${label}  ${tail}`;
@@ -232,7 +223,7 @@ class ProgressBar {
     const speed = seconds > 0 ? `${formatBytes(Math.round(fetched / seconds))}/s` : "";
     const resumed = this.resumedFrom > 0 ? `, resumed at ${formatBytes(this.resumedFrom)}` : "";
     this.stream.write(
-      `${this.label}: ${formatBytes(bytes)} in ${formatDuration(seconds)}${speed ? ` (${speed}${resumed})` : ""}\n`,
+      `${this.label}: ${formatBytes(bytes)} in ${formatClock(seconds)}${speed ? ` (${speed}${resumed})` : ""}\n`,
     );
   }
 }

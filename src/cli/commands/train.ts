@@ -10,7 +10,7 @@ import { PipelineError } from "../../pipelines/errors.ts";
 import { configFrom, loadModel } from "../../pipelines/load-model.ts";
 import { textToImage } from "../../pipelines/text-to-image.ts";
 import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
-import { ProgressBar } from "../progress.ts";
+import { ProgressBar } from "../../util/progress-bar.ts";
 
 interface TrainCommandOptions {
   out: string;

@@ -7,14 +7,13 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ProgressBar, type ProgressStream } from "../../util/progress-bar.ts";
 import { splitOf } from "../split.ts";
 import { loadIconifySet } from "./iconify.ts";
 import { loadOpenclipart, OPENCLIPART_DIR } from "./openclipart.ts";
 import { loadOpenmoji } from "./openmoji.ts";
 import type { Outcome } from "./process-pool.ts";
 import { ProcessPool } from "./process-pool.ts";
-import type { TextSink } from "./progress.ts";
-import { Progress } from "./progress.ts";
 import type { RenderJob, RenderResult } from "./render.ts";
 import { dedupeCaptions, itemKey, limitItems } from "./select.ts";
 import type { CorpusItem, SourceCatalog, SourceName } from "./types.ts";
@@ -47,7 +46,7 @@ export interface BuildOptions {
   /** The render worker module (tests inject one that crashes on purpose). */
   rendererModule?: string;
   /** Messages and progress (default: stderr). */
-  stderr?: TextSink;
+  stderr?: ProgressStream;
   signal?: AbortSignal;
 }
 
@@ -218,7 +217,7 @@ async function renderAll(
   sizes: number[],
   dir: string,
   options: BuildOptions,
-  stderr: TextSink,
+  stderr: ProgressStream,
 ): Promise<Outcome<RenderResult>[]> {
   const validationFraction = options.validationFraction ?? 0.02;
   const pool = new ProcessPool<RenderJob, RenderResult>({
@@ -226,7 +225,7 @@ async function renderAll(
     workers: options.workers ?? Math.max(1, availableParallelism()),
     timeoutMs: options.timeoutMs ?? 60_000,
   });
-  const progress = new Progress("rendering", items.length, stderr);
+  const progress = new ProgressBar("rendering", items.length, { stream: stderr, unit: "items", logEveryMs: 10_000 });
   let done = 0;
   let failed = 0;
   const onAbort = () => void pool.close();

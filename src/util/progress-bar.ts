@@ -1,0 +1,125 @@
+// One progress display for every long loop (sampling, training, corpus rendering). On a terminal:
+// a bar redrawn in place with the rate, the time left and a detail (a loss, a failure count).
+// Elsewhere (a pipe, a log file): a line every `logEveryMs` if asked, and a summary at the end.
+
+/** Where the bar goes: process.stderr, or anything with write() (tests collect the text). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface ProgressBarOptions {
+  stream?: ProgressStream;
+  /** What is counted: "steps" (default), "items"… */
+  unit?: string;
+  /** Off a terminal, also print a line this often (default: only the final summary). */
+  logEveryMs?: number;
+}
+
+const BAR_WIDTH = 24;
+const REDRAW_MS = 100;
+
+export class ProgressBar {
+  private readonly stream: ProgressStream;
+  private readonly unit: string;
+  private readonly logEveryMs: number | undefined;
+  private started = performance.now();
+  private lastDraw = 0;
+  private done = 0;
+  /** Counted before this process started (a resumed run): not part of the rate. */
+  private offset = 0;
+  private detail = "";
+  private finished = false;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    options: ProgressBarOptions = {},
+  ) {
+    this.stream = options.stream ?? process.stderr;
+    this.unit = options.unit ?? "steps";
+    this.logEveryMs = options.logEveryMs;
+  }
+
+  /** Restarts the clock (call when the first step begins). */
+  start(): void {
+    this.started = performance.now();
+    this.draw(true);
+  }
+
+  /** Starts counting from `done` already behind (a resumed run). */
+  resume(done: number): void {
+    this.offset = done;
+    this.done = done;
+    this.start();
+  }
+
+  /** `detail` (e.g. the loss) is shown after the rate. */
+  update(done: number, detail = ""): void {
+    this.done = done;
+    this.detail = detail;
+    if (done >= this.total) this.end();
+    else this.draw(false);
+  }
+
+  /** Prints the summary where the count stands (also for a run stopped early); once. */
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const seconds = this.elapsed();
+    const counted = this.done - this.offset;
+    if (this.stream.isTTY) this.stream.write("\r\x1b[K");
+    const detail = this.detail ? `, ${this.detail}` : "";
+    const of = this.done < this.total ? ` of ${this.total}` : "";
+    this.stream.write(
+      `${this.label}: ${counted} ${this.unit}${of} in ${formatSeconds(seconds)} (${rate(counted, seconds)} ${this.unit}/s${detail})\n`,
+    );
+  }
+
+  private draw(force: boolean): void {
+    const now = performance.now();
+    const interval = this.stream.isTTY ? REDRAW_MS : this.logEveryMs;
+    if (interval === undefined || (!force && now - this.lastDraw < interval)) return;
+    this.lastDraw = now;
+    const seconds = this.elapsed();
+    const counted = this.done - this.offset;
+    const eta = counted > 0 ? formatClock((seconds / counted) * (this.total - this.done)) : "--:--";
+    const speed = counted > 0 ? `${rate(counted, seconds)} ${this.unit}/s` : `… ${this.unit}/s`;
+    const percent = `${((100 * this.done) / Math.max(this.total, 1)).toFixed(1)}%`;
+    const detail = this.detail ? `  ${this.detail}` : "";
+    if (this.stream.isTTY) {
+      const filled = Math.round((BAR_WIDTH * this.done) / Math.max(this.total, 1));
+      const bar = "█".repeat(filled) + "░".repeat(BAR_WIDTH - filled);
+      this.stream.write(`\r\x1b[K${this.label} ${bar} ${this.done}/${this.total}  ${speed}  ETA ${eta}${detail}`);
+    } else {
+      this.stream.write(`${this.label} ${this.done}/${this.total} (${percent})  ${speed}  ETA ${eta}${detail}\n`);
+    }
+  }
+
+  private elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+/** 2.1 s, 45 s, 3 min 20 s. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds - 60 * minutes)} s`;
+}
+
+/** m:ss or h:mm:ss; "--:--" when unknown. */
+export function formatClock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+function rate(count: number, seconds: number): string {
+  const r = count / Math.max(seconds, 1e-9);
+  return r >= 10 ? r.toFixed(0) : r.toFixed(2);
+}
