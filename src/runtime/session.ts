@@ -15,6 +15,11 @@ export interface SessionOptions {
   threads?: number;
   /** Engine: cpu by default; others are passed through to onnxruntime for users who have them. */
   executionProvider?: ExecutionProvider;
+  /**
+   * Let idle worker threads spin for a while after a run (onnxruntime's default, true). Spinning
+   * threads of one session steal the CPU from the next when several sessions alternate.
+   */
+  spinning?: boolean;
 }
 
 /** A feed, a fetch or a session that does not match the graph. */
@@ -70,6 +75,7 @@ export class CompiledGraph {
       externalData: model.externalData,
     };
     if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+    if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: "0" } } };
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.bytes, sessionOptions);

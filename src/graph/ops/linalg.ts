@@ -143,24 +143,24 @@ function inputGradStride1(g: Tensor, w: Tensor, padding: number): Tensor {
 }
 
 /**
- * dW for stride 1 as one batched matrix product: the k×k shifted windows of the padded input
- * (im2col) times dYᵀ, summed over the batch. Far faster on CPU than a convolution whose kernel is dY.
+ * dW for stride 1 as matrix products: for each kernel tap, the shifted window of the padded input
+ * times dYᵀ, summed over the batch. Far faster on CPU than a convolution whose kernel is dY, and
+ * cheaper than one product over a concatenated im2col matrix (no copy of the windows into it).
  */
 function weightGradStride1(x: Tensor, g: Tensor, w: Tensor, padding: number): Tensor {
   const [o, c, kh, kw] = w.shape as [number, number, number, number];
   const [n, , oh, ow] = g.shape as [number, number, number, number];
   const padded = padAxis(padAxis(x, 2, padding, padding), 3, padding, padding);
-  const windows: Tensor[] = [];
+  const gT = transpose(reshape(g, [n, o, oh * ow]), [0, 2, 1]);
+  const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const window = slice(slice(padded, 2, i, i + oh), 3, j, j + ow);
-      windows.push(reshape(window, [n, c, 1, oh * ow]));
+      const window = reshape(slice(slice(padded, 2, i, i + oh), 3, j, j + ow), [n, c, oh * ow]);
+      taps.push(reshape(sum(matmul(window, gT), 0), [c, o, 1]));
     }
   }
-  const columns = reshape(concat(windows, 2), [n, c * kh * kw, oh * ow]);
-  const gT = transpose(reshape(g, [n, o, oh * ow]), [0, 2, 1]);
-  const dwT = sum(matmul(columns, gT), 0);
-  return reshape(transpose(dwT, [1, 0]), [o, c, kh, kw]);
+  // [C, O, taps] → [O, C, kh, kw]
+  return reshape(transpose(concat(taps, 2), [1, 0, 2]), [o, c, kh, kw]);
 }
 
 /** Strided convolutions: dX by ConvTranspose, dW by correlating the input with dY (DESIGN.md). */
