@@ -40,16 +40,30 @@ export interface LoadedModel {
 /** Reads the checkpoint, settles its configuration and checks every parameter's shape. */
 export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   const { checkpoint } = source;
-  const stateDict = await readStateDict(checkpoint);
+  const file = await loadCheckpointFile(checkpoint);
+  const stateDict = file.stateDict;
   let config: GlideConfig;
   let preset: string | null = source.preset ?? null;
   if (source.preset !== undefined || source.config !== undefined) {
     config = await configFrom(source);
+  } else if (file.metadata.config !== undefined) {
+    // Weights written by `glide train` carry their configuration.
+    config = await configFrom({ config: parseConfigMetadata(file.metadata.config, checkpoint) });
   } else {
     preset = recognizePreset(stateDict, checkpoint);
     config = presetConfig(preset);
   }
   return { model: GlideModel.fromStateDict(config, stateDict, checkpoint), preset, checkpoint };
+}
+
+function parseConfigMetadata(text: string, checkpoint: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new PipelineError(`${checkpoint}: its 'config' metadata is not a JSON object; pass --config or --preset`);
 }
 
 /** A state dict from a torch.save or a safetensors file (told apart by their first bytes). */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
+import { loadModel } from "../../src/pipelines/load-model.ts";
 import { MetricsLog } from "../../src/train/metrics-log.ts";
 import { RUN_FILES, train } from "../../src/train/trainer.ts";
 import { tinyConfig, writeSquares } from "./helpers.ts";
@@ -96,6 +97,9 @@ test("a corrupt image is skipped and counted; bad input gets clear errors", asyn
   });
   assert.equal(summary.step, 3, "three steps");
   assert.ok(summary.skippedImages >= 1, `skipped ${summary.skippedImages}`);
+  // The saved weights carry their configuration: they load with no --config.
+  const loaded = await loadModel({ checkpoint: summary.weights });
+  assert.deepEqual(loaded.model.config, config, "the configuration comes back from the weights' metadata");
 
   const empty = join(root, "empty");
   await writeSquares(join(root, "unused"));
