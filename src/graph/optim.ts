@@ -88,26 +88,31 @@ export function buildTrainStep(
 /** Clipping, AdamW and EMA for parameters given their gradients. */
 function optimizerUpdate(
   params: readonly Tensor[],
-  gradsIn: readonly Tensor[],
+  grads: readonly Tensor[],
   options: AdamWOptions,
 ): { outputs: Record<string, Tensor>; slots: ParamSlots[]; gradNorm: Tensor } {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
-  let grads = gradsIn;
-  const gradNorm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((acc, s) => add(acc, s)));
+  // Every op here is a full pass over all parameters (onnxruntime does not fuse elementwise ops
+  // on CPU), so per-step factors are folded into scalars first: clipping scales the moment updates,
+  // the bias corrections scale the step.
+  const squares = grads.map((g) => mul(g, g));
+  const gradNorm = sqrt(squares.map((g2) => sum(g2)).reduce((acc, s) => add(acc, s)));
+  let clip: Tensor | number = 1;
   if (clipGradNorm !== null) {
     if (!(clipGradNorm > 0)) throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
-    const scale = div(clipGradNorm, maximum(add(gradNorm, 1e-6), clipGradNorm));
-    grads = grads.map((g) => mul(g, scale));
+    clip = div(clipGradNorm, maximum(add(gradNorm, 1e-6), clipGradNorm));
   }
+  const mScale = typeof clip === "number" ? 1 - beta1 : mul(clip, 1 - beta1);
+  const vScale = typeof clip === "number" ? 1 - beta2 : mul(mul(clip, clip), 1 - beta2);
 
   const lr = input("lr", []);
   const step = input("step", []);
-  const correction1 = sub(1, exp(mul(step, Math.log(beta1))));
-  const correction2 = sub(1, exp(mul(step, Math.log(beta2))));
+  const stepSize = div(lr, sub(1, exp(mul(step, Math.log(beta1))))); // lr / (1 − β1^t)
+  const rootCorrection2 = div(1, sqrt(sub(1, exp(mul(step, Math.log(beta2)))))); // 1 / √(1 − β2^t)
+  const keep = weightDecay === 0 ? null : sub(1, mul(lr, weightDecay));
   const outputs: Record<string, Tensor> = {};
   const slots: ParamSlots[] = params.map((p, i) => {
     const { name, shape } = paramAttrs(p);
-    const g = grads[i]!;
     const slot: ParamSlots = {
       name,
       shape,
@@ -116,11 +121,11 @@ function optimizerUpdate(
       ema: emaRate === null ? null : `ema.${name}`,
       next: { param: `next.${name}`, m: `next.adam_m.${name}`, v: `next.adam_v.${name}`, ema: null },
     };
-    const m = add(mul(input(slot.m, shape), beta1), mul(g, 1 - beta1));
-    const v = add(mul(input(slot.v, shape), beta2), mul(mul(g, g), 1 - beta2));
-    const update = div(div(m, correction1), add(sqrt(div(v, correction2)), eps));
-    const decayed = weightDecay === 0 ? p : mul(p, sub(1, mul(lr, weightDecay)));
-    const nextParam = sub(decayed, mul(lr, update));
+    const m = add(mul(input(slot.m, shape), beta1), mul(grads[i]!, mScale));
+    const v = add(mul(input(slot.v, shape), beta2), mul(squares[i]!, vScale));
+    // p ← p·(1 − lr·wd) − lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + eps)
+    const denominator = add(mul(sqrt(v), rootCorrection2), eps);
+    const nextParam = sub(keep ? mul(p, keep) : p, mul(div(m, denominator), stepSize));
     outputs[slot.next.param] = nextParam;
     outputs[slot.next.m] = m;
     outputs[slot.next.v] = v;
