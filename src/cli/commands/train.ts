@@ -11,6 +11,7 @@ import { configFrom, loadModel } from "../../pipelines/load-model.ts";
 import { textToImage } from "../../pipelines/text-to-image.ts";
 import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
 import { ProgressBar } from "../../util/progress-bar.ts";
+import { parseCount, parseNonNegative, parseNonNegativeInteger, parsePositive, parseSeed } from "../parse.ts";
 
 interface TrainCommandOptions {
   out: string;
@@ -60,36 +61,46 @@ export function registerTrain(program: Command): void {
     .option("--preset <name>", "model shape (e.g. tiny, small, base); with --checkpoint, its configuration")
     .option("--config <file>", "model configuration as JSON (reference keyword names)")
     .option("--checkpoint <path>", "fine-tune from these weights (.pt or .safetensors)")
-    .option("--steps <n>", "total optimizer steps", number("--steps", true), 1000)
-    .option("--batch <n>", "pairs per graph run", number("--batch", true), 4)
-    .option("--accumulate <k>", "micro-batches averaged per step", number("--accumulate", true), 1)
-    .option("--lr <rate>", "AdamW learning rate", number("--lr"), 1e-4)
-    .option("--warmup <steps>", "linear learning-rate warmup", number("--warmup", true), 0)
-    .option("--weight-decay <wd>", "decoupled weight decay", number("--weight-decay"), 0)
-    .option("--clip <norm>", "clip the gradient's global norm (0: off)", number("--clip"), 1)
-    .option("--ema <rate>", "EMA rate of the saved weights (0: save the raw parameters)", number("--ema"), 0.9999)
+    .option("--steps <n>", "total optimizer steps", parseCount("--steps"), 1000)
+    .option("--batch <n>", "pairs per graph run", parseCount("--batch"), 4)
+    .option("--accumulate <k>", "micro-batches averaged per step", parseCount("--accumulate"), 1)
+    .option("--lr <rate>", "AdamW learning rate", parsePositive("--lr"), 1e-4)
+    .option("--warmup <steps>", "linear learning-rate warmup", parseNonNegativeInteger("--warmup"), 0)
+    .option("--weight-decay <wd>", "decoupled weight decay", parseNonNegative("--weight-decay"), 0)
+    .option("--clip <norm>", "clip the gradient's global norm (0: off)", parseNonNegative("--clip"), 1)
+    .option(
+      "--ema <rate>",
+      "EMA rate of the saved weights (0: save the raw parameters)",
+      parseNonNegative("--ema"),
+      0.9999,
+    )
     .option(
       "--caption-dropout <p>",
       "share of captions dropped for classifier-free guidance",
-      number("--caption-dropout"),
+      parseNonNegative("--caption-dropout"),
       0.2,
     )
     .option("--freeze-text", "keep the text encoder fixed (fine-tuning)")
-    .option("--save-every <n>", "checkpoint every n steps (and at exit)", number("--save-every", true), 500)
-    .option("--validate-every <n>", "validation loss every n steps (0: off)", number("--validate-every", true), 0)
-    .option("--validation-fraction <f>", "held-out share of the pairs", number("--validation-fraction"), 0.02)
-    .option("--validation-pairs <n>", "held-out pairs evaluated", number("--validation-pairs", true))
+    .option("--save-every <n>", "checkpoint every n steps (and at exit)", parseCount("--save-every"), 500)
+    .option(
+      "--validate-every <n>",
+      "validation loss every n steps (0: off)",
+      parseNonNegativeInteger("--validate-every"),
+      0,
+    )
+    .option("--validation-fraction <f>", "held-out share of the pairs", parseNonNegative("--validation-fraction"), 0.02)
+    .option("--validation-pairs <n>", "held-out pairs evaluated", parseCount("--validation-pairs"))
     .option(
       "--sample-every <n>",
       "sample grid every n steps (0: off; text2im models)",
-      number("--sample-every", true),
+      parseNonNegativeInteger("--sample-every"),
       0,
     )
     .option("--sample-prompt <text>", "a prompt for the sample grid (repeatable)", collect, [])
-    .option("--sample-steps <n>", "DPM-Solver++ steps for the sample grid", number("--sample-steps", true), 25)
-    .option("--seed <n>", "seed of every random choice in the run", number("--seed", true), 0)
+    .option("--sample-steps <n>", "DPM-Solver++ steps for the sample grid", parseCount("--sample-steps"), 25)
+    .option("--seed <n>", "seed of every random choice in the run", parseSeed, 0)
     .option("--no-resume", "start over even if --out holds a checkpoint")
-    .option("--threads <n>", "onnxruntime threads", number("--threads", true))
+    .option("--threads <n>", "onnxruntime threads", parseCount("--threads"))
     .option("--json", "print the summary as JSON")
     .action(async (data: string[], options: TrainCommandOptions) => {
       const { config, initialWeights } = await modelFor(options);

@@ -16,7 +16,7 @@ import {
   type SamplingCommandOptions,
   seconds,
   writeImages,
-} from "./generate.ts";
+} from "../sampling-options.ts";
 
 export function registerUpsample(program: Command): void {
   const command = program

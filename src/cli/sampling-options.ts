@@ -1,0 +1,248 @@
+// What the sampling commands (generate, edit, upsample) share: model options, sampling options,
+// output writing and the result report.
+
+import { randomInt } from "node:crypto";
+import { type Command, Option } from "commander";
+import { SAMPLER_NAMES } from "../diffusion/samplers/index.ts";
+import { PRESET_NAMES } from "../glide/presets.ts";
+import { RESIZE_FITS } from "../image/decode.ts";
+import type { RgbImage } from "../image/pixels.ts";
+import { imageGrid } from "../image/pixels.ts";
+import { numberedPath, writePng } from "../image/write.ts";
+import { requireCheckpoint } from "../io/download.ts";
+import { PipelineError } from "../pipelines/errors.ts";
+import { type LoadedModel, loadModel } from "../pipelines/load-model.ts";
+import { DEFAULT_SAMPLER } from "../pipelines/two-stage.ts";
+import type { PipelineResult, StageTiming } from "../pipelines/types.ts";
+import { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE } from "../pipelines/upsample.ts";
+import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps } from "./parse.ts";
+import { stageProgress } from "./progress.ts";
+
+/** Options of the sampling commands, as commander parses them. */
+export interface SamplingCommandOptions {
+  checkpoint?: string;
+  preset?: string;
+  config?: string;
+  upsampler?: string;
+  upsamplerPreset?: string;
+  upsamplerConfig?: string;
+  upsample?: boolean;
+  sampler?: string;
+  steps?: number | string;
+  guidance?: number;
+  upsampleSampler?: string;
+  upsampleSteps?: number | string;
+  upsampleTemp?: number;
+  seed?: number;
+  batch?: number;
+  out?: string;
+  json?: boolean;
+  threads?: number;
+  quiet?: boolean;
+  fit?: "crop" | "stretch";
+}
+
+export function addModelOptions(command: Command, what: string): void {
+  command
+    .option("--checkpoint <path>", `${what} checkpoint (.pt or .safetensors)`)
+    .addOption(
+      new Option("--preset <name>", `configuration of the ${what} (default: recognized from the checkpoint)`).choices(
+        PRESET_NAMES,
+      ),
+    )
+    .option("--config <file>", `JSON file of the ${what}'s configuration (reference keyword names)`);
+}
+
+export function addUpsamplerOptions(command: Command): void {
+  command
+    .option("--upsampler <path>", "upsampler checkpoint (.pt or .safetensors)")
+    .addOption(
+      new Option("--upsampler-preset <name>", "configuration of the upsampler (default: recognized)").choices(
+        PRESET_NAMES,
+      ),
+    )
+    .option("--upsampler-config <file>", "JSON file of the upsampler's configuration")
+    .option("--no-upsample", "keep the base model's resolution (no upsampler)");
+}
+
+export function addSamplingOptions(command: Command, defaultGuidance: number): void {
+  command
+    .addOption(new Option("--sampler <name>", "sampler").choices(SAMPLER_NAMES).default(DEFAULT_SAMPLER))
+    .option(
+      "--steps <n>",
+      'sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default 25 for dpm++2m, 100 ddpm, 50 ddim/plms',
+      parseSteps,
+    )
+    .option("--guidance <scale>", "classifier-free guidance scale", parseNumber("--guidance"), defaultGuidance);
+}
+
+export function addUpsampleSamplingOptions(command: Command, defaultSampler: string, prefix = "upsample-"): void {
+  const flag = (name: string) => `--${prefix}${name}`;
+  command
+    .addOption(
+      new Option(`${flag("sampler")} <name>`, "upsampler's sampler").choices(SAMPLER_NAMES).default(defaultSampler),
+    )
+    .option(`${flag("steps")} <n>`, "upsampler's steps or respacing", parseSteps, DEFAULT_UPSAMPLE_STEPS)
+    .option(
+      `${flag("temp")} <t>`,
+      "scale of the upsampler's starting noise (1 is sharper but can be grainy)",
+      parsePositive(flag("temp")),
+      DEFAULT_UPSAMPLE_TEMPERATURE,
+    );
+}
+
+export function addOutputOptions(command: Command, defaultOut: string): void {
+  command
+    .option("--seed <n>", "random seed (default: a random one, reported)", parseSeed)
+    .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
+    .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
+    .option("--threads <n>", "CPU threads for onnxruntime (default: all cores)", parseCount("--threads"))
+    .option("--json", "print the result as JSON on stdout")
+    .option("-q, --quiet", "no progress on stderr");
+}
+
+export function addFitOption(command: Command): void {
+  command.addOption(
+    new Option("--fit <how>", "how a picture that is not square is made square").choices(RESIZE_FITS).default("crop"),
+  );
+}
+
+export function pipelineOptions(options: SamplingCommandOptions, seed: number) {
+  return {
+    sampler: options.sampler,
+    steps: options.steps,
+    guidanceScale: options.guidance,
+    upsampleSampler: options.upsampleSampler,
+    upsampleSteps: options.upsampleSteps,
+    upsampleTemperature: options.upsampleTemp,
+    seed,
+    batchSize: options.batch ?? 1,
+    threads: options.threads,
+    onProgress: stageProgress(process.stderr, options.quiet === true),
+  };
+}
+
+export interface Models {
+  base: LoadedModel;
+  upsampler: LoadedModel | null;
+}
+
+/**
+ * The base model (from --checkpoint, else the download cache) and the upsampler (from --upsampler,
+ * else the cache when the base model came from it too; none with --no-upsample).
+ */
+export async function loadModels(
+  options: SamplingCommandOptions,
+  cached: { base: string; upsampler: string },
+): Promise<Models> {
+  const fromCache = options.checkpoint === undefined;
+  const base = await loadModel({
+    checkpoint: options.checkpoint ?? (await cachedCheckpoint(cached.base, "--checkpoint PATH")),
+    preset: options.preset ?? (fromCache && options.config === undefined ? cached.base : undefined),
+    config: options.config,
+  });
+  let upsampler: LoadedModel | null = null;
+  if (options.upsample !== false && (options.upsampler !== undefined || fromCache)) {
+    const checkpoint =
+      options.upsampler ?? (await cachedCheckpoint(cached.upsampler, "--upsampler PATH, or --no-upsample"));
+    upsampler = await loadModel({
+      checkpoint,
+      preset:
+        options.upsamplerPreset ??
+        (options.upsampler === undefined && options.upsamplerConfig === undefined ? cached.upsampler : undefined),
+      config: options.upsamplerConfig,
+    });
+  }
+  return { base, upsampler };
+}
+
+/** The path of a released checkpoint in the download cache, or an error saying how to get it. */
+export async function cachedCheckpoint(name: string, alternative: string): Promise<string> {
+  try {
+    return await requireCheckpoint(name);
+  } catch (error) {
+    throw new PipelineError(
+      `${(error as Error).message}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
+    );
+  }
+}
+
+export interface Written {
+  images: string[];
+  grid: string | null;
+}
+
+/** One image: `out`. Several: their grid at `out`, and each at out-1.png, out-2.png, … */
+export async function writeImages(out: string, images: readonly RgbImage[]): Promise<Written> {
+  if (images.length === 1) {
+    await writePng(out, images[0]);
+    return { images: [out], grid: null };
+  }
+  const paths = images.map((_, i) => numberedPath(out, i + 1));
+  for (let i = 0; i < images.length; i++) await writePng(paths[i], images[i]);
+  await writePng(out, imageGrid(images));
+  return { images: paths, grid: out };
+}
+
+export interface Report {
+  command: string;
+  prompt: string;
+  models: Partial<Models>;
+  result: PipelineResult;
+  written: Written;
+  loadSeconds: number;
+  /** Extra fields for the JSON (e.g. the edited image). */
+  extra?: Record<string, unknown>;
+}
+
+/** The result: JSON on stdout with --json, else one line per file written. */
+export function report(options: SamplingCommandOptions, r: Report): void {
+  const [, , height, width] = r.result.shape;
+  if (options.json) {
+    const timing = (t: StageTiming | null) =>
+      t && { ...t, stepsPerSecond: t.steps / Math.max(t.sampling, 1e-9), secondsPerStep: t.sampling / t.steps };
+    const model = (m: LoadedModel | null | undefined) => m && { checkpoint: m.checkpoint, preset: m.preset };
+    const out = {
+      command: r.command,
+      prompt: r.prompt,
+      seed: r.result.seed,
+      width,
+      height,
+      ...r.extra,
+      images: r.written.images,
+      grid: r.written.grid,
+      model: model(r.models.base),
+      upsampler: model(r.models.upsampler),
+      sampler: r.result.timings.base && {
+        name: options.sampler,
+        steps: r.result.timings.base.steps,
+        guidance: options.guidance,
+      },
+      upsampling: r.result.timings.upsample && {
+        name: options.upsampleSampler,
+        steps: r.result.timings.upsample.steps,
+        temperature: options.upsampleTemp,
+      },
+      timings: {
+        loadSeconds: r.loadSeconds,
+        base: timing(r.result.timings.base),
+        upsample: timing(r.result.timings.upsample),
+        totalSeconds: r.loadSeconds + r.result.timings.totalSeconds,
+      },
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const size = `${width}×${height}`;
+  if (r.written.grid)
+    process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, seed ${r.result.seed})\n`);
+  for (const path of r.written.images) process.stdout.write(`wrote ${path} (${size}, seed ${r.result.seed})\n`);
+}
+
+export function randomSeed(): number {
+  return randomInt(0, 2 ** 32);
+}
+
+export function seconds(since: number): number {
+  return (performance.now() - since) / 1000;
+}
