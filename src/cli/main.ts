@@ -1,5 +1,6 @@
 // The `glide` command line: one module per command under ./commands, thin shells over the library.
 import { Command, CommanderError } from "commander";
+import packageJson from "../../package.json" with { type: "json" };
 import { registerConvert } from "./commands/convert.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDownload } from "./commands/download.ts";
@@ -12,6 +13,7 @@ import { registerUpsample } from "./commands/upsample.ts";
 export function buildProgram(): Command {
   const program = new Command("glide")
     .description("GLIDE text-guided diffusion: generate, edit, upsample, train")
+    .version(packageJson.version)
     .showHelpAfterError()
     .exitOverride();
   registerGenerate(program);

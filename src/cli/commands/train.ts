@@ -41,15 +41,6 @@ interface TrainCommandOptions {
   json?: boolean;
 }
 
-const number =
-  (what: string, integer = false) =>
-  (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new PipelineError(`${what} must be ${integer ? "an integer" : "a number"}, got '${value}'`);
-    }
-    return n;
-  };
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerTrain(program: Command): void {
