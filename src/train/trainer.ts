@@ -16,7 +16,7 @@ import { TrainingSession } from "../runtime/training-session.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
-import { warmupLearningRate } from "./lr-schedule.ts";
+import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
 import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
 import { buildValidationSet, LossEvaluator } from "./validation.ts";
@@ -38,6 +38,8 @@ export interface TrainOptions extends AdamWOptions, SessionOptions {
   accumulate?: number;
   lr: number;
   warmupSteps?: number;
+  /** After warmup: constant (default), or a cosine decay to 0 at `steps`. */
+  lrSchedule?: LearningRateSchedule;
   captionDropout?: number;
   freezeTextEncoder?: boolean;
   seed?: number;
@@ -202,7 +204,11 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
           ...frozen,
         });
       }
-      const lr = warmupLearningRate(session.step, options.lr, options.warmupSteps ?? 0);
+      const lr = learningRate(session.step, options.lr, {
+        warmupSteps: options.warmupSteps,
+        schedule: options.lrSchedule,
+        totalSteps: options.steps,
+      });
       const result = await session.runAccumulated(micro, lr);
       if (!Number.isFinite(result.loss))
         throw new Error(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);

@@ -1,6 +1,6 @@
 // `glide train DATA --out DIR`: trains or fine-tunes a GLIDE model (any of the four variants) on a
 // folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { GlideConfig } from "../../glide/config.ts";
 import { GlideModel } from "../../glide/model.ts";
 import { imageGrid } from "../../image/pixels.ts";
@@ -23,6 +23,7 @@ interface TrainCommandOptions {
   accumulate: number;
   lr: number;
   warmup: number;
+  lrSchedule: "constant" | "cosine";
   weightDecay: number;
   clip: number;
   ema: number;
@@ -57,6 +58,11 @@ export function registerTrain(program: Command): void {
     .option("--accumulate <k>", "micro-batches averaged per step", parseCount("--accumulate"), 1)
     .option("--lr <rate>", "AdamW learning rate", parsePositive("--lr"), 1e-4)
     .option("--warmup <steps>", "linear learning-rate warmup", parseNonNegativeInteger("--warmup"), 0)
+    .addOption(
+      new Option("--lr-schedule <schedule>", "after warmup: constant, or cosine decay to 0 at --steps")
+        .choices(["constant", "cosine"])
+        .default("constant"),
+    )
     .option("--weight-decay <wd>", "decoupled weight decay", parseNonNegative("--weight-decay"), 0)
     .option("--clip <norm>", "clip the gradient's global norm (0: off)", parseNonNegative("--clip"), 1)
     .option(
@@ -112,6 +118,7 @@ export function registerTrain(program: Command): void {
         accumulate: options.accumulate,
         lr: options.lr,
         warmupSteps: options.warmup,
+        lrSchedule: options.lrSchedule,
         weightDecay: options.weightDecay,
         clipGradNorm: options.clip > 0 ? options.clip : null,
         emaRate: options.ema > 0 ? options.ema : null,
