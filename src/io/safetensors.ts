@@ -9,7 +9,7 @@ import { basename, dirname, join } from "node:path";
 import { CheckpointError } from "./errors.ts";
 import { bfloat16ToFloat32, halfToFloat32 } from "./half.ts";
 import { type HostDType, type HostTensor, numel, type StateDict } from "./host-tensor.ts";
-import { readFully } from "./read-fully.ts";
+import { openForReading, readFully } from "./read-fully.ts";
 
 export type SafetensorsDType =
   | "F64"
@@ -253,15 +253,7 @@ export async function readSafetensors(source: string | Uint8Array): Promise<Safe
   if (typeof source !== "string") return parseSafetensors(source);
   const path = source;
   if (!LITTLE_ENDIAN_HOST) throw new CheckpointError(`${path}: reading safetensors needs a little-endian host`);
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      code === "ENOENT" ? `${path}: no such file` : `${path}: cannot open (${(e as Error).message})`,
-    );
-  }
+  const fh = await openForReading(path);
   try {
     const fileLength = (await fh.stat()).size;
     const readAt = (into: Uint8Array, position: number) => readFully(fh, into, position, path);

@@ -2,9 +2,9 @@
 // STORED entries only, reads straight from the file into caller-provided buffers. Sizes are plain
 // numbers (exact up to 2^53 bytes).
 
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { CheckpointError } from "./errors.ts";
-import { readFully } from "./read-fully.ts";
+import { openForReading, readFully } from "./read-fully.ts";
 
 export interface ZipEntry {
   name: string;
@@ -40,15 +40,7 @@ export class ZipFile {
 
   /** Opens `path` and reads its central directory. The caller must `close()` it. */
   static async open(path: string): Promise<ZipFile> {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, "r");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CheckpointError(
-        code === "ENOENT" ? `${path}: no such file` : `${path}: cannot open (${(e as Error).message})`,
-      );
-    }
+    const fh = await openForReading(path);
     try {
       const size = (await fh.stat()).size;
       const { entries, cdOffset } = await readCentralDirectory(fh, size, path);
