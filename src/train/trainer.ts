@@ -170,13 +170,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   const startStep = session.step;
   if (resumed) await paths.metrics.truncateAfter(startStep);
 
+  let lastSaved = startStep;
   const save = async () => {
     // Frozen parameters are saved too, so both files hold whole models.
     const state = session.state();
-    await saveWeights(paths.weights, mergeWeights(state.ema ?? state.params, frozen), expected, {
-      config: JSON.stringify(config),
-      step: String(state.step),
-    });
     const runMeta: RunMeta = {
       step: state.step,
       rng: rng.getState(),
@@ -187,12 +184,29 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       accumulate,
       seed,
     };
+    // Each file is written atomically, so a failure (a full disk) leaves the previous one whole.
+    // The checkpoint goes first: it is what a resumed run starts from.
+    const failed = (error: unknown) => {
+      const last = lastSaved > 0 ? `holds step ${lastSaved}` : "was not written yet";
+      return new CheckpointError(
+        `could not save step ${state.step}: ${(error as Error).message}. Nothing was half-written (the ` +
+          `checkpoint ${last}); free some disk space and run the same command again to resume.`,
+      );
+    };
     const whole = { ...state, params: mergeWeights(state.params, frozen) };
-    await saveTrainingCheckpoint(paths.checkpoint, whole, expected, { ...runMeta });
+    await saveTrainingCheckpoint(paths.checkpoint, whole, expected, { ...runMeta }).catch((e) => {
+      throw failed(e);
+    });
+    lastSaved = state.step;
+    await saveWeights(paths.weights, mergeWeights(state.ema ?? state.params, frozen), expected, {
+      config: JSON.stringify(config),
+      step: String(state.step),
+    }).catch((e) => {
+      throw failed(e);
+    });
   };
 
   const losses: number[] = [];
-  let lastSaved = startStep;
   try {
     while (session.step < options.steps) {
       const started = performance.now();
@@ -246,10 +260,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
         skippedImages: dataset.skipped.count,
         validationLoss,
       });
-      if (step % saveEvery === 0) {
-        await save();
-        lastSaved = step;
-      }
+      if (step % saveEvery === 0) await save();
       if (options.shouldStop?.()) break;
     }
     if (session.step !== lastSaved) await save();

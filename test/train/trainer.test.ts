@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -18,9 +18,18 @@ function trainCommand(data: string, out: string, steps: number, extra: string[] 
     .concat(["--validation-fraction", "0", "--threads", "1", ...extra]);
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs node with `args`; with `maxFileKiB`, under `ulimit -f` so that writing any file past that
+ * size fails mid-write (EFBIG) the way a full disk does (ENOSPC): a real failed write() syscall.
+ */
+function run(args: string[], maxFileKiB?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child =
+      maxFileKiB === undefined
+        ? spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+        : spawn("bash", ["-c", `ulimit -f ${maxFileKiB} && exec "$0" "$@"`, process.execPath, ...args], {
+            stdio: ["ignore", "pipe", "pipe"],
+          });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -123,4 +132,38 @@ test("a corrupt image is skipped and counted; bad input gets clear errors", asyn
   );
   const meta = JSON.parse(await readFile(join(root, "run", RUN_FILES.config), "utf8"));
   assert.equal(meta.num_res_blocks, config.num_res_blocks, "config.json describes the run's model");
+});
+
+test("a write that fails mid-checkpoint (a full disk) stops the run clearly and loses nothing", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-full-disk-"));
+  await writeSquares(join(root, "data"));
+  await writeFile(join(root, "config.json"), JSON.stringify(await tinyConfig()));
+  const data = join(root, "data");
+  const dir = join(root, "run");
+  const checkpoint = join(dir, RUN_FILES.checkpoint);
+
+  const first = await run(trainCommand(data, dir, 6));
+  assert.equal(first.code, 0, first.stderr);
+  const before = await readFile(checkpoint);
+  // The checkpoint (weights, two AdamW moments, EMA) is ~4× the EMA weights file: allow files of
+  // ~3× the weights, so the step-9 checkpoint cannot be written.
+  const weightsBytes = (await stat(join(dir, RUN_FILES.weights))).size;
+  const full = await run(trainCommand(data, dir, 10), Math.ceil((3 * weightsBytes) / 1024));
+  assert.notEqual(full.code, 0, "the run fails");
+  assert.match(full.stderr, /could not save step 9: .*file too large/);
+  assert.match(full.stderr, /Nothing was half-written \(the checkpoint holds step 6\)/);
+  assert.deepEqual(await readFile(checkpoint), before, "the step-6 checkpoint is untouched");
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.endsWith(".tmp")),
+    [],
+    "no temporary file is left behind",
+  );
+
+  // With room again, the same command resumes from step 6 and logs what an uninterrupted run logs.
+  const again = await run(trainCommand(data, dir, 10));
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /trained steps 6→10/);
+  const straight = await run(trainCommand(data, join(root, "straight"), 10));
+  assert.equal(straight.code, 0, straight.stderr);
+  assert.deepEqual(await trainLosses(dir), await trainLosses(join(root, "straight")), "identical losses");
 });
