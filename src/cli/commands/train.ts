@@ -2,16 +2,13 @@
 // folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
 import { type Command, Option } from "commander";
 import type { GlideConfig } from "../../glide/config.ts";
-import { GlideModel } from "../../glide/model.ts";
-import { imageGrid } from "../../image/pixels.ts";
-import { writePng } from "../../image/write.ts";
 import type { ParamValue } from "../../nn/params.ts";
 import { PipelineError } from "../../pipelines/errors.ts";
 import { configFrom, loadModel } from "../../pipelines/load-model.ts";
-import { textToImage } from "../../pipelines/text-to-image.ts";
 import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
 import { ProgressBar } from "../../util/progress-bar.ts";
 import { parseCount, parseNonNegative, parseNonNegativeInteger, parsePositive, parseSeed } from "../parse.ts";
+import { firstPicture, sampleGrid } from "../train-samples.ts";
 
 interface TrainCommandOptions {
   out: string;
@@ -36,6 +33,7 @@ interface TrainCommandOptions {
   sampleEvery: number;
   samplePrompt: string[];
   sampleSteps: number;
+  sampleImage?: string;
   seed: number;
   resume: boolean;
   threads?: number;
@@ -89,12 +87,16 @@ export function registerTrain(program: Command): void {
     .option("--validation-pairs <n>", "held-out pairs evaluated", parseCount("--validation-pairs"))
     .option(
       "--sample-every <n>",
-      "sample grid every n steps (0: off; text2im models)",
+      "sample grid of the --sample-prompt prompts every n steps (0: off)",
       parseNonNegativeInteger("--sample-every"),
       0,
     )
     .option("--sample-prompt <text>", "a prompt for the sample grid (repeatable)", collect, [])
-    .option("--sample-steps <n>", "DPM-Solver++ steps for the sample grid", parseCount("--sample-steps"), 25)
+    .option("--sample-steps <n>", "sampling steps for the sample grid", parseCount("--sample-steps"), 25)
+    .option(
+      "--sample-image <file>",
+      "the picture inpainting models redraw the centre of and upsamplers upsample (default: the data's first)",
+    )
     .option("--seed <n>", "seed of every random choice in the run", parseSeed, 0)
     .option("--no-resume", "start over even if --out holds a checkpoint")
     .option("--threads <n>", "onnxruntime threads", parseCount("--threads"))
@@ -129,7 +131,7 @@ export function registerTrain(program: Command): void {
         validationFraction: options.validationFraction,
         validationPairs: options.validationPairs,
         sampleEvery: options.sampleEvery,
-        sample: options.samplePrompt.length > 0 ? sampleGrid(config, options) : undefined,
+        sample: await sampleGridFor(data, config, options),
         seed: options.seed,
         resume: options.resume,
         threads: options.threads,
@@ -187,26 +189,22 @@ async function modelFor(
   return { config: await configFrom({ preset: options.preset, config: options.config }) };
 }
 
-/** Renders the fixed prompts with the current EMA weights into one grid PNG. */
-function sampleGrid(config: GlideConfig, options: TrainCommandOptions): TrainOptions["sample"] {
-  return async (weights, _step, path) => {
-    if (config.inpaint || config.super_res) return; // grids need a text2im model
-    const shapes = new GlideModel(config).params.shapes();
-    const stateDict = new Map([...weights].map(([name, data]) => [name, { data, shape: shapes.get(name)! }]));
-    const model = new GlideModel(config, { stateDict });
-    const images = [];
-    for (const prompt of options.samplePrompt) {
-      const result = await textToImage({
-        prompt,
-        model,
-        sampler: "dpm++2m",
-        steps: options.sampleSteps,
-        seed: options.seed,
-        batchSize: 1,
-        threads: options.threads,
-      });
-      images.push(...result.images);
-    }
-    await writePng(path, imageGrid(images));
-  };
+/** The sample-grid callback, when prompts are given (a picture is read only for models that need one). */
+async function sampleGridFor(
+  data: string[],
+  config: GlideConfig,
+  options: TrainCommandOptions,
+): Promise<TrainOptions["sample"]> {
+  if (options.samplePrompt.length === 0 || options.sampleEvery === 0) return undefined;
+  const needsPicture = config.inpaint || config.super_res;
+  const image = !needsPicture
+    ? undefined
+    : (options.sampleImage ?? (await firstPicture(data.length === 1 ? data[0]! : data, config.image_size)));
+  return sampleGrid(config, {
+    prompts: options.samplePrompt,
+    steps: options.sampleSteps,
+    seed: options.seed,
+    threads: options.threads,
+    image,
+  });
 }
