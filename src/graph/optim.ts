@@ -20,6 +20,17 @@ export interface AdamWOptions {
   emaRate?: number | null;
 }
 
+/** AdamWOptions with every default filled in. */
+export type ResolvedAdamW = Required<AdamWOptions>;
+
+export function resolveAdamW(options: AdamWOptions = {}): ResolvedAdamW {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
+  if (clipGradNorm !== null && !(clipGradNorm > 0)) {
+    throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
+  }
+  return { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate };
+}
+
 /** Names of the graph values for one parameter; the `next` ones are outputs. */
 export interface ParamSlots {
   name: string;
@@ -41,6 +52,8 @@ export interface TrainStepGraph {
   /** Scalar inputs fed every step: the learning rate and the 1-based step number. */
   lrInput: string;
   stepInput: string;
+  /** The update's settings, for a runner that applies it outside the graph (see runtime/host-optimizer). */
+  adamw: ResolvedAdamW;
 }
 
 /** Every parameter leaf the tensor depends on, in graph order. */
@@ -82,6 +95,7 @@ export function buildTrainStep(
     slots: fused.slots,
     lrInput: "lr",
     stepInput: "step",
+    adamw: resolveAdamW(options),
   };
 }
 
@@ -91,7 +105,7 @@ function optimizerUpdate(
   grads: readonly Tensor[],
   options: AdamWOptions,
 ): { outputs: Record<string, Tensor>; slots: ParamSlots[]; gradNorm: Tensor } {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
+  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate } = resolveAdamW(options);
   // Every op here is a full pass over all parameters (onnxruntime does not fuse elementwise ops
   // on CPU), so per-step factors are folded into scalars first: clipping scales the moment updates,
   // the bias corrections scale the step.
@@ -99,7 +113,6 @@ function optimizerUpdate(
   const gradNorm = sqrt(squares.map((g2) => sum(g2)).reduce((acc, s) => add(acc, s)));
   let clip: Tensor | number = 1;
   if (clipGradNorm !== null) {
-    if (!(clipGradNorm > 0)) throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
     clip = div(clipGradNorm, maximum(add(gradNorm, 1e-6), clipGradNorm));
   }
   const mScale = typeof clip === "number" ? 1 - beta1 : mul(clip, 1 - beta1);

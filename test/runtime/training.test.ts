@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as g from "../../src/graph/index.ts";
 import { buildTrainStep, parametersOf } from "../../src/graph/optim.ts";
-import { TrainingSession } from "../../src/runtime/training-session.ts";
+import { type OptimizerPlacement, TrainingSession } from "../../src/runtime/training-session.ts";
+
+const PLACEMENTS: OptimizerPlacement[] = ["host", "graph"];
 
 /** A small deterministic generator for test data (mulberry32 + Box–Muller). */
 function normals(seed: number, n: number, scale = 1): Float32Array {
@@ -37,10 +39,11 @@ async function train(
   steps: number,
   lr: number,
   options: Parameters<typeof buildTrainStep>[1] = {},
+  optimizer: OptimizerPlacement = "host",
 ): Promise<{ losses: number[]; session: TrainingSession }> {
   const plan = buildTrainStep(loss, options);
   const params = parametersOf(loss);
-  const session = await TrainingSession.create(plan, { params: initialValues(params, 7) }, { threads: 1 });
+  const session = await TrainingSession.create(plan, { params: initialValues(params, 7) }, { threads: 1, optimizer });
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) losses.push((await session.run(data, lr)).loss);
   return { losses, session };
@@ -107,75 +110,105 @@ test("a small MLP trained with the step graph: loss falls tenfold, runs repeat e
   assert.deepEqual(b.losses, a.losses);
 });
 
-test("a small CNN trained with clipping and EMA: loss falls tenfold, runs repeat exactly", async () => {
+for (const optimizer of PLACEMENTS) {
+  test(`a small CNN trained with clipping and EMA (${optimizer} update): loss falls tenfold, runs repeat exactly`, async () => {
+    const { loss, data } = cnnTask();
+    const options = { clipGradNorm: 1, emaRate: 0.9, weightDecay: 1e-4 };
+    const a = await train(loss, data, 200, 1e-2, options, optimizer);
+    assert.ok(a.losses.at(-1)! < a.losses[0]! / 10, `loss ${a.losses[0]} → ${a.losses.at(-1)}`);
+    const b = await train(loss, data, 200, 1e-2, options, optimizer);
+    assert.deepEqual(b.losses, a.losses);
+    const state = a.session.state();
+    assert.equal(state.step, 200);
+    assert.ok(state.ema);
+    // The EMA trails the parameters but stays close to them after many steps.
+    const w = state.params.get("c3.weight")!;
+    const ema = state.ema.get("c3.weight")!;
+    assert.notDeepEqual(ema, w);
+    for (let i = 0; i < w.length; i++) assert.ok(Math.abs(ema[i]! - w[i]!) < 0.05);
+  });
+}
+
+test("the host update and the graph update agree step for step", async () => {
   const { loss, data } = cnnTask();
-  const options = { clipGradNorm: 1, emaRate: 0.9, weightDecay: 1e-4 };
-  const a = await train(loss, data, 200, 1e-2, options);
-  assert.ok(a.losses.at(-1)! < a.losses[0]! / 10, `loss ${a.losses[0]} → ${a.losses.at(-1)}`);
-  const b = await train(loss, data, 200, 1e-2, options);
-  assert.deepEqual(b.losses, a.losses);
-  const state = a.session.state();
-  assert.equal(state.step, 200);
-  assert.ok(state.ema);
-  // The EMA trails the parameters but stays close to them after many steps.
-  const w = state.params.get("c3.weight")!;
-  const ema = state.ema.get("c3.weight")!;
-  assert.notDeepEqual(ema, w);
-  for (let i = 0; i < w.length; i++) assert.ok(Math.abs(ema[i]! - w[i]!) < 0.05);
-});
-
-test("one AdamW step matches the formula, with clipping and weight decay", async () => {
-  const p = g.param("p", [3]);
-  const x = g.input("x", [3]);
-  const loss = g.sum(g.mul(p, x)); // gradient is x
-  const plan = buildTrainStep(loss, { clipGradNorm: 1, weightDecay: 0.1, emaRate: 0.5 });
-  const start = Float32Array.from([1, -2, 3]);
-  const session = await TrainingSession.create(plan, { params: new Map([["p", start]]) }, { threads: 1 });
-  const grad = [3, 4, 0]; // norm 5 → clipped to norm 1
-  const out = await session.run({ x: Float32Array.from(grad) }, 0.01);
-  assert.ok(Math.abs(out.gradNorm - 5) < 1e-5);
-  const state = session.state();
-  for (let i = 0; i < 3; i++) {
-    const gi = grad[i]! / 5;
-    const m = 0.1 * gi;
-    const v = 0.001 * gi * gi;
-    const update = m / 0.1 / (Math.sqrt(v / 0.001) + 1e-8);
-    const expected = start[i]! * (1 - 0.01 * 0.1) - 0.01 * update;
-    assert.ok(Math.abs(state.params.get("p")![i]! - expected) < 1e-6, `p[${i}]`);
-    assert.ok(Math.abs(state.adamM.get("p")![i]! - m) < 1e-7);
-    assert.ok(Math.abs(state.ema!.get("p")![i]! - (0.5 * start[i]! + 0.5 * expected)) < 1e-6);
+  const options = { clipGradNorm: 0.5, emaRate: 0.9, weightDecay: 1e-2 };
+  const host = await train(loss, data, 20, 1e-2, options, "host");
+  const graph = await train(loss, data, 20, 1e-2, options, "graph");
+  for (let i = 0; i < 20; i++) {
+    assert.ok(Math.abs(host.losses[i]! - graph.losses[i]!) <= 1e-4 * graph.losses[i]!, `step ${i} loss`);
   }
-});
-
-test("gradient accumulation over micro-batches equals one step on the whole batch", async () => {
-  const { data } = mlpTask();
-  // The same MLP built at batch 64 (fused) and at batch 16 (four accumulated micro-batches).
-  const build = (batch: number) => {
-    const xs = g.input("x", [batch, 4]);
-    const ys = g.input("y", [batch, 1]);
-    const hidden = g.tanh(g.linear(xs, g.param("l1.weight", [32, 4]), g.param("l1.bias", [32])));
-    const pred = g.linear(hidden, g.param("l2.weight", [1, 32]), g.param("l2.bias", [1]));
-    return g.mean(g.pow(g.sub(pred, ys), 2));
-  };
-  const options = { clipGradNorm: 0.5, emaRate: 0.9 };
-  const whole = build(64);
-  const params = initialValues(parametersOf(whole), 7);
-  const fused = await TrainingSession.create(buildTrainStep(whole, options), { params }, { threads: 1 });
-  const micro = await TrainingSession.create(buildTrainStep(build(16), options), { params }, { threads: 1 });
-  const chunks = [0, 1, 2, 3].map((k) => ({
-    x: data.x.slice(k * 64, (k + 1) * 64),
-    y: data.y.slice(k * 16, (k + 1) * 16),
-  }));
-  for (let step = 0; step < 5; step++) {
-    const a = await fused.run(data, 1e-2);
-    const b = await micro.runAccumulated(chunks, 1e-2);
-    assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `step ${step}: loss ${a.loss} vs ${b.loss}`);
-    assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-4, `step ${step}: grad norm ${a.gradNorm} vs ${b.gradNorm}`);
-  }
-  for (const [name, value] of fused.state().params) {
-    const other = micro.state().params.get(name)!;
-    for (let i = 0; i < value.length; i++) {
-      assert.ok(Math.abs(value[i]! - other[i]!) < 1e-5, `${name}[${i}]: ${value[i]} vs ${other[i]}`);
+  const [a, b] = [host.session.state(), graph.session.state()];
+  for (const key of ["params", "adamM", "adamV", "ema"] as const) {
+    for (const [name, value] of b[key]!) {
+      const other = a[key]!.get(name)!;
+      const scale = Math.max(...value.map(Math.abs));
+      for (let i = 0; i < value.length; i++) {
+        assert.ok(Math.abs(value[i]! - other[i]!) <= 1e-4 * scale, `${key} ${name}[${i}]: ${other[i]} vs ${value[i]}`);
+      }
     }
   }
 });
+
+for (const optimizer of PLACEMENTS) {
+  test(`one AdamW step (${optimizer} update) matches the formula, with clipping and weight decay`, async () => {
+    const p = g.param("p", [3]);
+    const x = g.input("x", [3]);
+    const loss = g.sum(g.mul(p, x)); // gradient is x
+    const plan = buildTrainStep(loss, { clipGradNorm: 1, weightDecay: 0.1, emaRate: 0.5 });
+    const start = Float32Array.from([1, -2, 3]);
+    const session = await TrainingSession.create(plan, { params: new Map([["p", start]]) }, { threads: 1, optimizer });
+    const grad = [3, 4, 0]; // norm 5 → clipped to norm 1
+    const out = await session.run({ x: Float32Array.from(grad) }, 0.01);
+    assert.ok(Math.abs(out.gradNorm - 5) < 1e-5);
+    const state = session.state();
+    for (let i = 0; i < 3; i++) {
+      const gi = grad[i]! / 5;
+      const m = 0.1 * gi;
+      const v = 0.001 * gi * gi;
+      const update = m / 0.1 / (Math.sqrt(v / 0.001) + 1e-8);
+      const expected = start[i]! * (1 - 0.01 * 0.1) - 0.01 * update;
+      assert.ok(Math.abs(state.params.get("p")![i]! - expected) < 1e-6, `p[${i}]`);
+      assert.ok(Math.abs(state.adamM.get("p")![i]! - m) < 1e-7);
+      assert.ok(Math.abs(state.ema!.get("p")![i]! - (0.5 * start[i]! + 0.5 * expected)) < 1e-6);
+    }
+  });
+}
+
+for (const optimizer of PLACEMENTS) {
+  test(`gradient accumulation over micro-batches (${optimizer} update) equals one step on the whole batch`, async () => {
+    const { data } = mlpTask();
+    // The same MLP built at batch 64 (fused) and at batch 16 (four accumulated micro-batches).
+    const build = (batch: number) => {
+      const xs = g.input("x", [batch, 4]);
+      const ys = g.input("y", [batch, 1]);
+      const hidden = g.tanh(g.linear(xs, g.param("l1.weight", [32, 4]), g.param("l1.bias", [32])));
+      const pred = g.linear(hidden, g.param("l2.weight", [1, 32]), g.param("l2.bias", [1]));
+      return g.mean(g.pow(g.sub(pred, ys), 2));
+    };
+    const options = { clipGradNorm: 0.5, emaRate: 0.9 };
+    const whole = build(64);
+    const params = initialValues(parametersOf(whole), 7);
+    const fused = await TrainingSession.create(buildTrainStep(whole, options), { params }, { threads: 1, optimizer });
+    const micro = await TrainingSession.create(
+      buildTrainStep(build(16), options),
+      { params },
+      { threads: 1, optimizer },
+    );
+    const chunks = [0, 1, 2, 3].map((k) => ({
+      x: data.x.slice(k * 64, (k + 1) * 64),
+      y: data.y.slice(k * 16, (k + 1) * 16),
+    }));
+    for (let step = 0; step < 5; step++) {
+      const a = await fused.run(data, 1e-2);
+      const b = await micro.runAccumulated(chunks, 1e-2);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `step ${step}: loss ${a.loss} vs ${b.loss}`);
+      assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-4, `step ${step}: grad norm ${a.gradNorm} vs ${b.gradNorm}`);
+    }
+    for (const [name, value] of fused.state().params) {
+      const other = micro.state().params.get(name)!;
+      for (let i = 0; i < value.length; i++) {
+        assert.ok(Math.abs(value[i]! - other[i]!) < 1e-5, `${name}[${i}]: ${value[i]} vs ${other[i]}`);
+      }
+    }
+  });
+}

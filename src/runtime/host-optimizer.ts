@@ -1,0 +1,58 @@
+// The optimizer update of a training step (global-norm clipping, AdamW, EMA) applied on the host,
+// one fused pass per parameter, in place. The same formulas as the graph form in graph/optim.ts:
+// on the CPU provider every elementwise op of that form is a full pass over all parameters (about
+// sixteen per step, none fused), so this loop, which reads and writes each value once, is ~3× faster.
+import type { ResolvedAdamW } from "../graph/optim.ts";
+
+/** A parameter's buffers, updated in place. */
+export interface ParamBuffers {
+  param: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  ema: Float32Array | null;
+  grad: Float32Array;
+}
+
+/** The global L2 norm of the gradients (accumulated in float64). */
+export function globalNorm(grads: readonly Float32Array[]): number {
+  let squares = 0;
+  for (const grad of grads) for (let i = 0; i < grad.length; i++) squares += grad[i]! * grad[i]!;
+  return Math.sqrt(squares);
+}
+
+/**
+ * One step for every parameter with learning rate `lr` at 1-based step `step`; returns the
+ * gradient norm before clipping.
+ */
+export function applyOptimizerStep(
+  buffers: readonly ParamBuffers[],
+  options: ResolvedAdamW,
+  lr: number,
+  step: number,
+): number {
+  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate } = options;
+  const gradNorm = globalNorm(buffers.map((b) => b.grad));
+  // Per-step factors folded into scalars, as in the graph form.
+  const clip = clipGradNorm === null ? 1 : clipGradNorm / Math.max(gradNorm + 1e-6, clipGradNorm);
+  const mScale = clip * (1 - beta1);
+  const vScale = clip * clip * (1 - beta2);
+  const stepSize = lr / (1 - beta1 ** step);
+  const rootCorrection2 = 1 / Math.sqrt(1 - beta2 ** step);
+  const keep = 1 - lr * weightDecay;
+  const emaKeep = emaRate ?? 0;
+  const emaTake = 1 - emaKeep;
+  for (const { param, m, v, ema, grad } of buffers) {
+    const n = param.length;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i]!;
+      const mi = beta1 * m[i]! + mScale * g;
+      const vi = beta2 * v[i]! + vScale * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] = param[i]! * keep - (mi / (Math.sqrt(vi) * rootCorrection2 + eps)) * stepSize;
+    }
+    // A second, cheap pass (the parameters are still in cache for small tensors; one read for large).
+    if (ema) for (let i = 0; i < n; i++) ema[i] = emaKeep * ema[i]! + emaTake * param[i]!;
+  }
+  return gradNorm;
+}
