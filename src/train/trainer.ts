@@ -11,8 +11,8 @@ import type { AdamWOptions } from "../graph/optim.ts";
 import { checkStateDict } from "../io/check-state-dict.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { ParamValue } from "../nn/params.ts";
-import type { HostArray, SessionOptions } from "../runtime/session.ts";
-import { TrainingSession } from "../runtime/training-session.ts";
+import type { HostArray } from "../runtime/session.ts";
+import { TrainingSession, type TrainingSessionOptions } from "../runtime/training-session.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
@@ -21,7 +21,7 @@ import { MetricsLog } from "./metrics-log.ts";
 import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
 import { buildValidationSet, LossEvaluator } from "./validation.ts";
 
-export interface TrainOptions extends AdamWOptions, SessionOptions {
+export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
   /** A folder, a .jsonl manifest, or tar shards (see openDataset). */
   data: string | readonly string[];
   /** The run directory: checkpoint, EMA weights, config, metrics, samples. */

@@ -1,5 +1,5 @@
 // Training end to end: a tiny text2im model trained through the public `train()` on four captioned
-// 16×16 images (≈100 s here) must lower its loss clearly and, sampled with guidance, give for each
+// 16×16 images (≈2 min here) must lower its loss clearly and, sampled with guidance, give for each
 // caption the image it was trained with.
 //
 // Why these images and this text context (measured on this architecture):
@@ -12,6 +12,12 @@
 //   only through attention, diluted by the padding positions, and a 2-bit signal is not picked up
 //   in a few thousand steps. With text_ctx equal to the captions' length (5 tokens), the last
 //   position holds each caption's distinct final word.
+// - The samples' background colour varies with the seed: with the fixtures' num_channels 32, each
+//   GroupNorm32 group is one channel, so the output norm removes every channel's mean and the
+//   network cannot set an image's overall colour (the reference's architecture, same limit). The
+//   dot, which the caption decides, dominates the distances between the four images.
+// - Measured margin: over three training seeds, 2400 steps gave 95 of 96 samples (4 seeds ×
+//   guidance 3 and 5) nearest their own image, every one at guidance 5; 1200 steps gave 13–15 of 16.
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -76,7 +82,7 @@ test("a tiny model trained on four captioned images learns each caption", async 
       data: join(root, "data"),
       outDir: join(root, "run"),
       config,
-      steps: 1800,
+      steps: 2400,
       batchSize: 4,
       lr: 2e-3,
       lrSchedule: "cosine",
@@ -100,7 +106,7 @@ test("a tiny model trained on four captioned images learns each caption", async 
           model,
           sampler: "ddim",
           steps: 25,
-          guidanceScale: 3,
+          guidanceScale: 5,
           seed,
           batchSize: 1,
           threads: 2,
