@@ -39,20 +39,49 @@ export function applyOptimizerStep(
   const stepSize = lr / (1 - beta1 ** step);
   const rootCorrection2 = 1 / Math.sqrt(1 - beta2 ** step);
   const keep = 1 - lr * weightDecay;
-  const emaKeep = emaRate ?? 0;
-  const emaTake = 1 - emaKeep;
-  for (const { param, m, v, ema, grad } of buffers) {
-    const n = param.length;
-    for (let i = 0; i < n; i++) {
-      const g = grad[i]!;
-      const mi = beta1 * m[i]! + mScale * g;
-      const vi = beta2 * v[i]! + vScale * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      param[i] = param[i]! * keep - (mi / (Math.sqrt(vi) * rootCorrection2 + eps)) * stepSize;
-    }
-    // A second, cheap pass (the parameters are still in cache for small tensors; one read for large).
-    if (ema) for (let i = 0; i < n; i++) ema[i] = emaKeep * ema[i]! + emaTake * param[i]!;
+  const scalars = { beta1, beta2, eps, mScale, vScale, stepSize, rootCorrection2, keep };
+  for (const b of buffers) {
+    if (b.ema && emaRate !== null) updateWithEma(b, b.ema, scalars, emaRate);
+    else update(b, scalars);
   }
   return gradNorm;
+}
+
+interface StepScalars {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  mScale: number;
+  vScale: number;
+  stepSize: number;
+  rootCorrection2: number;
+  keep: number;
+}
+
+// Two copies of the loop, so that neither tests for the EMA per element.
+function update({ param, m, v, grad }: ParamBuffers, s: StepScalars): void {
+  const { beta1, beta2, eps, mScale, vScale, stepSize, rootCorrection2, keep } = s;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const mi = beta1 * m[i]! + mScale * g;
+    const vi = beta2 * v[i]! + vScale * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = param[i]! * keep - (mi / (Math.sqrt(vi) * rootCorrection2 + eps)) * stepSize;
+  }
+}
+
+function updateWithEma({ param, m, v, grad }: ParamBuffers, ema: Float32Array, s: StepScalars, rate: number): void {
+  const { beta1, beta2, eps, mScale, vScale, stepSize, rootCorrection2, keep } = s;
+  const take = 1 - rate;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const mi = beta1 * m[i]! + mScale * g;
+    const vi = beta2 * v[i]! + vScale * g * g;
+    const pi = param[i]! * keep - (mi / (Math.sqrt(vi) * rootCorrection2 + eps)) * stepSize;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = pi;
+    ema[i] = rate * ema[i]! + take * pi;
+  }
 }
