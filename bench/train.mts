@@ -48,13 +48,13 @@ async function measure(preset: string, batch: number): Promise<void> {
   }));
   const { feeds } = assembleBatch(graph, examples, rng);
   const paramFeeds = Object.fromEntries(params);
-  const forwardSeconds = await median(() => forward.run({ ...paramFeeds, ...feeds }), 3);
+  const forwardSeconds = await median(() => forward.run({ ...paramFeeds, ...feeds }), 5);
   await forward.release();
   const stepSeconds: Record<OptimizerPlacement, number> = { host: 0, graph: 0 };
   let peak = 0;
   for (const optimizer of ["host", "graph"] as const) {
     const session = await TrainingSession.create(plan, { params }, { threads, optimizer, spinning: false });
-    stepSeconds[optimizer] = await median(() => session.run(feeds, 1e-4), 3);
+    stepSeconds[optimizer] = await median(() => session.run(feeds, 1e-4), 5);
     await session.release();
     // The host update is the default: its peak is the one that counts (the graph form's two buffer sets come later).
     if (optimizer === "host") peak = process.resourceUsage().maxRSS * 1024;
