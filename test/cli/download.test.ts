@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { progressLine } from "../../src/cli/commands/download.ts";
 import { formatClock as formatDuration } from "../../src/util/progress-bar.ts";
+import { fixturePath } from "../fixtures.ts";
 
-const SOURCE = readFileSync(resolve(process.cwd(), "../shared/fixtures/glide-parity/text2im.pt"));
+const SOURCE = readFileSync(fixturePath("text2im.pt"));
 const seen: IncomingHttpHeaders[] = [];
 let cutAfter: number | undefined;
 

@@ -1,9 +1,8 @@
 // Runs the real `glide` command (bin/glide.js) as a child process, for the CLI tests.
 
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 
-export const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
+export { FIXTURES } from "../fixtures.ts";
 
 export interface GlideRun {
   code: number | null;

@@ -20,14 +20,15 @@ import {
 import { parameterShapes } from "../../src/glide/model.ts";
 import { PRESET_NAMES, presetConfig } from "../../src/glide/presets.ts";
 import { convertToSafetensors } from "../../src/io/checkpoint-file.ts";
+import { fixtureManifest } from "../fixtures.ts";
 import { FIXTURES, glide } from "./glide-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glide-info-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf-8")) as {
+const manifest = fixtureManifest<{
   cases: Record<string, { config: Record<string, unknown>; params: number }>;
-};
+}>();
 const asShapes = (m: ReadonlyMap<string, number[]>) => new Map([...m].map(([k, shape]) => [k, { shape }]));
 
 /** The keys of `glide info` that a configuration determines, as the reference names them. */
@@ -179,18 +180,7 @@ test("inference: each preset and each released model is recognised exactly", () 
 });
 
 test("inference round-trips unusual options: the inferred configuration rebuilds every shape", () => {
-  const base = {
-    image_size: 16,
-    num_channels: 32,
-    num_res_blocks: 1,
-    channel_mult: "1,2",
-    num_head_channels: 16,
-    attention_resolutions: "16,8",
-    text_ctx: 16,
-    xf_width: 16,
-    xf_layers: 2,
-    xf_heads: 2,
-  };
+  const base = manifest.cases.text2im!.config;
   const options: Record<string, unknown>[] = [
     {},
     { resblock_updown: false },

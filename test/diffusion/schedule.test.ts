@@ -2,16 +2,14 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { test } from "node:test";
 import { createDiffusion, GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
 import { respacedBetas, spaceTimesteps } from "../../src/diffusion/respace.ts";
 import { type BetaScheduleName, betaSchedule, linspace } from "../../src/diffusion/schedule.ts";
 import { roundHalfEven } from "../../src/util/round.ts";
+import { fixturePath } from "../fixtures.ts";
 
-const fixture = JSON.parse(
-  readFileSync(resolve(process.cwd(), "../shared/fixtures/glide-parity/schedules.json"), "utf8"),
-) as {
+const fixture = JSON.parse(readFileSync(fixturePath("schedules.json"), "utf8")) as {
   betas: Record<BetaScheduleName, number[]>;
   space_timesteps_1000: Record<string, number[]>;
 };

@@ -1,16 +1,15 @@
 // The four network variants against the reference implementation's outputs on the parity
 // fixtures: text encoder (xf_proj, xf_out) and U-Net (eps and variance channels).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 import { resolveConfig } from "../../src/glide/config.ts";
 import { GlideModel } from "../../src/glide/model.ts";
 import { readSafetensors } from "../../src/io/safetensors.ts";
 import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
 import type { HostArray } from "../../src/runtime/session.ts";
+import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
-const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
 const TOLERANCE = 1e-4;
 
 interface ModelCase {
@@ -19,9 +18,9 @@ interface ModelCase {
   io: string;
   params: number;
 }
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf-8")) as {
+const manifest = fixtureManifest<{
   cases: Record<string, ModelCase>;
-};
+}>();
 
 function maxAbsError(actual: HostArray, expected: Float32Array): number {
   assert.equal(actual.length, expected.length);

@@ -9,21 +9,11 @@ import { StateDictMismatchError } from "../../src/io/check-state-dict.ts";
 import { FedDropoutNoise } from "../../src/nn/dropout.ts";
 import type { HostArray } from "../../src/runtime/session.ts";
 import { Rng } from "../../src/util/rng.ts";
+import { fixtureManifest } from "../fixtures.ts";
 
-/** The fixtures' tiny configuration (16×16, 32 channels, two levels, attention at 16 and 8). */
-const TINY = {
-  image_size: 16,
-  num_channels: 32,
-  num_res_blocks: 1,
-  channel_mult: "1,2",
-  num_head_channels: 16,
-  attention_resolutions: "16,8",
-  text_ctx: 16,
-  xf_width: 16,
-  xf_layers: 2,
-  xf_heads: 2,
-};
-const tiny = (overrides: Record<string, unknown> = {}): GlideConfig => resolveConfig({ ...TINY, ...overrides });
+/** The fixtures' tiny configuration (16×16, 32 channels, two levels, attention at 16 and 8) with changes. */
+const tiny = (overrides: Record<string, unknown> = {}): GlideConfig =>
+  resolveConfig({ ...fixtureManifest().cases.text2im!.config, ...overrides });
 
 test("resblock_updown false: plain Downsample (op) and Upsample (conv) layers with convolutions", () => {
   const shapes = parameterShapes(tiny({ resblock_updown: false }));

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { GlideModel, parameterShapes } from "../../src/glide/model.ts";
 import { PRESET_NAMES, presetConfig } from "../../src/glide/presets.ts";
 import { countFlops } from "../../src/nn/flops.ts";
+import { fixturePath } from "../fixtures.ts";
 
-const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
 interface Official {
   config: Record<string, unknown>;
   params: number;
   shapes: Record<string, number[]>;
 }
-const official = JSON.parse(readFileSync(join(FIXTURES, "official-shapes.json"), "utf-8")) as Record<string, Official>;
+const official = JSON.parse(readFileSync(fixturePath("official-shapes.json"), "utf-8")) as Record<string, Official>;
 
 for (const name of ["base", "upsample", "base-inpaint", "upsample-inpaint"]) {
   test(`preset ${name}: configuration, keys (in state_dict order), shapes and parameter count of the released model`, () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
 import { Tiktoken } from "js-tiktoken/lite";
 import r50kBase from "js-tiktoken/ranks/r50k_base";
 import { END_TOKEN, encodeText, N_VOCAB, paddedTokensAndMask, tokenizeCaption } from "../../src/glide/tokenizer.ts";
+import { fixturePath } from "../fixtures.ts";
 
 interface TokenizerCase {
   text: string;
@@ -20,8 +20,7 @@ interface TokenizerFixture {
   cases: TokenizerCase[];
 }
 
-const fixtureDir = path.resolve("../shared/fixtures/glide-parity");
-const fixture: TokenizerFixture = JSON.parse(readFileSync(path.join(fixtureDir, "tokenizer.json"), "utf8"));
+const fixture: TokenizerFixture = JSON.parse(readFileSync(fixturePath("tokenizer.json"), "utf8"));
 
 test("fixture vocabulary size and end token match", () => {
   assert.equal(N_VOCAB, fixture.n_vocab);

@@ -3,10 +3,9 @@
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
-export const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
-export const fixture = (name: string): string => join(FIXTURES, name);
+export { FIXTURES, fixturePath as fixture } from "../fixtures.ts";
 
 export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "glide-io-"));

@@ -6,11 +6,12 @@ import { CheckpointError } from "../../src/io/errors.ts";
 import type { HostTensor } from "../../src/io/host-tensor.ts";
 import { parseSafetensors, readSafetensors, type TypedTensor, writeSafetensors } from "../../src/io/safetensors.ts";
 import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
+import { fixtureManifest } from "../fixtures.ts";
 import { fixture, withTempDir } from "./helpers.ts";
 
-const manifest = JSON.parse(readFileSync(fixture("manifest.json"), "utf-8")) as {
+const manifest = fixtureManifest<{
   cases: Record<string, { io?: string; config?: { inpaint: boolean; super_res: boolean; text_ctx: number } }>;
-};
+}>();
 
 /** A safetensors file from a header object and a data section. */
 function build(header: unknown, data: Uint8Array = new Uint8Array(0), declaredLength?: number): Uint8Array {

@@ -4,9 +4,9 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.ts";
 import { CASE_KINDS } from "../../src/parity/kinds/index.ts";
@@ -14,9 +14,9 @@ import { samplerSpecOf } from "../../src/parity/kinds/sample.ts";
 import { formatChecks, formatResult, formatSummary } from "../../src/parity/report.ts";
 import { ParityUsageError, runParity } from "../../src/parity/run.ts";
 import type { CaseResult, Manifest } from "../../src/parity/types.ts";
+import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
-const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf-8")) as Manifest;
+const manifest = fixtureManifest<Manifest>();
 const scratch = mkdtempSync(join(tmpdir(), "glide-parity-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 

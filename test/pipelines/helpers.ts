@@ -1,18 +1,19 @@
 // Shared by the pipeline tests: the tiny fixture models (16×16; the upsampler takes any low-res
 // size up to 16), their configurations as files, and small test pictures.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import sharp from "sharp";
 import type { GlideModel } from "../../src/glide/model.ts";
 import { loadModel } from "../../src/pipelines/load-model.ts";
+import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
-export const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
+export { FIXTURES };
 
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf-8")) as {
+const manifest = fixtureManifest<{
   cases: Record<string, { config: Record<string, unknown>; checkpoint: string }>;
-};
+}>();
 
 export type FixtureName = "text2im" | "inpaint" | "superres";
 

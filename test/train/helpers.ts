@@ -1,8 +1,9 @@
 // Shared by the trainer tests: a folder dataset of solid-colour squares, and the tiny 16×16 config.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import sharp from "sharp";
-import { type GlideConfig, resolveConfig } from "../../src/glide/config.ts";
+import type { GlideConfig } from "../../src/glide/config.ts";
+import { fixtureConfig } from "../fixtures.ts";
 
 export const SQUARES: Record<string, [number, number, number]> = {
   "a red square": [230, 20, 20],
@@ -25,6 +26,5 @@ export async function writeSquares(dir: string): Promise<void> {
 
 /** The parity fixtures' 16×16 text2im configuration (1.7M parameters). */
 export async function tinyConfig(): Promise<GlideConfig> {
-  const manifest = JSON.parse(await readFile(resolve("../shared/fixtures/glide-parity/manifest.json"), "utf8"));
-  return resolveConfig(manifest.cases.text2im.config);
+  return fixtureConfig("text2im");
 }

@@ -3,8 +3,7 @@
 // t = 0, 1, 500, 999 and the gradient of the batch-mean loss for every parameter. This checks the
 // objective and the whole backward pass through GLIDE at once.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 import { resolveConfig } from "../../src/glide/config.ts";
 import { GlideModel } from "../../src/glide/model.ts";
@@ -14,8 +13,8 @@ import { lossKind } from "../../src/parity/kinds/loss.ts";
 import { runParity } from "../../src/parity/run.ts";
 import { evaluateLossAndGradients } from "../../src/train/loss-gradients.ts";
 import { buildTrainingGraph } from "../../src/train/objective-graph.ts";
+import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
-const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
 /** Per-sample terms: |actual − expected| ≤ ATOL + RTOL·|expected|. */
 const ATOL = 1e-4;
 const RTOL = 1e-4;
@@ -27,9 +26,9 @@ const RTOL = 1e-4;
 const GRAD_RTOL = 1e-4;
 const GRAD_ATOL = 1e-7;
 
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf-8")) as {
+const manifest = fixtureManifest<{
   cases: Record<string, { config?: Record<string, unknown>; checkpoint?: string; model?: string; file?: string }>;
-};
+}>();
 
 test("loss parity: loss.text2im (per-sample mse, vb, loss; gradient of the mean loss for every parameter)", async () => {
   const lossCase = manifest.cases["loss.text2im"]!;
