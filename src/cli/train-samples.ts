@@ -3,7 +3,6 @@
 // without inpainting) upsamples the picture brought down to its low-res input size.
 import { openDataset } from "../data/open-dataset.ts";
 import type { GlideConfig } from "../glide/config.ts";
-import { GlideModel } from "../glide/model.ts";
 import type { ImageSource } from "../image/decode.ts";
 import { imageGrid, type RawImage, type RgbImage, tensorToImages } from "../image/pixels.ts";
 import { writePng } from "../image/write.ts";
@@ -38,17 +37,14 @@ export async function firstPicture(data: string | readonly string[], size: numbe
   throw new PipelineError(`${dataset.source}: no readable picture for the sample grid`);
 }
 
-/** Renders the grid from the trainer's current EMA weights. */
+/** Renders the grid with the trainer's model of the current EMA weights. */
 export function sampleGrid(config: GlideConfig, options: SampleGridOptions): NonNullable<TrainOptions["sample"]> {
-  const shapes = new GlideModel(config).params.shapes();
   const common = { steps: options.steps, seed: options.seed, batchSize: 1, threads: options.threads };
   const { image } = options;
   if ((config.inpaint || config.super_res) && image === undefined) {
     throw new PipelineError("the sample grid of an inpainting or upsampling model needs a picture to start from");
   }
-  return async (weights, _step, path) => {
-    const stateDict = new Map([...weights].map(([name, data]) => [name, { data, shape: shapes.get(name)! }]));
-    const model = new GlideModel(config, { stateDict });
+  return async (model, _step, path) => {
     const images: RgbImage[] = [];
     for (const prompt of options.prompts) {
       const result = config.super_res

@@ -14,7 +14,7 @@ export interface ParamBuffers {
 }
 
 /** The global L2 norm of the gradients (accumulated in float64). */
-export function globalNorm(grads: readonly Float32Array[]): number {
+function globalNorm(grads: readonly Float32Array[]): number {
   let squares = 0;
   for (const grad of grads) for (let i = 0; i < grad.length; i++) squares += grad[i]! * grad[i]!;
   return Math.sqrt(squares);

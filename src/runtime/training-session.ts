@@ -32,7 +32,7 @@ interface BufferSet {
 export interface StepResult {
   loss: number;
   gradNorm: number;
-  /** Extra outputs the step graph was built with. */
+  /** Extra outputs the step graph was built with (not the loss, the gradient norm or the new state). */
   extras: Record<string, HostArray>;
 }
 
@@ -46,8 +46,15 @@ export class TrainingSession {
   private current: BufferSet;
   /** The buffers the fused step graph writes ("graph" placement only). */
   private next: BufferSet | null;
-  /** Gradient outputs, by output name ("host" placement only). */
-  private readonly grads: Record<string, Float32Array> = {};
+  /**
+   * "host" placement only: the gradient graph's parameter feeds and gradient outputs (by name), and
+   * the same buffers per parameter for the update. Fixed for the session: host steps update in place.
+   */
+  private readonly host: {
+    params: Record<string, Float32Array>;
+    grads: Record<string, Float32Array>;
+    buffers: ParamBuffers[];
+  } | null;
   /** A second gradient set for accumulating micro-batches ("host"), made on first use. */
   private scratch: Record<string, Float32Array> | null = null;
   private stepCount: number;
@@ -64,9 +71,7 @@ export class TrainingSession {
   ) {
     this.current = this.allocate();
     this.next = optimizer === "graph" ? this.allocate() : null;
-    if (optimizer === "host") {
-      for (const s of plan.slots) this.grads[gradientName(s.name)] = new Float32Array(numel(s.shape));
-    }
+    this.host = optimizer === "host" ? this.hostBuffers() : null;
     this.stepCount = 0;
     this.load(initial);
   }
@@ -161,8 +166,7 @@ export class TrainingSession {
     const out = await this.graph.run(feeds, into);
     [this.current, this.next] = [this.next!, this.current];
     this.stepCount++;
-    const extras: Record<string, HostArray> = {};
-    for (const [name, value] of Object.entries(out)) if (!(name in into)) extras[name] = value;
+    const extras = extraOutputs(out, into);
     return { loss: (out.loss as Float32Array)[0]!, gradNorm: (out.grad_norm as Float32Array)[0]!, extras };
   }
 
@@ -184,12 +188,10 @@ export class TrainingSession {
       for (const s of this.plan.slots) params[s.name] = this.current.feeds[s.name]!;
       const out = await gradient.run({ ...params, ...data });
       loss += (out.loss as Float32Array)[0]! / microBatches.length;
+      Object.assign(extras, extraOutputs(out, sums));
       for (const [name, value] of Object.entries(out)) {
         const sum = sums[name];
-        if (!sum) {
-          extras[name] = value;
-          continue;
-        }
+        if (!sum) continue;
         const g = value as Float32Array;
         for (let i = 0; i < sum.length; i++) sum[i]! += g[i]! / microBatches.length;
       }
@@ -206,40 +208,49 @@ export class TrainingSession {
     return { loss, gradNorm: (out.grad_norm as Float32Array)[0]!, extras };
   }
 
+  private hostBuffers(): NonNullable<TrainingSession["host"]> {
+    const feeds = this.current.feeds;
+    const buffers = this.plan.slots.map((s) => ({
+      param: feeds[s.name]!,
+      m: feeds[s.m]!,
+      v: feeds[s.v]!,
+      ema: s.ema ? feeds[s.ema]! : null,
+      grad: new Float32Array(numel(s.shape)),
+    }));
+    return {
+      params: Object.fromEntries(this.plan.slots.map((s, i) => [s.name, buffers[i]!.param])),
+      grads: Object.fromEntries(this.plan.slots.map((s, i) => [gradientName(s.name), buffers[i]!.grad])),
+      buffers,
+    };
+  }
+
   /** The gradient graph per micro-batch (gradients averaged on the host), then the host update. */
   private async runOnHost(
     microBatches: readonly Record<string, HostArray>[],
     learningRate: number,
   ): Promise<StepResult> {
-    const params: Record<string, Float32Array> = {};
-    for (const s of this.plan.slots) params[s.name] = this.current.feeds[s.name]!;
+    const { params, grads, buffers } = this.host!;
     const count = microBatches.length;
     // With several micro-batches the first writes straight into the sums and the rest are added.
     const scratch = count > 1 ? this.scratchGradients() : null;
     let loss = 0;
     const extras: Record<string, HostArray> = {};
     for (const [k, data] of microBatches.entries()) {
-      const into = k === 0 || !scratch ? this.grads : scratch;
+      const into = k === 0 || !scratch ? grads : scratch;
       const out = await this.graph.run({ ...params, ...data }, into);
       loss += (out.loss as Float32Array)[0]! / count;
-      for (const [name, value] of Object.entries(out)) if (!(name in into) && name !== "loss") extras[name] = value;
-      if (k > 0) for (const [name, sum] of Object.entries(this.grads)) addInto(sum, into[name]!);
+      Object.assign(extras, extraOutputs(out, into));
+      if (k > 0) for (const [name, sum] of Object.entries(grads)) addInto(sum, into[name]!);
     }
-    if (count > 1) for (const sum of Object.values(this.grads)) for (let i = 0; i < sum.length; i++) sum[i]! /= count;
-    const buffers: ParamBuffers[] = this.plan.slots.map((s) => ({
-      param: this.current.feeds[s.name]!,
-      m: this.current.feeds[s.m]!,
-      v: this.current.feeds[s.v]!,
-      ema: s.ema ? this.current.feeds[s.ema]! : null,
-      grad: this.grads[gradientName(s.name)]!,
-    }));
+    if (count > 1) for (const sum of Object.values(grads)) for (let i = 0; i < sum.length; i++) sum[i]! /= count;
     const gradNorm = applyOptimizerStep(buffers, this.plan.adamw, learningRate, this.stepCount + 1);
     this.stepCount++;
     return { loss, gradNorm, extras };
   }
 
   private scratchGradients(): Record<string, Float32Array> {
-    this.scratch ??= Object.fromEntries(Object.entries(this.grads).map(([k, v]) => [k, new Float32Array(v.length)]));
+    const { grads } = this.host!;
+    this.scratch ??= Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, new Float32Array(v.length)]));
     return this.scratch;
   }
 
@@ -277,4 +288,13 @@ export class TrainingSession {
 
 function addInto(sum: Float32Array, value: Float32Array): void {
   for (let i = 0; i < sum.length; i++) sum[i]! += value[i]!;
+}
+
+/** A step's outputs besides the loss, the gradient norm and those written into `written`. */
+function extraOutputs(out: Record<string, HostArray>, written: Record<string, unknown>): Record<string, HostArray> {
+  const extras: Record<string, HostArray> = {};
+  for (const [name, value] of Object.entries(out)) {
+    if (!(name in written) && name !== "loss" && name !== "grad_norm") extras[name] = value;
+  }
+  return extras;
 }

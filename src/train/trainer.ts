@@ -51,8 +51,11 @@ export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
   sampleEvery?: number;
   /** Continue from `outDir`'s checkpoint when there is one. */
   resume?: boolean;
-  /** Makes a sample grid from the current EMA weights (the command line passes one built on the pipelines). */
-  sample?: (weights: ReadonlyMap<string, Float32Array>, step: number, path: string) => Promise<void>;
+  /**
+   * Makes a sample grid with a model holding the current EMA weights (views of the training
+   * buffers, valid during the call); the command line passes one built on the pipelines.
+   */
+  sample?: (model: GlideModel, step: number, path: string) => Promise<void>;
   onStep?: (progress: StepProgress) => void;
   /** Checked after every step: when it returns true the run saves a checkpoint and stops. */
   shouldStop?: () => boolean;
@@ -246,8 +249,9 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       }
       if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
         const state = session.state();
+        const weights = withShapes(mergeWeights(state.ema ?? state.params, frozen), expected);
         await options.sample(
-          mergeWeights(state.ema ?? state.params, frozen),
+          new GlideModel(config, { stateDict: weights }),
           step,
           join(options.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`),
         );

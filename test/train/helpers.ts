@@ -1,9 +1,7 @@
-// Shared by the trainer tests: a folder dataset of solid-colour squares, and the tiny 16×16 config.
+// Shared by the trainer tests: a folder dataset of solid-colour squares.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import type { GlideConfig } from "../../src/glide/config.ts";
-import { fixtureConfig } from "../fixtures.ts";
 
 export const SQUARES: Record<string, [number, number, number]> = {
   "a red square": [230, 20, 20],
@@ -22,9 +20,4 @@ export async function writeSquares(dir: string): Promise<void> {
       .toFile(join(dir, `${name}.png`));
     await writeFile(join(dir, `${name}.txt`), caption);
   }
-}
-
-/** The parity fixtures' 16×16 text2im configuration (1.7M parameters). */
-export async function tinyConfig(): Promise<GlideConfig> {
-  return fixtureConfig("text2im");
 }

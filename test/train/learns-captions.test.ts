@@ -30,7 +30,7 @@ import { tokenizeCaption } from "../../src/glide/tokenizer.ts";
 import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
 import { textToImage } from "../../src/pipelines/text-to-image.ts";
 import { train } from "../../src/train/trainer.ts";
-import { tinyConfig } from "./helpers.ts";
+import { fixtureConfig } from "../fixtures.ts";
 
 const SIZE = 16;
 const TEXT_CTX = 5;
@@ -77,7 +77,7 @@ test("a tiny model trained on four captioned images learns each caption", async 
   const root = await mkdtemp(join(tmpdir(), "glide-captions-"));
   try {
     const images = await writeDots(join(root, "data"));
-    const config = resolveConfig({ ...(await tinyConfig()), text_ctx: TEXT_CTX });
+    const config = resolveConfig({ ...fixtureConfig(), text_ctx: TEXT_CTX });
     const run = await train({
       data: join(root, "data"),
       outDir: join(root, "run"),

@@ -8,7 +8,8 @@ import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
 import { loadModel } from "../../src/pipelines/load-model.ts";
 import { MetricsLog } from "../../src/train/metrics-log.ts";
 import { RUN_FILES, train } from "../../src/train/trainer.ts";
-import { tinyConfig, writeSquares } from "./helpers.ts";
+import { fixtureConfig } from "../fixtures.ts";
+import { writeSquares } from "./helpers.ts";
 
 const GLIDE = join(process.cwd(), "bin", "glide.js");
 
@@ -67,7 +68,7 @@ const trainLosses = async (dir: string) =>
 test("a run killed with SIGKILL and resumed gives the same losses as one that never stopped", async () => {
   const root = await mkdtemp(join(tmpdir(), "glide-resume-"));
   await writeSquares(join(root, "data"));
-  await writeFile(join(root, "config.json"), JSON.stringify(await tinyConfig()));
+  await writeFile(join(root, "config.json"), JSON.stringify(fixtureConfig()));
   const data = join(root, "data");
 
   const straight = await run(trainCommand(data, join(root, "straight"), 10));
@@ -93,7 +94,7 @@ test("a corrupt image is skipped and counted; bad input gets clear errors", asyn
   await writeSquares(data);
   await writeFile(join(data, "broken.png"), "this is not a png");
   await writeFile(join(data, "broken.txt"), "a broken picture");
-  const config = await tinyConfig();
+  const config = fixtureConfig();
   const summary = await train({
     data,
     outDir: join(root, "run"),
@@ -137,7 +138,7 @@ test("a corrupt image is skipped and counted; bad input gets clear errors", asyn
 test("a write that fails mid-checkpoint (a full disk) stops the run clearly and loses nothing", async () => {
   const root = await mkdtemp(join(tmpdir(), "glide-full-disk-"));
   await writeSquares(join(root, "data"));
-  await writeFile(join(root, "config.json"), JSON.stringify(await tinyConfig()));
+  await writeFile(join(root, "config.json"), JSON.stringify(fixtureConfig()));
   const data = join(root, "data");
   const dir = join(root, "run");
   const checkpoint = join(dir, RUN_FILES.checkpoint);
