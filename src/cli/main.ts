@@ -7,6 +7,7 @@ import { registerDownload } from "./commands/download.ts";
 import { registerEdit } from "./commands/edit.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerInfo } from "./commands/info.ts";
+import { registerModels } from "./commands/models.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerUpsample } from "./commands/upsample.ts";
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerEdit(program);
   registerUpsample(program);
+  registerModels(program);
   registerDownload(program);
   registerConvert(program);
   registerInfo(program);

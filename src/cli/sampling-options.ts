@@ -9,7 +9,17 @@ import { RESIZE_FITS } from "../image/decode.ts";
 import type { RgbImage } from "../image/pixels.ts";
 import { imageGrid } from "../image/pixels.ts";
 import { numberedPath, writePng } from "../image/write.ts";
-import { requireCheckpoint } from "../io/download.ts";
+import { formatBytes, requireCheckpoint } from "../io/download.ts";
+import {
+  CATALOG_HINT,
+  catalogModel,
+  DEFAULT_MODEL_FAMILY,
+  MODEL_FAMILIES,
+  MODEL_FAMILY_NAMES,
+  type ModelFamily,
+  modelPath,
+  presentBytes,
+} from "../models/catalog.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import { type LoadedModel, loadModel } from "../pipelines/load-model.ts";
 import { DEFAULT_SAMPLER } from "../pipelines/two-stage.ts";
@@ -20,6 +30,7 @@ import { stageProgress } from "./progress.ts";
 
 /** Options of the sampling commands, as commander parses them. */
 export interface SamplingCommandOptions {
+  model?: string;
   checkpoint?: string;
   preset?: string;
   config?: string;
@@ -44,7 +55,12 @@ export interface SamplingCommandOptions {
 
 export function addModelOptions(command: Command, what: string): void {
   command
-    .option("--checkpoint <path>", `${what} checkpoint (.pt or .safetensors)`)
+    .addOption(
+      new Option("--model <family>", `models to use (${CATALOG_HINT})`)
+        .choices(MODEL_FAMILY_NAMES)
+        .default(DEFAULT_MODEL_FAMILY),
+    )
+    .option("--checkpoint <path>", `${what} checkpoint (.pt or .safetensors) instead of the --model family's`)
     .addOption(
       new Option("--preset <name>", `configuration of the ${what} (default: recognized from the checkpoint)`).choices(
         PRESET_NAMES,
@@ -127,42 +143,70 @@ export interface Models {
   upsampler: LoadedModel | null;
 }
 
+/** The sampling commands' jobs, each with its own pick of a family's models. */
+export type ModelJob = "generate" | "edit";
+
 /**
- * The base model (from --checkpoint, else the download cache) and the upsampler (from --upsampler,
- * else the cache when the base model came from it too; none with --no-upsample).
+ * The base model (from --checkpoint, else the --model family's model for `job`) and the upsampler
+ * (from --upsampler, else the family's when the base model came from the family too; none with
+ * --no-upsample).
  */
-export async function loadModels(
-  options: SamplingCommandOptions,
-  cached: { base: string; upsampler: string },
-): Promise<Models> {
-  const fromCache = options.checkpoint === undefined;
+export async function loadModels(options: SamplingCommandOptions, job: ModelJob): Promise<Models> {
+  const family = modelFamily(options.model);
+  const fromFamily = options.checkpoint === undefined;
+  const named = family[job];
   const base = await loadModel({
-    checkpoint: options.checkpoint ?? (await cachedCheckpoint(cached.base, "--checkpoint PATH")),
-    preset: options.preset ?? (fromCache && options.config === undefined ? cached.base : undefined),
+    checkpoint: options.checkpoint ?? (await namedModelPath(named.base, "--checkpoint PATH")),
+    preset: options.preset ?? (fromFamily && options.config === undefined ? namedPreset(named.base) : undefined),
     config: options.config,
   });
   let upsampler: LoadedModel | null = null;
-  if (options.upsample !== false && (options.upsampler !== undefined || fromCache)) {
+  if (options.upsample !== false && (options.upsampler !== undefined || fromFamily)) {
     const checkpoint =
-      options.upsampler ?? (await cachedCheckpoint(cached.upsampler, "--upsampler PATH, or --no-upsample"));
+      options.upsampler ?? (await namedModelPath(named.upsampler, "--upsampler PATH, or --no-upsample"));
     upsampler = await loadModel({
       checkpoint,
       preset:
         options.upsamplerPreset ??
-        (options.upsampler === undefined && options.upsamplerConfig === undefined ? cached.upsampler : undefined),
+        (options.upsampler === undefined && options.upsamplerConfig === undefined
+          ? namedPreset(named.upsampler)
+          : undefined),
       config: options.upsamplerConfig,
     });
   }
   return { base, upsampler };
 }
 
-/** The path of a released checkpoint in the download cache, or an error saying how to get it. */
-export async function cachedCheckpoint(name: string, alternative: string): Promise<string> {
+export function modelFamily(name: string | undefined): ModelFamily {
+  const family = MODEL_FAMILIES[name ?? DEFAULT_MODEL_FAMILY];
+  if (!family) throw new PipelineError(`unknown --model '${name}' (known: ${MODEL_FAMILY_NAMES.join(", ")})`);
+  return family;
+}
+
+/** Released checkpoints carry no configuration: their preset has their name. Shipped weights carry theirs. */
+export function namedPreset(name: string): string | undefined {
+  const model = catalogModel(name);
+  return "released" in model.source ? model.source.released : undefined;
+}
+
+/** The file of a catalog model, or an error saying how to get it. */
+export async function namedModelPath(name: string, alternative: string): Promise<string> {
+  const model = catalogModel(name);
+  if ("shipped" in model.source) {
+    const path = modelPath(model);
+    if ((await presentBytes(model)) === null) {
+      throw new PipelineError(
+        `the shipped model ${name} is missing (${path}); reinstall glide-ts, or pass ${alternative}`,
+      );
+    }
+    return path;
+  }
   try {
-    return await requireCheckpoint(name);
+    return await requireCheckpoint(model.source.released);
   } catch (error) {
+    const size = model.downloadBytes ? ` (≈${formatBytes(model.downloadBytes)})` : "";
     throw new PipelineError(
-      `${(error as Error).message}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
+      `${(error as Error).message}${size}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
     );
   }
 }

@@ -18,17 +18,31 @@ export interface AdamWOptions {
   clipGradNorm?: number | null;
   /** Keep an exponential moving average of the parameters with this rate (e.g. 0.9999). */
   emaRate?: number | null;
+  /**
+   * Warm the EMA up: at 1-based step t its rate is min(emaRate, (1 + t) / (10 + t)), so early
+   * averages are not dominated by the initial weights (at 0.999 and step 500 a plain EMA still
+   * holds 61 % of them).
+   */
+  emaWarmup?: boolean;
 }
 
 /** AdamWOptions with every default filled in. */
 export type ResolvedAdamW = Required<AdamWOptions>;
 
 export function resolveAdamW(options: AdamWOptions = {}): ResolvedAdamW {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm = null, emaRate = null } = options;
+  const {
+    beta1 = 0.9,
+    beta2 = 0.999,
+    eps = 1e-8,
+    weightDecay = 0,
+    clipGradNorm = null,
+    emaRate = null,
+    emaWarmup = false,
+  } = options;
   if (clipGradNorm !== null && !(clipGradNorm > 0)) {
     throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
   }
-  return { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate };
+  return { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate, emaWarmup };
 }
 
 /** Names of the graph values for one parameter; the `next` ones are outputs. */
@@ -99,13 +113,18 @@ export function buildTrainStep(
   };
 }
 
+/** The EMA rate at 1-based step `step` (see AdamWOptions.emaWarmup). */
+export function emaRateAt(rate: number, warmup: boolean, step: number): number {
+  return warmup ? Math.min(rate, (1 + step) / (10 + step)) : rate;
+}
+
 /** Clipping, AdamW and EMA for parameters given their gradients. */
 function optimizerUpdate(
   params: readonly Tensor[],
   grads: readonly Tensor[],
   options: AdamWOptions,
 ): { outputs: Record<string, Tensor>; slots: ParamSlots[]; gradNorm: Tensor } {
-  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate } = resolveAdamW(options);
+  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate, emaWarmup } = resolveAdamW(options);
   // Every op here is a full pass over all parameters (onnxruntime does not fuse elementwise ops
   // on CPU), so per-step factors are folded into scalars first: clipping scales the moment updates,
   // the bias corrections scale the step.
@@ -123,6 +142,10 @@ function optimizerUpdate(
   const stepSize = div(lr, sub(1, exp(mul(step, Math.log(beta1))))); // lr / (1 − β1^t)
   const rootCorrection2 = div(1, sqrt(sub(1, exp(mul(step, Math.log(beta2)))))); // 1 / √(1 − β2^t)
   const keep = weightDecay === 0 ? null : sub(1, mul(lr, weightDecay));
+  // The share of the new parameters in the EMA: 1 − min(rate, (1 + t)/(10 + t)) = max(9/(10 + t), 1 − rate).
+  let emaTake: Tensor | number | null = emaRate === null ? null : 1 - emaRate;
+  if (emaRate !== null && emaWarmup) emaTake = maximum(div(9, add(step, 10)), 1 - emaRate);
+  const emaKeep = emaTake === null ? null : typeof emaTake === "number" ? 1 - emaTake : sub(1, emaTake);
   const outputs: Record<string, Tensor> = {};
   const slots: ParamSlots[] = params.map((p, i) => {
     const { name, shape } = paramAttrs(p);
@@ -144,7 +167,7 @@ function optimizerUpdate(
     outputs[slot.next.v] = v;
     if (slot.ema !== null) {
       slot.next.ema = `next.ema.${name}`;
-      outputs[slot.next.ema] = add(mul(input(slot.ema, shape), emaRate!), mul(nextParam, 1 - emaRate!));
+      outputs[slot.next.ema] = add(mul(input(slot.ema, shape), emaKeep!), mul(nextParam, emaTake!));
     }
     return slot;
   });

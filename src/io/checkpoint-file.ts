@@ -5,8 +5,9 @@ import { access, open, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { countParameters } from "./check-state-dict.ts";
 import { CheckpointError } from "./errors.ts";
+import { float32ToHalf } from "./half.ts";
 import type { HostDType, StateDict } from "./host-tensor.ts";
-import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+import { readSafetensors, type WritableTensor, writeSafetensors } from "./safetensors.ts";
 import { loadTorchCheckpoint } from "./torch-checkpoint.ts";
 
 export type CheckpointFormat = "torch" | "safetensors";
@@ -21,6 +22,9 @@ export interface CheckpointFile {
   /** File size in bytes. */
   bytes: number;
 }
+
+/** The `format` metadata of a glide-ts training checkpoint (weights, AdamW moments, EMA, run state). */
+export const TRAINING_CHECKPOINT_FORMAT = "glide-ts-training/1";
 
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK"
 const PICKLE_PROTO = 0x80;
@@ -71,7 +75,37 @@ export async function loadCheckpointFile(path: string): Promise<CheckpointFile> 
   }
   if (format === "torch") return { path, format, stateDict: await loadTorchCheckpoint(path), metadata: {}, bytes };
   const file = await readSafetensors(path);
+  if (file.metadata.format === TRAINING_CHECKPOINT_FORMAT) return trainingCheckpointWeights(path, file, bytes);
   return { path, format, stateDict: file.toStateDict(), metadata: file.metadata, bytes };
+}
+
+/**
+ * A training run's checkpoint read as a model: its EMA weights (what the run's ema.safetensors
+ * holds), else its parameters; the optimizer moments are left out, and the run's configuration
+ * becomes the `config` metadata as in weights written by the trainer.
+ */
+function trainingCheckpointWeights(
+  path: string,
+  file: Awaited<ReturnType<typeof readSafetensors>>,
+  bytes: number,
+): CheckpointFile {
+  const names = file.names();
+  const hasEma = names.some((n) => n.startsWith("ema."));
+  const stateDict: StateDict = new Map();
+  for (const name of names) {
+    if (hasEma ? name.startsWith("ema.") : !/^(adam_m|adam_v|ema)\./.test(name)) {
+      stateDict.set(hasEma ? name.slice("ema.".length) : name, file.hostTensor(name));
+    }
+  }
+  const metadata: Record<string, string> = { ...file.metadata, weights: hasEma ? "ema" : "parameters" };
+  try {
+    const meta = JSON.parse(file.metadata.meta ?? "{}") as { config?: unknown; step?: unknown };
+    if (meta.config !== undefined) metadata.config = JSON.stringify(meta.config);
+    if (meta.step !== undefined) metadata.step = String(meta.step);
+  } catch {
+    throw new CheckpointError(`${path}: the training checkpoint's metadata is not valid JSON`);
+  }
+  return { path, format: "safetensors", stateDict, metadata, bytes };
 }
 
 /** The dtypes a state dict's file held, in order of first appearance, with tensor and element counts. */
@@ -89,6 +123,8 @@ export function sourceDtypes(stateDict: StateDict): Map<HostDType, { tensors: nu
 export interface ConvertOptions {
   /** Replace an existing output file (default: refuse). */
   force?: boolean;
+  /** The stored dtype: float32 (default) or float16 (half the size; loads as float32). */
+  dtype?: "float32" | "float16";
 }
 
 export interface ConvertSummary {
@@ -97,13 +133,15 @@ export interface ConvertSummary {
   tensors: number;
   parameters: number;
   sourceDtypes: HostDType[];
+  dtype: "float32" | "float16";
   metadata: Record<string, string>;
 }
 
 /**
- * Writes the checkpoint `input` (torch.save or safetensors) to `output` as float32 safetensors, in
- * the input's key order, atomically (nothing is left half-written), with metadata naming the
- * source file and its dtype(s). Refuses to replace an existing file unless `force`.
+ * Writes the checkpoint `input` (torch.save or safetensors) to `output` as float32 (or float16)
+ * safetensors, in the input's key order, atomically (nothing is left half-written), with metadata
+ * naming the source file and its dtype(s); a configuration the input carries is kept. Refuses to
+ * replace an existing file unless `force`.
  */
 export async function convertToSafetensors(
   input: string,
@@ -132,13 +170,20 @@ export async function convertToSafetensors(
     source_dtype: dtypes.join(","),
     converted_by: "glide-ts",
   };
-  await writeSafetensors(output, source.stateDict, metadata);
+  for (const key of ["config", "step"]) if (source.metadata[key] !== undefined) metadata[key] = source.metadata[key];
+  const dtype = options.dtype ?? "float32";
+  const tensors = new Map<string, WritableTensor>();
+  for (const [name, t] of source.stateDict) {
+    tensors.set(name, dtype === "float16" ? { dtype: "F16", shape: t.shape, data: float32ToHalf(t.data) } : t);
+  }
+  await writeSafetensors(output, tensors, metadata);
   return {
     input,
     output,
     tensors: source.stateDict.size,
     parameters: countParameters(source.stateDict),
     sourceDtypes: dtypes,
+    dtype,
     metadata,
   };
 }

@@ -25,3 +25,39 @@ export function bfloat16ToFloat32(src: Uint16Array, dst: Float32Array, dstOffset
   const bits = new Uint32Array(dst.buffer, dst.byteOffset + dstOffset * 4, src.length);
   for (let i = 0; i < src.length; i++) bits[i] = src[i]! << 16;
 }
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** The IEEE half bit pattern nearest to `value` (ties to even; overflow → ±Infinity; NaN kept). */
+export function float32ToHalfBits(value: number): number {
+  F32[0] = value;
+  const bits = U32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const halfExp = exp - 127 + 15;
+  if (halfExp >= 0x1f) return sign | 0x7c00;
+  if (halfExp <= 0) {
+    // Subnormal half (or zero): shift the mantissa with its implicit 1, rounding to nearest even.
+    if (halfExp < -10) return sign;
+    const full = mantissa | 0x800000;
+    const shift = 14 - halfExp;
+    const half = full >>> shift;
+    const rest = full & ((1 << shift) - 1);
+    const midpoint = 1 << (shift - 1);
+    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
+  }
+  const half = (halfExp << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (up to Infinity).
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/** Converts float32 values to IEEE half bit patterns. */
+export function float32ToHalf(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = float32ToHalfBits(src[i]!);
+  return out;
+}

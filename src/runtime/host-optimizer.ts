@@ -2,7 +2,7 @@
 // one fused pass per parameter, in place. The same formulas as the graph form in graph/optim.ts:
 // on the CPU provider every elementwise op of that form is a full pass over all parameters (about
 // sixteen per step, none fused), so this loop, which reads and writes each value once, is ~3× faster.
-import type { ResolvedAdamW } from "../graph/optim.ts";
+import { emaRateAt, type ResolvedAdamW } from "../graph/optim.ts";
 
 /** A parameter's buffers, updated in place. */
 export interface ParamBuffers {
@@ -30,7 +30,7 @@ export function applyOptimizerStep(
   lr: number,
   step: number,
 ): number {
-  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate } = options;
+  const { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate, emaWarmup } = options;
   const gradNorm = globalNorm(buffers.map((b) => b.grad));
   // Per-step factors folded into scalars, as in the graph form.
   const clip = clipGradNorm === null ? 1 : clipGradNorm / Math.max(gradNorm + 1e-6, clipGradNorm);
@@ -40,8 +40,9 @@ export function applyOptimizerStep(
   const rootCorrection2 = 1 / Math.sqrt(1 - beta2 ** step);
   const keep = 1 - lr * weightDecay;
   const scalars = { beta1, beta2, eps, mScale, vScale, stepSize, rootCorrection2, keep };
+  const ema = emaRate === null ? null : emaRateAt(emaRate, emaWarmup, step);
   for (const b of buffers) {
-    if (b.ema && emaRate !== null) updateWithEma(b, b.ema, scalars, emaRate);
+    if (b.ema && ema !== null) updateWithEma(b, b.ema, scalars, ema);
     else update(b, scalars);
   }
   return gradNorm;

@@ -30,8 +30,20 @@ export interface AssembledBatch {
   captions: string[];
 }
 
+/** A square crop of side `size` at (top, left) from a CHW image of side `source`. */
+function cropImage(image: Float32Array, source: number, size: number, top: number, left: number): Float32Array {
+  const out = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < size; y++) {
+      const from = c * source * source + (top + y) * source + left;
+      out.set(image.subarray(from, from + size), c * size * size + y * size);
+    }
+  return out;
+}
+
 /**
- * The feeds of `graph` for `examples`. Draw order: caption dropout (one uniform per example),
+ * The feeds of `graph` for `examples`. Draw order: crop corners when the graph crops (two uniform
+ * integers per example, on the upsampling factor's grid), caption dropout (one uniform per example),
  * timesteps (uniform over the process's steps), noise (normal, image layout), inpainting masks,
  * then ResBlock dropout noise, one input after another. The low-res input involves no randomness.
  */
@@ -41,17 +53,22 @@ export function assembleBatch(
   rng: Rng,
   options: BatchOptions = {},
 ): AssembledBatch {
-  const { batch, imageSize: size } = graph;
+  const { batch, imageSize: size, sourceSize: source } = graph;
   if (examples.length !== batch) {
     throw new RangeError(`the training graph takes batches of ${batch} examples, got ${examples.length}`);
   }
   const perImage = 3 * size * size;
   const xStart = new Float32Array(batch * perImage);
+  // Crop corners sit on multiples of the upsampling factor, so the crop's low-res input is exactly
+  // the matching block of the whole image's.
+  const grid = graph.lowResSize === null ? 1 : size / graph.lowResSize;
+  const corners = (source - size) / grid + 1;
   examples.forEach((e, n) => {
-    if (e.image.length !== perImage) {
-      throw new RangeError(`example ${n}: image has ${e.image.length} values, expected 3×${size}×${size}`);
+    if (e.image.length !== 3 * source * source) {
+      throw new RangeError(`example ${n}: image has ${e.image.length} values, expected 3×${source}×${source}`);
     }
-    xStart.set(e.image, n * perImage);
+    if (source === size) xStart.set(e.image, n * perImage);
+    else xStart.set(cropImage(e.image, source, size, rng.int(corners) * grid, rng.int(corners) * grid), n * perImage);
   });
   const names = TRAINING_INPUTS;
   const feeds: Record<string, HostArray> = { [names.xStart]: xStart };

@@ -2,11 +2,10 @@
 // (step, generator state, data position, options), written atomically as safetensors. Beside it the
 // trainer writes the EMA weights alone under the reference keys, which any command can load.
 
+import { TRAINING_CHECKPOINT_FORMAT } from "../io/checkpoint-file.ts";
 import { CheckpointError } from "../io/errors.ts";
 import { readSafetensors, type WritableTensor, writeSafetensors } from "../io/safetensors.ts";
 import type { TrainingState } from "../runtime/training-session.ts";
-
-export const TRAINING_CHECKPOINT_FORMAT = "glide-ts-training/1";
 
 /** JSON-serializable facts about the run that the tensors do not hold. */
 export interface TrainingMeta {

@@ -22,6 +22,12 @@ export interface TrainingGraphOptions {
   /** Super-res variants: the low-resolution side (default image_size / 4). */
   lowResSize?: number;
   /**
+   * Super-res variants: train on random square crops of this side (the U-Net is convolutional, so
+   * the weights are those of the full-size model), with the low-res input taken from the crop; a
+   * 64-pixel crop of a 128-pixel model costs a quarter of the full image. Default: the whole image.
+   */
+  cropSize?: number;
+  /**
    * ResBlock dropout (probability: the config's `dropout`), its uniform noise fed as inputs
    * `dropout_noise.<block>`. Default true; it adds nothing when the config's dropout is 0.
    */
@@ -44,7 +50,10 @@ export const TRAINING_INPUTS = {
 export interface TrainingGraph {
   variant: GlideVariant;
   batch: number;
+  /** The side of the images the graph takes (the crop side when cropping). */
   imageSize: number;
+  /** The side of the training images (the model's image_size); larger than imageSize when cropping. */
+  sourceSize: number;
   /** Super-res variants: the side of `low_res`; null otherwise. */
   lowResSize: number | null;
   /** Models with text: tokens per caption; null without a text encoder. */
@@ -87,7 +96,17 @@ export function buildTrainingGraph(model: GlideModel, options: TrainingGraphOpti
     throw new g.GraphError(`the model is a ${variant} model, not ${options.variant}`);
   }
   const config = model.config;
-  const size = config.image_size;
+  const size = options.cropSize ?? config.image_size;
+  if (options.cropSize !== undefined) {
+    const crop = options.cropSize;
+    if (!config.super_res) throw new g.GraphError("cropped training is for the super-res variants only");
+    const factor = config.image_size / (options.lowResSize ?? config.image_size / 4);
+    if (!Number.isInteger(crop) || crop < 8 || crop > config.image_size || crop % factor !== 0 || crop % 8 !== 0) {
+      throw new g.GraphError(
+        `crop size must be a multiple of 8 and of the upsampling factor ${factor}, at most ${config.image_size}; got ${crop}`,
+      );
+    }
+  }
   const diffusion = options.diffusion ?? trainingDiffusion(model);
   const names = TRAINING_INPUTS;
   const inputs: Record<string, g.Tensor> = {
@@ -117,7 +136,7 @@ export function buildTrainingGraph(model: GlideModel, options: TrainingGraphOpti
   let lowRes: g.Tensor | null = null;
   let lowResSize: number | null = null;
   if (config.super_res) {
-    lowResSize = options.lowResSize ?? size / 4;
+    lowResSize = ((options.lowResSize ?? config.image_size / 4) * size) / config.image_size;
     if (!Number.isInteger(lowResSize) || lowResSize < 1) {
       throw new g.GraphError(`low-res size must be a positive integer, got ${lowResSize}`);
     }
@@ -155,6 +174,7 @@ export function buildTrainingGraph(model: GlideModel, options: TrainingGraphOpti
     variant,
     batch,
     imageSize: size,
+    sourceSize: config.image_size,
     lowResSize,
     textCtx: encoder?.textCtx ?? null,
     usesTextMask: encoder?.usesMask ?? false,

@@ -56,6 +56,10 @@ export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
    * buffers, valid during the call); the command line passes one built on the pipelines.
    */
   sample?: (model: GlideModel, step: number, path: string) => Promise<void>;
+  /** Super-res variants: train on random crops of this side (see TrainingGraphOptions.cropSize). */
+  cropSize?: number;
+  /** Called once before the first step, with the step the run starts from (0, or a resumed step). */
+  onStart?: (startStep: number) => void;
   onStep?: (progress: StepProgress) => void;
   /** Checked after every step: when it returns true the run saves a checkpoint and stops. */
   shouldStop?: () => boolean;
@@ -89,6 +93,7 @@ interface RunMeta {
   batchSize: number;
   accumulate: number;
   seed: number;
+  cropSize?: number;
 }
 
 export const RUN_FILES = {
@@ -135,7 +140,13 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (start) checkStateDict(expected, start, resumed ? paths.checkpoint : "the starting weights");
   const model = new GlideModel(config, { stateDict: start, init: seed });
   const variant = options.variant ?? model.variant;
-  const graph = buildTrainingGraph(model, { batch: batchSize, variant, freezeTextEncoder: options.freezeTextEncoder });
+  const { cropSize } = options;
+  const graph = buildTrainingGraph(model, {
+    batch: batchSize,
+    variant,
+    freezeTextEncoder: options.freezeTextEncoder,
+    cropSize,
+  });
   const plan = trainStepFor(graph, options);
   const initialParams = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
   const session = await TrainingSession.create(
@@ -164,14 +175,16 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       epochs: 1,
       split: { split: "validation", validationFraction },
     });
-    const validationGraph = buildTrainingGraph(model, { batch: batchSize, variant, dropout: false });
+    const validationGraph = buildTrainingGraph(model, { batch: batchSize, variant, dropout: false, cropSize });
     const set = await buildValidationSet(validationGraph, held, options.validationPairs ?? 4 * batchSize, seed + 1);
     if (set.pairs > 0) validation = { evaluator: await LossEvaluator.create(validationGraph, options), set };
   }
 
   await writeFile(join(options.outDir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   const startStep = session.step;
-  if (resumed) await paths.metrics.truncateAfter(startStep);
+  // Rows logged after the last checkpoint (or by a run killed before its first one) are redone.
+  await paths.metrics.truncateAfter(startStep);
+  options.onStart?.(startStep);
 
   let lastSaved = startStep;
   const save = async () => {
@@ -186,6 +199,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       batchSize,
       accumulate,
       seed,
+      cropSize,
     };
     // Each file is written atomically, so a failure (a full disk) leaves the previous one whole.
     // The checkpoint goes first: it is what a resumed run starts from.
@@ -288,6 +302,11 @@ function checkResumable(meta: RunMeta, options: TrainOptions, path: string): voi
     throw new CheckpointError(
       `${path}: the run was trained with another model configuration; use a new --out directory`,
     );
+  if ((meta.cropSize ?? null) !== (options.cropSize ?? null)) {
+    throw new CheckpointError(
+      `${path}: the run trained on ${meta.cropSize ? `${meta.cropSize}-pixel crops` : "whole images"}; resume with the same crop setting`,
+    );
+  }
   if (meta.batchSize !== options.batchSize || meta.accumulate !== (options.accumulate ?? 1)) {
     throw new CheckpointError(
       `${path}: the run used batch ${meta.batchSize} × ${meta.accumulate}; resume with the same batch size and accumulation`,

@@ -88,7 +88,7 @@ test("glide download base: fetches into --cache-dir, then reports it cached", as
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, new RegExp(`cache directory: ${cacheDir.replaceAll("/", "\\/")}`));
   assert.match(list.stdout, /^base +cached +6\.74 MB /m);
-  assert.match(list.stdout, /^upsample +missing +- /m);
+  assert.match(list.stdout, /^upsample +missing +≈1\.59 GB to download /m);
 
   const json = await glide(["download", "--list", "--json", "--remote"], {
     GLIDE_CACHE: cacheDir,

@@ -100,11 +100,11 @@ test("glide generate: mistakes get one clear message and exit 1", () => {
   const previous = process.env.GLIDE_CACHE;
   process.env.GLIDE_CACHE = tempDir();
   try {
-    const noCheckpoint = glide("generate", "x");
+    const noCheckpoint = glide("generate", "x", "--model", "glide");
     assert.equal(noCheckpoint.code, 1);
     assert.match(
       noCheckpoint.stderr,
-      /^glide: checkpoint "base" is not downloaded .*run `glide download base`.*--checkpoint PATH/,
+      /^glide: checkpoint "base" is not downloaded .*run `glide download base`.*\(≈1\.54 GB\).*--checkpoint PATH/,
     );
     assert.equal(noCheckpoint.stderr.trim().split("\n").length, 1, "one line, no stack trace");
   } finally {

@@ -84,3 +84,39 @@ test("inpainting masks: binary, deterministic per seed, always something to fill
   const mean = holes / 300;
   assert.ok(mean > 0.05 && mean < 0.6, `masks erase ${mean.toFixed(3)} of the image on average`);
 });
+
+test("super-res crops: the graph takes crop-sized images, the low-res input matches the crop", async () => {
+  const { GlideModel } = await import("../../src/glide/model.ts");
+  const { buildTrainingGraph } = await import("../../src/train/objective-graph.ts");
+  const { assembleBatch } = await import("../../src/train/batch.ts");
+  const { fixtureConfig } = await import("../fixtures.ts");
+  const config = fixtureConfig("superres"); // 16×16 from 4×4
+  const model = new GlideModel(config, { init: 1 });
+  const graph = buildTrainingGraph(model, { batch: 2, cropSize: 8 });
+  assert.equal(graph.imageSize, 8);
+  assert.equal(graph.sourceSize, 16);
+  assert.equal(graph.lowResSize, 2);
+  assert.deepEqual(graph.inputs.x_start!.shape, [2, 3, 8, 8]);
+  // Each pixel's value encodes its position, so the crop's place can be read back.
+  const image = Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => (i % 256) / 256);
+  const examples = [
+    { image, caption: "a" },
+    { image, caption: "b" },
+  ];
+  const { feeds } = assembleBatch(graph, examples, new Rng(3));
+  const x = feeds.x_start as Float32Array;
+  for (let n = 0; n < 2; n++) {
+    const first = Math.round(x[n * 192]! * 256);
+    const [top, left] = [Math.floor(first / 16), first % 16];
+    assert.ok(top % 4 === 0 && left % 4 === 0 && top <= 8 && left <= 8, `corner (${top}, ${left}) on the 4-pixel grid`);
+    for (let y = 0; y < 8; y++)
+      for (let xx = 0; xx < 8; xx++) assert.equal(x[n * 192 + y * 8 + xx], image[(top + y) * 16 + left + xx]);
+  }
+  const expectedLow = lowResFromImages(x, [2, 3, 8, 8], 2);
+  assert.deepEqual(feeds.low_res, expectedLow);
+  assert.throws(() => buildTrainingGraph(model, { batch: 2, cropSize: 6 }), /multiple of 8/);
+  assert.throws(
+    () => buildTrainingGraph(new GlideModel(fixtureConfig(), { init: 1 }), { batch: 2, cropSize: 8 }),
+    /super-res variants only/,
+  );
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -167,4 +167,57 @@ test("a write that fails mid-checkpoint (a full disk) stops the run clearly and 
   const straight = await run(trainCommand(data, join(root, "straight"), 10));
   assert.equal(straight.code, 0, straight.stderr);
   assert.deepEqual(await trainLosses(dir), await trainLosses(join(root, "straight")), "identical losses");
+});
+
+test("a run's checkpoint loads as a model (its EMA weights); a killed first run's rows are not logged twice", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-train-ckpt-"));
+  const data = join(root, "data");
+  await writeSquares(data);
+  const config = fixtureConfig();
+  const outDir = join(root, "run");
+  await mkdir(outDir, { recursive: true });
+  // Rows a run logged before it died without a checkpoint: a fresh start must not keep them.
+  await new MetricsLog(join(outDir, RUN_FILES.metrics)).append({ step: 1, kind: "train", loss: 123 });
+  const summary = await train({
+    data,
+    outDir,
+    config,
+    steps: 2,
+    batchSize: 2,
+    lr: 1e-3,
+    validationFraction: 0,
+    threads: 1,
+  });
+  const rows = await new MetricsLog(join(outDir, RUN_FILES.metrics)).read();
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2],
+    "one row per step",
+  );
+  assert.ok(
+    rows.every((r) => r.loss !== 123),
+    "the dead run's row is gone",
+  );
+
+  const fromCheckpoint = await loadModel({ checkpoint: summary.checkpoint });
+  const fromWeights = await loadModel({ checkpoint: summary.weights });
+  assert.deepEqual(fromCheckpoint.model.config, config, "the checkpoint's configuration is used");
+  for (const [name, p] of fromWeights.model.params.params) {
+    const a = (p.attrs as { value: Float32Array }).value;
+    const b = (fromCheckpoint.model.params.params.get(name)!.attrs as { value: Float32Array }).value;
+    assert.deepEqual(b, a, `${name}: the checkpoint's EMA equals ema.safetensors`);
+  }
+});
+
+test("a resumed one-step run reports its real rate", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-train-rate-"));
+  await writeSquares(join(root, "data"));
+  await writeFile(join(root, "config.json"), JSON.stringify(fixtureConfig()));
+  const out = join(root, "run");
+  assert.equal((await run(trainCommand(join(root, "data"), out, 3))).code, 0);
+  const resumed = await run(trainCommand(join(root, "data"), out, 4));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const rate = /training: 1 steps? in .*?\(([\d.]+) steps\/s/.exec(resumed.stderr);
+  assert.ok(rate, resumed.stderr);
+  assert.ok(Number(rate[1]) < 100, `one step of a real model takes more than 10 ms: ${rate[1]} steps/s`);
 });

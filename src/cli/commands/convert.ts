@@ -1,19 +1,26 @@
 // `glide convert IN OUT.safetensors [--force]`: a torch.save checkpoint (or any safetensors file)
-// to float32 safetensors, key order kept, written atomically.
-import type { Command } from "commander";
+// to float32 (or float16) safetensors, key order kept, configuration kept, written atomically.
+import { type Command, Option } from "commander";
 import { convertToSafetensors } from "../../io/checkpoint-file.ts";
 
 export function registerConvert(program: Command): void {
   program
     .command("convert")
-    .description("convert a checkpoint (.pt) to float32 safetensors, keeping its key order")
+    .description(
+      "convert a checkpoint (.pt, .safetensors, a training checkpoint) to safetensors, keeping its key order",
+    )
     .argument("<input>", "a torch.save .pt file (or a .safetensors file)")
     .argument("<output>", "the .safetensors file to write")
     .option("--force", "overwrite the output if it exists")
-    .action(async (input: string, output: string, options: { force?: boolean }) => {
-      const s = await convertToSafetensors(input, output, { force: options.force });
+    .addOption(
+      new Option("--dtype <type>", "stored dtype (float16 halves the size)")
+        .choices(["float32", "float16"])
+        .default("float32"),
+    )
+    .action(async (input: string, output: string, options: { force?: boolean; dtype: "float32" | "float16" }) => {
+      const s = await convertToSafetensors(input, output, { force: options.force, dtype: options.dtype });
       process.stdout.write(
-        `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, float32 (from ${s.sourceDtypes.join(", ")})\n`,
+        `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, ${s.dtype} (from ${s.sourceDtypes.join(", ")})\n`,
       );
     });
 }

@@ -15,6 +15,7 @@ import {
   remoteSize,
   resolveBaseUrl,
 } from "../../io/download.ts";
+import { catalogModel } from "../../models/catalog.ts";
 import { formatClock } from "../../util/progress-bar.ts";
 
 interface DownloadCommandOptions {
@@ -44,7 +45,8 @@ export function registerDownload(program: Command): void {
     .option("-q, --quiet", "no progress bar")
     .addHelpText(
       "after",
-      `\nCheckpoints:\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${CHECKPOINTS[n].description}`).join("\n")}\n`,
+      `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${CHECKPOINTS[n].description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
+        "\nThe models shipped with glide-ts need no download (`glide models` lists all).\n",
     )
     .action(async (names: string[], options: DownloadCommandOptions) => {
       const cacheDir = resolveCacheDir(options.cacheDir);
@@ -143,8 +145,13 @@ async function list(cacheDir: string, baseUrl: string, options: DownloadCommandO
   }
 }
 
+/** A release's download size, from its parameter count. */
+function downloadBytes(name: string): number {
+  return catalogModel(name).downloadBytes ?? 0;
+}
+
 function sizeText(entry: CacheEntry): string {
-  if (entry.bytes === undefined) return "-";
+  if (entry.bytes === undefined) return `≈${formatBytes(downloadBytes(entry.name))} to download`;
   if (entry.status === "partial") {
     return entry.total ? `${formatBytes(entry.bytes)} of ${formatBytes(entry.total)}` : formatBytes(entry.bytes);
   }

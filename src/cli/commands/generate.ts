@@ -25,11 +25,14 @@ export function registerGenerate(program: Command): void {
     .addHelpText(
       "after",
       `
-Without --checkpoint the released "base" and "upsample" models are taken from the download cache
-($GLIDE_CACHE, else ~/.cache/glide-ts; fetch them with \`glide download base upsample\`).
+Without --checkpoint the --model family draws: "glide-ts" (the default) uses the models shipped in
+models/ (32×32, upsampled to 128×128; no download); "glide" uses OpenAI's released "base" and
+"upsample" (64×64 → 256×256) from the download cache ($GLIDE_CACHE, else ~/.cache/glide-ts; fetch
+them with \`glide download base upsample\`: ≈1.5 GB + 1.6 GB).
 
 Examples:
-  glide generate "an oil painting of a corgi" --seed 7
+  glide generate "red heart" --seed 7
+  glide generate "an oil painting of a corgi" --model glide --seed 7
   glide generate "a red fox in the snow" -n 4 --sampler ddpm --steps 100 --out fox.png
   glide generate "a castle" --checkpoint my.pt --config my-config.json --no-upsample --json`,
     );
@@ -41,7 +44,7 @@ Examples:
   command.action(async (prompt: string, options: SamplingCommandOptions) => {
     const seed = options.seed ?? randomSeed();
     const loadStart = performance.now();
-    const models = await loadModels(options, { base: "base", upsampler: "upsample" });
+    const models = await loadModels(options, "generate");
     const loadSeconds = seconds(loadStart);
     const result = await textToImage({
       prompt,

@@ -24,6 +24,7 @@ interface TrainCommandOptions {
   weightDecay: number;
   clip: number;
   ema: number;
+  emaWarmup: boolean;
   captionDropout: number;
   freezeText?: boolean;
   saveEvery: number;
@@ -38,6 +39,8 @@ interface TrainCommandOptions {
   resume: boolean;
   threads?: number;
   json?: boolean;
+  crop?: number;
+  optimizer?: "host" | "graph";
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -69,6 +72,7 @@ export function registerTrain(program: Command): void {
       parseNonNegative("--ema"),
       0.9999,
     )
+    .option("--no-ema-warmup", "use the EMA rate from the first step (default: min(rate, (1+t)/(10+t)) at step t)")
     .option(
       "--caption-dropout <p>",
       "share of captions dropped for classifier-free guidance",
@@ -99,6 +103,17 @@ export function registerTrain(program: Command): void {
     )
     .option("--seed <n>", "seed of every random choice in the run", parseSeed, 0)
     .option("--no-resume", "start over even if --out holds a checkpoint")
+    .option(
+      "--crop <side>",
+      "super-res models: train on random crops of this side (weights stay full-size)",
+      parseCount("--crop"),
+    )
+    .addOption(
+      new Option(
+        "--optimizer <where>",
+        "apply AdamW/EMA on the host (default on CPU) or inside the step graph",
+      ).choices(["host", "graph"]),
+    )
     .option("--threads <n>", "onnxruntime threads", parseCount("--threads"))
     .option("--json", "print the summary as JSON")
     .action(async (data: string[], options: TrainCommandOptions) => {
@@ -124,6 +139,7 @@ export function registerTrain(program: Command): void {
         weightDecay: options.weightDecay,
         clipGradNorm: options.clip > 0 ? options.clip : null,
         emaRate: options.ema > 0 ? options.ema : null,
+        emaWarmup: options.emaWarmup,
         captionDropout: options.captionDropout,
         freezeTextEncoder: options.freezeText === true,
         saveEvery: options.saveEvery,
@@ -135,15 +151,11 @@ export function registerTrain(program: Command): void {
         seed: options.seed,
         resume: options.resume,
         threads: options.threads,
+        optimizer: options.optimizer,
+        cropSize: options.crop,
         shouldStop: () => stopRequested,
+        onStart: (step) => bar.resume(step),
         onStep: (p) => bar.update(p.step, progressDetail(p)),
-      };
-      let first = true;
-      const onStep = trainOptions.onStep!;
-      trainOptions.onStep = (p) => {
-        if (first) bar.resume(p.step - 1);
-        first = false;
-        onStep(p);
       };
       const summary = await train(trainOptions);
       process.off("SIGINT", stop);

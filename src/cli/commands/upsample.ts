@@ -10,7 +10,9 @@ import {
   addModelOptions,
   addOutputOptions,
   addUpsampleSamplingOptions,
-  cachedCheckpoint,
+  modelFamily,
+  namedModelPath,
+  namedPreset,
   randomSeed,
   report,
   type SamplingCommandOptions,
@@ -27,8 +29,9 @@ export function registerUpsample(program: Command): void {
     .addHelpText(
       "after",
       `
-Without --checkpoint the released "upsample" model is taken from the download cache
-(\`glide download upsample\`).
+Without --checkpoint the --model family upsamples: "glide-ts" (the default) with the shipped
+32→128 upsampler; "glide" with OpenAI's released 64→256 "upsample" from the download cache
+(\`glide download upsample\`: ≈1.6 GB).
 
 Examples:
   glide upsample small.png "an oil painting of a corgi" --out large.png
@@ -41,10 +44,11 @@ Examples:
   command.action(async (image: string, prompt: string, options: SamplingCommandOptions & { temp?: number }) => {
     const seed = options.seed ?? randomSeed();
     const loadStart = performance.now();
-    const fromCache = options.checkpoint === undefined;
+    const named = modelFamily(options.model).upsample;
+    const fromFamily = options.checkpoint === undefined;
     const upsampler = await loadModel({
-      checkpoint: options.checkpoint ?? (await cachedCheckpoint("upsample", "--checkpoint PATH")),
-      preset: options.preset ?? (fromCache && options.config === undefined ? "upsample" : undefined),
+      checkpoint: options.checkpoint ?? (await namedModelPath(named, "--checkpoint PATH")),
+      preset: options.preset ?? (fromFamily && options.config === undefined ? namedPreset(named) : undefined),
       config: options.config,
     });
     const loadSeconds = seconds(loadStart);

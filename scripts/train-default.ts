@@ -1,0 +1,97 @@
+// `npm run train:default`: reproduces the shipped default models from scratch. It builds the corpus
+// (when the work folder has none) and trains every stage of models/recipe.json with `glide train`;
+// running it again resumes each stage exactly where it stopped (the trainer's own resume).
+//
+//   npm run train:default -- [--work DIR] [--stage NAME]… [--sequential] [--threads N]
+//
+// By default the stages train side by side, each on its own share of the cores (two runs of one
+// thread each keep two cores busier than one run of two threads: a small model's graph has little
+// parallel work per op).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const glide = join(root, "bin", "glide.js");
+
+interface Stage {
+  data: string;
+  preset: string;
+  config: Record<string, unknown>;
+  train: Record<string, string | number | boolean | string[]>;
+  export: string;
+}
+interface Recipe {
+  corpus: { sizes: number[] };
+  stages: Record<string, Stage>;
+}
+
+const { values } = parseArgs({
+  options: {
+    work: { type: "string", default: join(root, ".cache", "default-model") },
+    stage: { type: "string", multiple: true },
+    sequential: { type: "boolean", default: false },
+    threads: { type: "string" },
+  },
+});
+const recipe = JSON.parse(await readFile(join(root, "models", "recipe.json"), "utf-8")) as Recipe;
+const work = resolve(values.work!);
+const names = values.stage ?? Object.keys(recipe.stages);
+for (const name of names) {
+  if (!recipe.stages[name]) throw new Error(`unknown stage '${name}' (recipe has: ${Object.keys(recipe.stages)})`);
+}
+
+function run(args: string[], label: string): Promise<void> {
+  return new Promise((done, fail) => {
+    process.stderr.write(`[${label}] glide ${args.join(" ")}\n`);
+    const child = spawn(process.execPath, [glide, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on("SIGINT", forward);
+    process.on("SIGTERM", forward);
+    child.on("exit", (code, signal) => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      if (code === 0) done();
+      else fail(new Error(`[${label}] glide ${args[0]} ended with ${signal ?? `exit code ${code}`}`));
+    });
+  });
+}
+
+/** `glide train` flags from a stage's options: arrays repeat the flag, `true` is a bare flag. */
+export function trainFlags(options: Stage["train"]): string[] {
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === false) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      flags.push(`--${key}`);
+      if (item !== true) flags.push(String(item));
+    }
+  }
+  return flags;
+}
+
+const corpus = join(work, "corpus");
+await mkdir(work, { recursive: true });
+if (!existsSync(join(corpus, "corpus.json"))) {
+  await run(["data", "build", corpus, "--size", recipe.corpus.sizes.join(",")], "corpus");
+}
+
+const threads =
+  values.threads ?? String(Math.max(1, Math.floor(availableParallelism() / (values.sequential ? 1 : names.length))));
+async function trainStage(name: string): Promise<void> {
+  const stage = recipe.stages[name]!;
+  const configPath = join(work, `${name}.config.json`);
+  await writeFile(configPath, `${JSON.stringify(stage.config, null, 2)}\n`);
+  const args = ["train", join(corpus, stage.data), "--out", join(work, name), "--preset", stage.preset];
+  args.push("--config", configPath, ...trainFlags(stage.train), "--threads", threads);
+  await run(args, name);
+  process.stderr.write(
+    `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} models/${stage.export} --dtype float16\n`,
+  );
+}
+if (values.sequential) for (const name of names) await trainStage(name);
+else await Promise.all(names.map(trainStage));
