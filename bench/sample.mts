@@ -97,7 +97,7 @@ const baseStep = baseClock.median();
 const baseSetup = baseRun.timings.base!.setup;
 console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(baseSetup)}`);
 console.log(`  guided step (batch 2): ${fmt(baseStep)} (median of ${listed(baseClock.all())} s)`);
-const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { threads }));
+const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { session: { threads } }));
 console.log(`  bare U-Net run at batch 2, for comparison: ${fmt(baseBare)} (median of 3)`);
 
 // Upsampler: batch 1, no guidance.
@@ -117,7 +117,7 @@ const upStep = upClock.median();
 const upSetup = upRun.timings.upsample!.setup;
 console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(upSetup)}`);
 console.log(`  step (batch 1): ${fmt(upStep)} (median of ${listed(upClock.all())} s)`);
-const upBare = await bareRun(await sessionsOf(up.model).unet(1, { lowResSize: 64, threads }));
+const upBare = await bareRun(await sessionsOf(up.model).unet(1, { lowResSize: 64, session: { threads } }));
 console.log(`  bare U-Net run at batch 1, for comparison: ${fmt(upBare)} (median of 3)`);
 
 // text → 256×256: 25 DPM-Solver++ steps + fast27.

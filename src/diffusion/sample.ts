@@ -1,6 +1,7 @@
 // The generic sampling loop: start from x_T, and for each of the sampler's timesteps evaluate the
 // model and let the sampler step. Any sampler, any model, any noise source.
 
+import { throwIfCancelled } from "../errors.ts";
 import type { Rng } from "../util/rng.ts";
 import type { DenoisedFn, EpsModel, NoiseSource, XtFn } from "./model.ts";
 import { rngNoise } from "./noise.ts";
@@ -34,6 +35,8 @@ export interface SampleOptions {
   /** Applied to x_t before every model evaluation and to the final sample (see XtFn). */
   xtFn?: XtFn;
   onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Checked before every step: an aborted signal stops the loop with a CancelledError. */
+  signal?: AbortSignal;
 }
 
 /** Runs the whole reverse process and returns x₀ (layout of `shape`). */
@@ -50,6 +53,7 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
   const total = sampler.timesteps.length;
 
   for (let index = 0; index < total; index++) {
+    throwIfCancelled(options.signal, "sampling");
     const t = sampler.timesteps[index];
     if (options.xtFn) x = checkedXt(options.xtFn(x, t), size);
     const output = await model(x, t, shape);

@@ -3,7 +3,7 @@
 
 import type { NetworkFn } from "../diffusion/guidance.ts";
 import type { GlideModel } from "../glide/model.ts";
-import type { HostArray } from "../runtime/session.ts";
+import type { HostArray, SessionOptions } from "../runtime/session.ts";
 import { sessionsOf } from "./sessions.ts";
 
 export interface NetworkOptions {
@@ -12,7 +12,7 @@ export interface NetworkOptions {
   /** Inputs other than x and timesteps (text features, inpaint image and mask, low_res), per row. */
   conditioning: Readonly<Record<string, Float32Array>>;
   lowResSize?: number;
-  threads?: number;
+  session?: SessionOptions;
 }
 
 export function unetNetwork(model: GlideModel, options: NetworkOptions): NetworkFn {
@@ -22,7 +22,7 @@ export function unetNetwork(model: GlideModel, options: NetworkOptions): Network
   let output: Float32Array | null = null; // reused: the guidance code copies what it keeps
   return async (x, t, shape) => {
     if (shape[0] !== batch) throw new RangeError(`this network runs batches of ${batch}, got ${shape[0]}`);
-    const unet = await sessions.unet(batch, { lowResSize: options.lowResSize, threads: options.threads });
+    const unet = await sessions.unet(batch, { lowResSize: options.lowResSize, session: options.session });
     timesteps.fill(t);
     const feeds: Record<string, HostArray> = { ...options.conditioning, x, timesteps };
     output ??= new Float32Array(2 * x.length);

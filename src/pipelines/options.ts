@@ -1,6 +1,5 @@
 // Checks of the options every pipeline shares, each failing with one message that names the option.
 
-import { randomInt } from "node:crypto";
 import { spaceTimesteps } from "../diffusion/respace.ts";
 import { SAMPLER_NAMES, type SamplerName, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import type { GlideModel } from "../glide/model.ts";
@@ -38,7 +37,7 @@ export function samplerSpec(
 
 /** The seed to use: the given one (checked) or a fresh random one. */
 export function resolveSeed(seed: number | undefined): number {
-  if (seed === undefined) return randomInt(0, 2 ** 32);
+  if (seed === undefined) return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new PipelineError(`seed must be a non-negative integer, got ${seed}`);
   }

@@ -9,6 +9,7 @@ import { sample } from "../diffusion/sample.ts";
 import { createSampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts";
 import type { GlideModel } from "../glide/model.ts";
+import type { SessionOptions } from "../runtime/session.ts";
 import type { Rng } from "../util/rng.ts";
 import { PipelineError } from "./errors.ts";
 import { unetNetwork } from "./network.ts";
@@ -35,11 +36,16 @@ export interface ModelSamplingOptions {
   /** Super-res models: the low-resolution images [N, 3, l, l]. */
   lowRes?: { images: Float32Array; size: number };
   known?: KnownRegion;
-  threads?: number;
+  session?: SessionOptions;
+  /** Stops sampling between steps with a CancelledError. */
+  signal?: AbortSignal;
   /** Before compiling and encoding. */
   onSetup?: () => void;
-  /** After sampling has started (step 0) and after each step. */
-  onStep?: (step: number, total: number) => void;
+  /**
+   * After sampling has started (step 0) and after each step; after a step, `predXStart` is that
+   * step's prediction of x₀ ([N, 3, S, S], valid during the call).
+   */
+  onStep?: (step: number, total: number, predXStart?: Float32Array) => void;
 }
 
 export interface ModelSamplingResult {
@@ -71,7 +77,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     model,
     guided ? [options.prompt, ""] : [options.prompt],
     imageOfRow.map((_, i) => (i < n ? 0 : 1)),
-    options.threads,
+    options.session,
   );
   if (config.inpaint) {
     const known = options.known;
@@ -82,7 +88,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   }
   if (options.lowRes) conditioning.low_res = perRow(options.lowRes.images, n, imageOfRow);
   const lowResSize = options.lowRes?.size;
-  await sessionsOf(model).unet(batch, { lowResSize, threads: options.threads });
+  await sessionsOf(model).unet(batch, { lowResSize, session: options.session });
   const setupSeconds = (performance.now() - setupStart) / 1000;
 
   const base = createDiffusion({
@@ -90,7 +96,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     diffusionSteps: config.diffusion_steps,
   });
   const sampler = createSampler(base, options.sampler);
-  const network = unetNetwork(model, { batch, conditioning, lowResSize, threads: options.threads });
+  const network = unetNetwork(model, { batch, conditioning, lowResSize, session: options.session });
   const start = rng.normalArray(n * 3 * size * size);
   const temperature = options.temperature ?? 1;
   if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;
@@ -113,7 +119,8 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
       known && !config.inpaint
         ? renoiseKnownRegion(base, known.image, known.mask, shape, (length) => rng.normalArray(length))
         : undefined,
-    onStep: ({ index }) => options.onStep?.(index + 1, total),
+    onStep: ({ index, predXStart }) => options.onStep?.(index + 1, total, predXStart),
+    signal: options.signal,
   });
   return { samples, shape, steps: total, setupSeconds, samplingSeconds: (performance.now() - samplingStart) / 1000 };
 }

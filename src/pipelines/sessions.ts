@@ -1,17 +1,17 @@
 // Compiled graphs of a model, built on first use and kept: graph shapes are static, so there is one
-// session per batch size (and, for an upsampler, low-res size), per thread count.
+// session per batch size (and, for an upsampler, low-res size), per session options.
 
 import type { GlideModel } from "../glide/model.ts";
-import { type CompiledGraph, SessionCache } from "../runtime/session.ts";
+import { type CompiledGraph, SessionCache, type SessionOptions } from "../runtime/session.ts";
 
 interface UNetKey {
   batch: number;
   lowResSize: number | null;
-  threads: number | null;
+  session: SessionOptions;
 }
 interface TextKey {
   batch: number;
-  threads: number | null;
+  session: SessionOptions;
 }
 
 export class ModelSessions {
@@ -19,24 +19,33 @@ export class ModelSessions {
   private readonly unets: SessionCache<UNetKey>;
 
   constructor(readonly model: GlideModel) {
-    this.text = new SessionCache((k) => model.compileTextEncoder(k.batch, { threads: k.threads ?? undefined }));
+    this.text = new SessionCache((k) => model.compileTextEncoder(k.batch, k.session));
     this.unets = new SessionCache((k) =>
-      model.compileUNet(k.batch, { threads: k.threads ?? undefined, lowResSize: k.lowResSize ?? undefined }),
+      model.compileUNet(k.batch, { ...k.session, lowResSize: k.lowResSize ?? undefined }),
     );
   }
 
-  textEncoder(batch: number, threads?: number): Promise<CompiledGraph> {
-    return this.text.get({ batch, threads: threads ?? null });
+  textEncoder(batch: number, session: SessionOptions = {}): Promise<CompiledGraph> {
+    return this.text.get({ batch, session: sessionKey(session) });
   }
 
-  unet(batch: number, options: { lowResSize?: number; threads?: number } = {}): Promise<CompiledGraph> {
-    return this.unets.get({ batch, lowResSize: options.lowResSize ?? null, threads: options.threads ?? null });
+  unet(batch: number, options: { lowResSize?: number; session?: SessionOptions } = {}): Promise<CompiledGraph> {
+    return this.unets.get({
+      batch,
+      lowResSize: options.lowResSize ?? null,
+      session: sessionKey(options.session ?? {}),
+    });
   }
 
   async release(): Promise<void> {
     await this.text.clear();
     await this.unets.clear();
   }
+}
+
+/** The options in a fixed key order, so equal options find the same cached session. */
+function sessionKey({ threads, executionProvider, spinning }: SessionOptions): SessionOptions {
+  return { threads, executionProvider, spinning };
 }
 
 const byModel = new WeakMap<GlideModel, ModelSessions>();

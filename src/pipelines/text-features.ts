@@ -3,7 +3,7 @@
 
 import type { GlideModel } from "../glide/model.ts";
 import { tokenizeCaption } from "../glide/tokenizer.ts";
-import type { HostArray } from "../runtime/session.ts";
+import type { HostArray, SessionOptions } from "../runtime/session.ts";
 import { sessionsOf } from "./sessions.ts";
 
 /** Per-row text inputs of the U-Net (`xf_proj`, `xf_out`); empty for a model without text. */
@@ -17,7 +17,7 @@ export async function textFeeds(
   model: GlideModel,
   captions: readonly string[],
   captionOfRow: readonly number[],
-  threads?: number,
+  sessionOptions: SessionOptions = {},
 ): Promise<TextFeeds> {
   if (!model.textEncoder) return {};
   const ctx = model.config.text_ctx;
@@ -32,7 +32,7 @@ export async function textFeeds(
       mask[k * ctx + j] = m ? 1 : 0;
     });
   });
-  const session = await sessionsOf(model).textEncoder(captions.length, threads);
+  const session = await sessionsOf(model).textEncoder(captions.length, sessionOptions);
   const feeds: Record<string, HostArray> = { tokens };
   if (session.inputs.some((v) => v.name === "mask")) feeds.mask = mask;
   const out = await session.run(feeds);

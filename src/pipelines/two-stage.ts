@@ -12,9 +12,11 @@ import {
   resolveSeed,
   samplerSpec,
 } from "./options.ts";
+import { stageProgress } from "./progress.ts";
 import { type KnownRegion, sampleModel } from "./sample-model.ts";
-import type { CommonOptions, PipelineResult, UpsampleStageOptions } from "./types.ts";
-import { upsampleSettings, upsampleStage } from "./upsample.ts";
+import { resolveSession } from "./session-options.ts";
+import type { CommonOptions, PipelineResult, StageSettings, UpsampleStageOptions } from "./types.ts";
+import { upsampleSettings, upsampleStage, upsampleStageSettings } from "./upsample.ts";
 
 export const DEFAULT_SAMPLER = "dpm++2m";
 
@@ -54,7 +56,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const sampler = samplerSpec(options.sampler ?? DEFAULT_SAMPLER, options.steps, model, "sampler");
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
   const rng = new Rng(seed);
-  const report = options.onProgress;
+  const session = resolveSession(options);
 
   const base = await sampleModel({
     model,
@@ -64,11 +66,20 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     sampler,
     rng,
     known: input.known,
-    threads: options.threads,
-    onSetup: () => report?.({ kind: "setup", stage: "base" }),
-    onStep: (step, total) => report?.({ kind: "step", stage: "base", step, total }),
+    session,
+    signal: options.signal,
+    ...stageProgress("base", options, () => [n, 3, model.config.image_size, model.config.image_size]),
   });
   const baseTiming = { setup: base.setupSeconds, sampling: base.samplingSeconds, steps: base.steps };
+  const baseSettings: StageSettings = {
+    sampler: sampler.name,
+    steps: sampler.steps ?? base.steps,
+    evaluations: base.steps,
+    guidanceScale,
+    temperature: 1,
+    model: { variant: model.variant, imageSize: model.config.image_size },
+  };
+  const settings = { prompt, seed, batchSize: n, base: baseSettings, upsample: null };
   if (!upsampler || !upsampling) {
     return {
       images: tensorToImages(base.samples, base.shape),
@@ -76,6 +87,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
       shape: base.shape,
       lowRes: null,
       seed,
+      settings,
       timings: { base: baseTiming, upsample: null, totalSeconds: (performance.now() - started) / 1000 },
     };
   }
@@ -88,8 +100,9 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     rng,
     settings: upsampling,
     known: input.knownAt ? await input.knownAt(upsampler.config.image_size, n) : undefined,
-    threads: options.threads,
-    onProgress: report,
+    session,
+    signal: options.signal,
+    options,
   });
   return {
     images: tensorToImages(up.samples, up.shape),
@@ -97,6 +110,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     shape: up.shape,
     lowRes: tensorToImages(base.samples, base.shape),
     seed,
+    settings: { ...settings, upsample: upsampleStageSettings(upsampler, upsampling, up.steps) },
     timings: {
       base: baseTiming,
       upsample: { setup: up.setupSeconds, sampling: up.samplingSeconds, steps: up.steps },

@@ -1,16 +1,26 @@
 // What the pipelines report and return.
 
 import type { RgbImage } from "../image/pixels.ts";
+import type { SessionOptions } from "../runtime/session.ts";
 
 export type Stage = "base" | "upsample";
 
-/**
- * Progress of a pipeline: `setup` when a stage starts compiling and encoding, then `step` with
- * step 0 when its sampling starts and after each of its `total` steps.
- */
-export type ProgressEvent =
-  | { kind: "setup"; stage: Stage }
-  | { kind: "step"; stage: Stage; step: number; total: number };
+/** A sampling step of a stage: where it stands, how long it took so far, and maybe a preview. */
+export interface StepEvent {
+  kind: "step";
+  stage: Stage;
+  /** 0 when sampling starts, then after each of the `total` steps. */
+  step: number;
+  total: number;
+  /** Seconds since the stage's sampling started, and the estimate of what is left of it. */
+  elapsedSeconds: number;
+  etaSeconds: number | null;
+  /** With `previewEvery`: the step's prediction of x₀, one small image per sample (every k steps and the last). */
+  preview?: RgbImage[];
+}
+
+/** Progress of a pipeline: `setup` when a stage starts compiling and encoding, then its steps. */
+export type ProgressEvent = { kind: "setup"; stage: Stage } | StepEvent;
 
 export interface StageTiming {
   /** Seconds compiling sessions (first use of a batch size) and encoding the prompt. */
@@ -29,7 +39,30 @@ export interface PipelineResult {
   /** The base model's images when they were upsampled, else null. */
   lowRes: RgbImage[] | null;
   seed: number;
+  /** Every setting the run used, defaults resolved: what reproduces it. */
+  settings: PipelineSettings;
   timings: { base: StageTiming | null; upsample: StageTiming | null; totalSeconds: number };
+}
+
+/** How a stage sampled. */
+export interface StageSettings {
+  sampler: string;
+  /** The step count or respacing asked for, and the model evaluations it made. */
+  steps: number | string;
+  evaluations: number;
+  /** Classifier-free guidance scale (null: the prompt alone, as upsamplers sample). */
+  guidanceScale: number | null;
+  /** Scale of the starting noise. */
+  temperature: number;
+  model: { variant: string; imageSize: number };
+}
+
+export interface PipelineSettings {
+  prompt: string;
+  seed: number;
+  batchSize: number;
+  base: StageSettings | null;
+  upsample: StageSettings | null;
 }
 
 /** Options every pipeline takes. */
@@ -39,9 +72,15 @@ export interface CommonOptions {
   seed?: number;
   /** Images per call (default 1). */
   batchSize?: number;
-  /** onnxruntime intra-op threads (default: all cores). */
+  /** How every onnxruntime session of the run is made (threads, execution provider, spinning). */
+  session?: SessionOptions;
+  /** Shorthand for `session.threads` (default: all cores). */
   threads?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** Stops the run between two steps with a CancelledError. */
+  signal?: AbortSignal;
+  /** Attach a preview (the predicted x₀) to every k-th step event; 0 or absent: none. */
+  previewEvery?: number;
 }
 
 /** The upsampling stage's options (used after generate and edit, and by upsample). */

@@ -7,12 +7,15 @@ import type { GlideModel } from "../glide/model.ts";
 import type { ImageSource, ResizeFit } from "../image/decode.ts";
 import { quantize8bit, tensorToImages } from "../image/pixels.ts";
 import { readImage } from "../image/read.ts";
+import type { SessionOptions } from "../runtime/session.ts";
 import { Rng } from "../util/rng.ts";
 import { PipelineError } from "./errors.ts";
 import { repeatImage } from "./known-region.ts";
 import { checkBatchSize, checkModelKind, checkPrompt, checkTemperature, resolveSeed, samplerSpec } from "./options.ts";
+import { stageProgress } from "./progress.ts";
 import { type KnownRegion, type ModelSamplingResult, sampleModel } from "./sample-model.ts";
-import type { CommonOptions, PipelineResult, ProgressEvent, UpsampleStageOptions } from "./types.ts";
+import { resolveSession } from "./session-options.ts";
+import type { CommonOptions, PipelineResult, StageSettings, UpsampleStageOptions } from "./types.ts";
 
 export const DEFAULT_UPSAMPLE_TEMPERATURE = 0.997;
 export const DEFAULT_UPSAMPLE_STEPS = "fast27";
@@ -53,8 +56,9 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
   const result = await upsampleStage({
     upsampler,
     settings,
-    threads: options.threads,
-    onProgress: options.onProgress,
+    session: resolveSession(options),
+    signal: options.signal,
+    options,
     prompt,
     lowRes: repeatImage(picture.tensor, n),
     lowResSize,
@@ -67,6 +71,13 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
     shape: result.shape,
     lowRes: null,
     seed,
+    settings: {
+      prompt,
+      seed,
+      batchSize: n,
+      base: null,
+      upsample: upsampleStageSettings(upsampler, settings, result.steps),
+    },
     timings: {
       base: null,
       upsample: { setup: result.setupSeconds, sampling: result.samplingSeconds, steps: result.steps },
@@ -108,13 +119,15 @@ export interface UpsampleStageInput {
   count: number;
   rng: Rng;
   known?: KnownRegion;
-  threads?: number;
-  onProgress?: (event: ProgressEvent) => void;
+  session: SessionOptions;
+  signal?: AbortSignal;
+  /** Where progress goes (onProgress, previewEvery). */
+  options: Pick<CommonOptions, "onProgress" | "previewEvery">;
 }
 
 /** The upsampling stage of every pipeline. */
 export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingResult> {
-  const report = input.onProgress;
+  const size = input.upsampler.config.image_size;
   return sampleModel({
     model: input.upsampler,
     prompt: input.prompt,
@@ -125,8 +138,24 @@ export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingR
     temperature: input.settings.temperature,
     lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize },
     known: input.known,
-    threads: input.threads,
-    onSetup: () => report?.({ kind: "setup", stage: "upsample" }),
-    onStep: (step, total) => report?.({ kind: "step", stage: "upsample", step, total }),
+    session: input.session,
+    signal: input.signal,
+    ...stageProgress("upsample", input.options, () => [input.count, 3, size, size]),
   });
+}
+
+/** What an upsampling stage used, for the result's settings. */
+export function upsampleStageSettings(
+  upsampler: GlideModel,
+  settings: UpsampleSettings,
+  evaluations: number,
+): StageSettings {
+  return {
+    sampler: settings.sampler.name,
+    steps: settings.sampler.steps ?? evaluations,
+    evaluations,
+    guidanceScale: null,
+    temperature: settings.temperature,
+    model: { variant: upsampler.variant, imageSize: upsampler.config.image_size },
+  };
 }

@@ -4,6 +4,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
+import { throwIfCancelled } from "../errors.ts";
 import type { GlideConfig, GlideVariant } from "../glide/config.ts";
 import { GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
@@ -63,6 +64,11 @@ export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
   onStep?: (progress: StepProgress) => void;
   /** Checked after every step: when it returns true the run saves a checkpoint and stops. */
   shouldStop?: () => boolean;
+  /**
+   * Checked before and after every step: when aborted the run saves a checkpoint (a later run
+   * resumes from it) and rejects with a CancelledError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StepProgress {
@@ -225,7 +231,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 
   const losses: number[] = [];
   try {
-    while (session.step < options.steps) {
+    while (session.step < options.steps && !options.signal?.aborted) {
       const started = performance.now();
       const micro: Record<string, HostArray>[] = [];
       for (let k = 0; k < accumulate; k++) {
@@ -279,9 +285,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
         validationLoss,
       });
       if (step % saveEvery === 0) await save();
-      if (options.shouldStop?.()) break;
+      if (options.shouldStop?.() || options.signal?.aborted) break;
     }
     if (session.step !== lastSaved) await save();
+    throwIfCancelled(options.signal, `training (stopped at step ${session.step}, saved)`);
   } finally {
     await session.release();
     await validation?.evaluator.release();

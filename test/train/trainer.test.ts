@@ -221,3 +221,25 @@ test("a resumed one-step run reports its real rate", async () => {
   assert.ok(rate, resumed.stderr);
   assert.ok(Number(rate[1]) < 100, `one step of a real model takes more than 10 ms: ${rate[1]} steps/s`);
 });
+
+test("an AbortSignal stops a training run between steps: saved, CancelledError, resumable", async () => {
+  const { CancelledError } = await import("../../src/errors.ts");
+  const root = await mkdtemp(join(tmpdir(), "glide-train-abort-"));
+  const data = join(root, "data");
+  await writeSquares(data);
+  const controller = new AbortController();
+  const options = { data, outDir: join(root, "run"), config: fixtureConfig(), steps: 6, batchSize: 2, lr: 1e-3 };
+  const run = train({
+    ...options,
+    validationFraction: 0,
+    threads: 1,
+    signal: controller.signal,
+    onStep: (p) => {
+      if (p.step === 2) controller.abort();
+    },
+  });
+  await assert.rejects(run, (e) => e instanceof CancelledError && /step 2/.test(e.message));
+  const resumed = await train({ ...options, validationFraction: 0, threads: 1, resume: true });
+  assert.equal(resumed.startStep, 2, "the aborted run saved step 2");
+  assert.equal(resumed.step, 6);
+});

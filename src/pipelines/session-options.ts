@@ -1,0 +1,14 @@
+// The one SessionOptions object of a pipeline run: `session`, with the `threads` shorthand folded in.
+import type { SessionOptions } from "../runtime/session.ts";
+import { PipelineError } from "./errors.ts";
+import type { CommonOptions } from "./types.ts";
+
+export function resolveSession(options: Pick<CommonOptions, "session" | "threads">): SessionOptions {
+  const session = { ...options.session };
+  if (options.threads !== undefined) session.threads = options.threads;
+  const threads = session.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
+    throw new PipelineError(`threads must be an integer from 1 to 1024, got ${threads}`);
+  }
+  return session;
+}
