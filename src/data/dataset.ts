@@ -1,5 +1,6 @@
 // The one interface every dataset format gives the trainer: an async stream of decoded
 // image–caption samples with a position that can be saved and restored.
+import { GlideError } from "../errors.ts";
 import type { SplitFilter } from "./split.ts";
 
 /** One training pair, decoded. */
@@ -61,7 +62,7 @@ export interface Dataset extends AsyncIterable<Sample> {
 }
 
 /** An empty, missing or unreadable dataset, or a malformed manifest or position: the message names the path. */
-export class DatasetError extends Error {
+export class DatasetError extends GlideError {
   override name = "DatasetError";
 }
 

@@ -1,6 +1,7 @@
 // GLIDE's configuration, with the reference's keyword names (the arguments of
 // `create_model_and_diffusion`), its defaults, validation with one clear message per mistake, and
 // the derived U-Net structure (channel multipliers, attention downsample rates, input channels).
+import { GlideError } from "../errors.ts";
 
 /** The keyword arguments of the reference `create_model_and_diffusion`. */
 export interface GlideConfig {
@@ -45,7 +46,7 @@ export const N_VOCAB = 50257;
 export type GlideVariant = "text2im" | "inpaint" | "super-res" | "super-res-inpaint";
 
 /** A configuration the reference would reject, or a key it does not know. */
-export class GlideConfigError extends Error {
+export class GlideConfigError extends GlideError {
   override name = "GlideConfigError";
 }
 

@@ -4,6 +4,7 @@
 // change no parameter shape, so no checkpoint records them; a preset whose shapes match exactly
 // supplies them.
 
+import { GlideError } from "../errors.ts";
 import {
   type GlideConfig,
   type GlideVariant,
@@ -54,7 +55,7 @@ export const NOT_INFERABLE = [
 ] as const;
 
 /** Shapes that are not a GLIDE network (or one laid out in a way the reference never builds). */
-export class InferConfigError extends Error {
+export class InferConfigError extends GlideError {
   override name = "InferConfigError";
 }
 

@@ -11,6 +11,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { dirname, join } from "node:path";
+import { GlideError } from "../errors.ts";
 import { defaultCacheDir } from "./cache-dir.ts";
 
 /** Where OpenAI published the GLIDE (filtered) checkpoints, December 2021. */
@@ -41,7 +42,7 @@ export type DownloadErrorCode =
   | "not-downloaded";
 
 /** A download that could not be done; the message is one line for the user. */
-export class DownloadError extends Error {
+export class DownloadError extends GlideError {
   override name = "DownloadError";
   constructor(
     message: string,

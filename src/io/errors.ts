@@ -1,7 +1,9 @@
+import { GlideError } from "../errors.ts";
+
 /**
  * A checkpoint or tensor file that cannot be read: missing, truncated, corrupt, unsafe, or not the
  * expected format. The message names the file and what was expected.
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends GlideError {
   override name = "CheckpointError";
 }

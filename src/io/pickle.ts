@@ -6,10 +6,11 @@
 // storage record by key; the caller reads the bytes. Every length read from the stream is checked
 // against the bytes remaining before anything is allocated.
 
+import { GlideError } from "../errors.ts";
 import type { HostDType } from "./host-tensor.ts";
 
 /** The stream is malformed or asks for something outside the allowlist. */
-export class PickleError extends Error {
+export class PickleError extends GlideError {
   override name = "PickleError";
 }
 

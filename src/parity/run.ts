@@ -3,6 +3,7 @@
 // the run unless that kind is excluded explicitly, so nothing passes silently.
 
 import { performance } from "node:perf_hooks";
+import { GlideError } from "../errors.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { passes } from "./compare.ts";
 import { createContext } from "./context.ts";
@@ -28,7 +29,7 @@ export interface ParityOptions {
 }
 
 /** A mistake in how the tool was called (unknown kind to exclude, unknown case name). */
-export class ParityUsageError extends Error {
+export class ParityUsageError extends GlideError {
   override name = "ParityUsageError";
 }
 

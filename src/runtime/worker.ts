@@ -13,14 +13,18 @@ export interface WorkerTaskMessage<P, R> {
 export type WorkerTask<A, P, R> = (args: A, report: (progress: P) => void) => Promise<R> | R;
 
 /**
- * Source files are TypeScript, and Node 20 cannot start a worker on a .ts file even with a loader
- * flag, so the worker starts on a one-line script that registers tsx and then imports the entry.
+ * A worker thread on the module `entry`. From the TypeScript sources (Node 20 cannot start a worker
+ * on a .ts file even with a loader flag) the worker starts on a one-line script that registers tsx
+ * and then imports the entry; a built .js entry starts directly.
  */
-function bootstrapScript(): string {
+export function startWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { workerData });
   const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const entry = JSON.stringify(new URL("./worker-entry.ts", import.meta.url).href);
-  return `import(${tsx}).then((api) => { api.register(); return import(${entry}); });`;
+  const script = `import(${tsx}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(script, { eval: true, workerData });
 }
+
+const ENTRY_EXTENSION = import.meta.url.endsWith(".ts") ? "ts" : "js";
 
 /**
  * Calls `exportName` from `moduleUrl` in a new worker with `args` (structured-cloneable), forwards its
@@ -32,9 +36,10 @@ export function runInWorker<A, P, R>(
   args: A,
   onProgress?: (progress: P) => void,
 ): Promise<R> {
-  const worker = new Worker(bootstrapScript(), {
-    eval: true,
-    workerData: { moduleUrl: String(moduleUrl), exportName, args },
+  const worker = startWorker(new URL(`./worker-entry.${ENTRY_EXTENSION}`, import.meta.url), {
+    moduleUrl: String(moduleUrl),
+    exportName,
+    args,
   });
   return new Promise<R>((resolve, reject) => {
     let settled = false;

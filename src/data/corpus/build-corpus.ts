@@ -2,11 +2,13 @@
 // of worker processes, drops duplicates and failures, splits train/validation by key hash, and
 // writes a folder dataset (+ JSONL manifests) with attribution. Everything is written into a
 // temporary folder beside the output and renamed into place at the end.
+
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GlideError } from "../../errors.ts";
 import { ProgressBar, type ProgressStream } from "../../util/progress-bar.ts";
 import { splitOf } from "../split.ts";
 import { loadIconifySet } from "./iconify.ts";
@@ -50,7 +52,7 @@ export interface BuildOptions {
   signal?: AbortSignal;
 }
 
-export class CorpusError extends Error {
+export class CorpusError extends GlideError {
   override name = "CorpusError";
 }
 
