@@ -1,4 +1,5 @@
 // npm run bench:engine — conv speed of our graphs against a hand-made ONNX node, and a CNN training step.
+import "../src/platform/node.ts";
 import * as g from "../src/graph/index.ts";
 import { writeModel } from "../src/graph/onnx/model-proto.ts";
 import { buildTrainStep, parametersOf } from "../src/graph/optim.ts";

@@ -1,6 +1,7 @@
 // npm run bench:forward — one U-Net forward of the released model shapes (random weights):
 // `base` at batch 2 (one guided step) and `upsample` at batch 1, with effective GFLOP/s and peak memory.
 // Each preset runs in its own process so that its peak RSS is its own.
+import "../src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { GlideModel } from "../src/glide/model.ts";

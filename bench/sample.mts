@@ -8,6 +8,7 @@
 //     which takes on the order of an hour on the 2-core development machine, and the ratio.
 // Options: --full (always run text → 256 in full), --steps N (steps timed per model, default 4),
 // THREADS=n (onnxruntime threads; default all cores).
+import "../src/platform/node.ts";
 import { loadavg } from "node:os";
 import { GlideModel } from "../src/glide/model.ts";
 import { presetConfig } from "../src/glide/presets.ts";

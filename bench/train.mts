@@ -2,6 +2,7 @@
 // one step (forward, backward, AdamW, EMA) to one forward pass of the same graph and batch, with the
 // update applied on the host (the default on the CPU) and, for comparison, inside the step graph.
 // Each preset runs in its own process so that its peak RSS is its own.
+import "../src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { GlideModel } from "../src/glide/model.ts";

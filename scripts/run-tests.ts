@@ -1,4 +1,5 @@
-// Runs every test/**/*.test.ts file with node's test runner (Node 20 has no glob support in --test).
+// Runs every test/**/*.test.ts file with node's test runner (Node 20 has no glob support in --test),
+// with test/setup.ts (the Node platform) loaded first. One file: npm run test:file -- test/x.test.ts
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +20,11 @@ if (files.length === 0) {
   console.error(`no test files match ${filter.join(" ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], {
-  stdio: "inherit",
-});
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--import", "./test/setup.ts", "--test", "--test-concurrency=1", ...files],
+  {
+    stdio: "inherit",
+  },
+);
 process.exit(result.status ?? 1);

@@ -1,4 +1,5 @@
 // The `glide` command line: one module per command under ./commands, thin shells over the library.
+import "../platform/node.ts";
 import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { registerConvert } from "./commands/convert.ts";
@@ -15,7 +16,8 @@ export function buildProgram(): Command {
   const program = new Command("glide")
     .description("GLIDE text-guided diffusion: generate, edit, upsample, train")
     .version(packageJson.version)
-    .showHelpAfterError()
+    // Commander puts its "(Did you mean …?)" on a line of its own: one line is enough.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean )/, " ")) })
     .exitOverride();
   registerGenerate(program);
   registerEdit(program);
@@ -26,7 +28,14 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerTrain(program);
   registerData(program);
+  pointToHelp(program, "glide");
   return program;
+}
+
+/** After an option or argument error, a one-line pointer to the command's help instead of all of it. */
+function pointToHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`(see \`${path} --help\`)`);
+  for (const sub of command.commands) pointToHelp(sub, `${path} ${sub.name()}`);
 }
 
 /** Runs the CLI; a user's mistake prints one line and exits 1 (set GLIDE_DEBUG=1 for the stack). */

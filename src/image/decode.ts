@@ -1,8 +1,7 @@
-// Decoding any picture sharp reads (PNG, JPEG, WebP, …) into raw 8-bit RGBA, and resizing raw
-// pictures to a model's square resolution.
+// Decoding any picture the platform reads (PNG, JPEG, WebP, …) into raw 8-bit RGBA, and resizing
+// raw pictures to a model's square resolution.
 
-import { readFile } from "node:fs/promises";
-import sharp from "sharp";
+import { type ResizeFit as PlatformResizeFit, platform } from "../platform/platform.ts";
 import { ImageError } from "./errors.ts";
 import type { RawImage } from "./pixels.ts";
 
@@ -14,38 +13,28 @@ export type ImageSource = string | Uint8Array | RawImage;
  * the centre out (no distortion; the default), "stretch" scales each axis on its own (what the
  * reference notebooks do, PIL's resize to (size, size)).
  */
-export type ResizeFit = "crop" | "stretch";
+export type ResizeFit = PlatformResizeFit;
 export const RESIZE_FITS: readonly ResizeFit[] = ["crop", "stretch"];
 
 /** A decoded picture as RGBA at its own size (EXIF orientation applied). */
 export async function decodeImage(source: ImageSource, label: string): Promise<RawImage> {
-  let input: ReturnType<typeof sharp>;
+  const { files, images } = platform();
+  let bytes: Uint8Array;
   if (typeof source === "string") {
-    let bytes: Buffer;
     try {
-      bytes = await readFile(source);
+      bytes = await files.readBytes(source);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (error as Error).message;
-      throw new ImageError(`${label} '${source}': cannot read it (${why})`);
+      throw new ImageError(`${label} '${source}': cannot read it (${(error as Error).message})`);
     }
-    input = sharp(bytes);
     label = `${label} '${source}'`;
   } else if (source instanceof Uint8Array) {
-    input = sharp(source);
+    bytes = source;
   } else {
     checkRaw(source, label);
-    input = sharp(source.data, { raw: { width: source.width, height: source.height, channels: source.channels } });
+    return source.channels === 4 ? source : toRgba(source);
   }
   try {
-    const { data, info } = await input
-      .autoOrient()
-      .toColourspace("srgb")
-      .ensureAlpha()
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels, expected RGBA`);
-    return { width: info.width, height: info.height, channels: 4, data: new Uint8Array(data) };
+    return await images.decode(bytes);
   } catch (error) {
     throw new ImageError(`${label}: not a readable image (${(error as Error).message}); expected a PNG or JPEG file`);
   }
@@ -65,18 +54,18 @@ export async function resizeSquare(
     throw new ImageError(`unknown resize fit '${fit as string}'; expected ${RESIZE_FITS.join(" or ")}`);
   }
   if (image.width === size && image.height === size) return image;
-  const { width, height, channels } = image;
-  let pipeline = sharp(image.data, { raw: { width, height, channels } }).resize(size, size, {
-    fit: fit === "crop" ? "cover" : "fill",
-    position: "centre",
-    kernel,
-  });
-  if (channels === 1) pipeline = pipeline.toColourspace("b-w"); // else sharp returns sRGB
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== image.channels) {
-    throw new Error(`resize changed the channel count from ${image.channels} to ${info.channels}`);
+  return platform().images.resize(image, size, fit, kernel);
+}
+
+/** Grey or RGB pixels as RGBA (opaque). */
+function toRgba(image: RawImage): RawImage {
+  const { width, height, channels, data } = image;
+  const out = new Uint8Array(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = data[p * channels + (channels === 1 ? 0 : c)]!;
+    out[p * 4 + 3] = 255;
   }
-  return { width: size, height: size, channels: image.channels, data: new Uint8Array(data) };
+  return { width, height, channels: 4, data: out };
 }
 
 function checkRaw(image: RawImage, label: string): void {

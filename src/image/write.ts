@@ -4,14 +4,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import sharp from "sharp";
+import { encodePng } from "./encode.ts";
 import { ImageError } from "./errors.ts";
 import type { RawImage } from "./pixels.ts";
 
-export async function encodePng(image: RawImage): Promise<Buffer> {
-  const { width, height, channels, data } = image;
-  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
-}
+export { encodePng };
 
 /** Writes `image` as a PNG at `path` (parent directories are created). */
 export async function writePng(path: string, image: RawImage): Promise<void> {

@@ -4,6 +4,10 @@
 import { access, open, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { countParameters } from "./check-state-dict.ts";
+import { safetensorsContents } from "./checkpoint-contents.ts";
+
+export { TRAINING_CHECKPOINT_FORMAT } from "./checkpoint-contents.ts";
+
 import { CheckpointError } from "./errors.ts";
 import { float32ToHalf } from "./half.ts";
 import type { HostDType, StateDict } from "./host-tensor.ts";
@@ -22,9 +26,6 @@ export interface CheckpointFile {
   /** File size in bytes. */
   bytes: number;
 }
-
-/** The `format` metadata of a glide-ts training checkpoint (weights, AdamW moments, EMA, run state). */
-export const TRAINING_CHECKPOINT_FORMAT = "glide-ts-training/1";
 
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK"
 const PICKLE_PROTO = 0x80;
@@ -75,37 +76,7 @@ export async function loadCheckpointFile(path: string): Promise<CheckpointFile> 
   }
   if (format === "torch") return { path, format, stateDict: await loadTorchCheckpoint(path), metadata: {}, bytes };
   const file = await readSafetensors(path);
-  if (file.metadata.format === TRAINING_CHECKPOINT_FORMAT) return trainingCheckpointWeights(path, file, bytes);
-  return { path, format, stateDict: file.toStateDict(), metadata: file.metadata, bytes };
-}
-
-/**
- * A training run's checkpoint read as a model: its EMA weights (what the run's ema.safetensors
- * holds), else its parameters; the optimizer moments are left out, and the run's configuration
- * becomes the `config` metadata as in weights written by the trainer.
- */
-function trainingCheckpointWeights(
-  path: string,
-  file: Awaited<ReturnType<typeof readSafetensors>>,
-  bytes: number,
-): CheckpointFile {
-  const names = file.names();
-  const hasEma = names.some((n) => n.startsWith("ema."));
-  const stateDict: StateDict = new Map();
-  for (const name of names) {
-    if (hasEma ? name.startsWith("ema.") : !/^(adam_m|adam_v|ema)\./.test(name)) {
-      stateDict.set(hasEma ? name.slice("ema.".length) : name, file.hostTensor(name));
-    }
-  }
-  const metadata: Record<string, string> = { ...file.metadata, weights: hasEma ? "ema" : "parameters" };
-  try {
-    const meta = JSON.parse(file.metadata.meta ?? "{}") as { config?: unknown; step?: unknown };
-    if (meta.config !== undefined) metadata.config = JSON.stringify(meta.config);
-    if (meta.step !== undefined) metadata.step = String(meta.step);
-  } catch {
-    throw new CheckpointError(`${path}: the training checkpoint's metadata is not valid JSON`);
-  }
-  return { path, format: "safetensors", stateDict, metadata, bytes };
+  return { path, format, ...safetensorsContents(file), bytes };
 }
 
 /** The dtypes a state dict's file held, in order of first appearance, with tensor and element counts. */

@@ -1,5 +1,6 @@
 // The worker side of a JobRunner: keeps loaded models (and so their compiled sessions) for the
 // thread's life, runs one pipeline call per request, and cancels it on request between steps.
+import "../platform/node.ts";
 import { parentPort } from "node:worker_threads";
 import type { GlideModel } from "../glide/model.ts";
 import { edit } from "../pipelines/edit.ts";

@@ -1,6 +1,7 @@
 // `npm run parity -- DIR [--exclude KIND,...] [--only NAME,...] [--threads N]`: runs every case of
 // a parity directory, prints one line per case and a summary, and exits 1 if any case failed.
 
+import "../platform/node.ts";
 import { parseArgs } from "node:util";
 import { CASE_KINDS } from "./kinds/index.ts";
 import { formatResult, formatSummary } from "./report.ts";

@@ -2,16 +2,27 @@
 // behind `glide generate`, `glide edit` and `glide upsample`.
 export { DEFAULT_EDIT_GUIDANCE, type EditOptions, edit } from "./edit.ts";
 export { PipelineError } from "./errors.ts";
-export { type LoadedModel, loadModel, type ModelSource, readStateDict, recognizePreset } from "./load-model.ts";
+export {
+  type LoadedModel,
+  loadModel,
+  type ModelSource,
+  readCheckpoint,
+  readStateDict,
+  recognizePreset,
+} from "./load-model.ts";
+export { checkPreviewEvery } from "./progress.ts";
 export { releaseSessions } from "./sessions.ts";
 export { DEFAULT_GUIDANCE, type TextToImageOptions, textToImage } from "./text-to-image.ts";
 export { DEFAULT_SAMPLER, type TwoStageOptions } from "./two-stage.ts";
 export type {
   CommonOptions,
   PipelineResult,
+  PipelineSettings,
   ProgressEvent,
   Stage,
+  StageSettings,
   StageTiming,
+  StepEvent,
   UpsampleStageOptions,
 } from "./types.ts";
 export {

@@ -1,8 +1,6 @@
-// Loading a GLIDE network for the pipelines: a checkpoint (.pt or .safetensors) with its
-// configuration given as a preset, as a JSON object of the reference keyword names, or not at all
-// (then the preset whose parameter shapes the checkpoint has).
-
-import { readFile } from "node:fs/promises";
+// Loading a GLIDE network for the pipelines: a checkpoint (a file or URL by the platform, or
+// safetensors bytes) with its configuration given as a preset, as a JSON object of the reference
+// keyword names, or not at all (then the weights' own, or the preset whose parameter shapes they have).
 import {
   type GlideConfig,
   GlideConfigError,
@@ -13,13 +11,19 @@ import {
 import { InferConfigError, type InferredConfig, inferConfig, matchingPresets } from "../glide/infer-config.ts";
 import { GlideModel } from "../glide/model.ts";
 import { PRESET_NAMES, presetConfig } from "../glide/presets.ts";
-import { loadCheckpointFile } from "../io/checkpoint-file.ts";
+import { type CheckpointContents, checkpointFromBytes } from "../io/checkpoint-contents.ts";
 import type { StateDict } from "../io/host-tensor.ts";
+import { platform } from "../platform/platform.ts";
 import { PipelineError } from "./errors.ts";
 
 export interface ModelSource {
-  /** A torch.save state_dict (.pt, .pth, …) or a .safetensors file. */
-  checkpoint: string;
+  /**
+   * Where the weights are: a path (Node: torch.save .pt or .safetensors) or URL (browser) that the
+   * platform reads, or the bytes of a .safetensors file.
+   */
+  checkpoint: string | Uint8Array;
+  /** Names the checkpoint in messages and in the result (default: the path, or "checkpoint bytes"). */
+  label?: string;
   /** A preset name (see PRESET_NAMES); `config` entries override it. */
   preset?: string;
   /**
@@ -39,8 +43,8 @@ export interface LoadedModel {
 
 /** Reads the checkpoint, settles its configuration and checks every parameter's shape. */
 export async function loadModel(source: ModelSource): Promise<LoadedModel> {
-  const { checkpoint } = source;
-  const file = await loadCheckpointFile(checkpoint);
+  const checkpoint = source.label ?? (typeof source.checkpoint === "string" ? source.checkpoint : "checkpoint bytes");
+  const file = await readCheckpoint(source.checkpoint, checkpoint);
   const stateDict = file.stateDict;
   let config: GlideConfig;
   let preset: string | null = source.preset ?? null;
@@ -66,9 +70,17 @@ function parseConfigMetadata(text: string, checkpoint: string): Record<string, u
   throw new PipelineError(`${checkpoint}: its 'config' metadata is not a JSON object; pass --config or --preset`);
 }
 
+/** A checkpoint's contents, read by the platform from a location, or parsed from bytes. */
+export async function readCheckpoint(checkpoint: string | Uint8Array, label: string): Promise<CheckpointContents> {
+  if (checkpoint instanceof Uint8Array) return checkpointFromBytes(checkpoint, label);
+  const files = platform().files;
+  if (files.readCheckpoint) return files.readCheckpoint(checkpoint);
+  return checkpointFromBytes(await files.readBytes(checkpoint), label);
+}
+
 /** A state dict from a torch.save or a safetensors file (told apart by their first bytes). */
 export async function readStateDict(path: string): Promise<StateDict> {
-  return (await loadCheckpointFile(path)).stateDict;
+  return (await readCheckpoint(path, path)).stateDict;
 }
 
 /**
@@ -114,10 +126,9 @@ export async function configFrom(source: Omit<ModelSource, "checkpoint">): Promi
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(path, "utf-8");
+    text = new TextDecoder().decode(await platform().files.readBytes(path));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new PipelineError(`config '${path}': cannot read it (${code === "ENOENT" ? "no such file" : code})`);
+    throw new PipelineError(`config '${path}': cannot read it (${(error as Error).message})`);
   }
   let value: unknown;
   try {

@@ -1,14 +1,16 @@
-// Compiles exported graphs into onnxruntime-node sessions and runs them with checked feeds.
-import * as ort from "onnxruntime-node";
+// Compiles exported graphs into onnxruntime sessions (the platform's engine: onnxruntime-node,
+// onnxruntime-web) and runs them with checked feeds.
+import type * as ort from "onnxruntime-common";
 import type { DType } from "../graph/dtype.ts";
 import { type ExportedModel, type ExportOptions, exportModel } from "../graph/onnx/export.ts";
 import { formatShape, numel, type Shape } from "../graph/shape.ts";
 import type { Tensor } from "../graph/tensor.ts";
+import { platform } from "../platform/platform.ts";
 
 /** Host buffers a graph takes and gives: float32, int64, and bool (as bytes). */
 export type HostArray = Float32Array | BigInt64Array | Uint8Array;
 
-export type ExecutionProvider = "cpu" | "cuda" | "webgpu" | "dml" | "coreml";
+export type ExecutionProvider = "cpu" | "wasm" | "webgpu" | "cuda" | "dml" | "coreml";
 
 export interface SessionOptions {
   /** Intra-op threads; onnxruntime's default (all cores) when omitted. */
@@ -67,8 +69,9 @@ export class CompiledGraph {
   }
 
   static async fromModel(model: ExportedModel, options: SessionOptions = {}): Promise<CompiledGraph> {
+    const engine = platform().inference;
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [options.executionProvider ?? "cpu"],
+      executionProviders: [options.executionProvider ?? engine.defaultProvider],
       graphOptimizationLevel: "all",
       executionMode: "sequential",
       interOpNumThreads: 1,
@@ -78,7 +81,7 @@ export class CompiledGraph {
     if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: "0" } } };
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model.bytes, sessionOptions);
+      session = await engine.InferenceSession.create(model.bytes, sessionOptions);
     } catch (error) {
       throw new RuntimeError(`onnxruntime could not load the graph: ${(error as Error).message}`);
     }
@@ -93,12 +96,13 @@ export class CompiledGraph {
     feeds: Record<string, HostArray>,
     into: Record<string, HostArray> = {},
   ): Promise<Record<string, HostArray>> {
+    const { Tensor } = platform().inference;
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const v of this.inputs) {
       const data = feeds[v.name];
       if (data === undefined) throw new RuntimeError(`missing feed ${describe(v)}`);
       checkArray(v, data, "feed");
-      ortFeeds[v.name] = new ort.Tensor(ORT_TYPE[v.dtype], data, v.shape as number[]);
+      ortFeeds[v.name] = new Tensor(ORT_TYPE[v.dtype], data, v.shape as number[]);
     }
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.some((v) => v.name === name)) {
@@ -111,7 +115,7 @@ export class CompiledGraph {
     for (const v of this.outputs) {
       const buffer = into[v.name];
       if (buffer) checkArray(v, buffer, "output buffer");
-      fetches[v.name] = buffer ? new ort.Tensor(ORT_TYPE[v.dtype], buffer, v.shape as number[]) : null;
+      fetches[v.name] = buffer ? new Tensor(ORT_TYPE[v.dtype], buffer, v.shape as number[]) : null;
     }
     for (const name of Object.keys(into)) {
       if (!this.outputs.some((v) => v.name === name)) throw new RuntimeError(`unknown output '${name}'`);

@@ -1,4 +1,5 @@
 // The worker side of runInWorker: imports the task's module, runs it, posts progress and the result.
+import "../platform/node.ts";
 import { parentPort, workerData } from "node:worker_threads";
 import type { WorkerTask, WorkerTaskMessage } from "./worker.ts";
 

@@ -2,7 +2,7 @@
 // (step, generator state, data position, options), written atomically as safetensors. Beside it the
 // trainer writes the EMA weights alone under the reference keys, which any command can load.
 
-import { TRAINING_CHECKPOINT_FORMAT } from "../io/checkpoint-file.ts";
+import { TRAINING_CHECKPOINT_FORMAT } from "../io/checkpoint-contents.ts";
 import { CheckpointError } from "../io/errors.ts";
 import { readSafetensors, type WritableTensor, writeSafetensors } from "../io/safetensors.ts";
 import type { TrainingState } from "../runtime/training-session.ts";

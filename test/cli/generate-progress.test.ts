@@ -37,9 +37,11 @@ test("elsewhere: only the summary line of each stage", () => {
   const s = stream(false);
   const report = stageProgress(s);
   report({ kind: "setup", stage: "base" });
-  for (let step = 0; step <= 3; step++) report({ kind: "step", stage: "base", step, total: 3, elapsedSeconds: 0, etaSeconds: null });
+  for (let step = 0; step <= 3; step++)
+    report({ kind: "step", stage: "base", step, total: 3, elapsedSeconds: 0, etaSeconds: null });
   report({ kind: "setup", stage: "upsample" });
-  for (let step = 0; step <= 2; step++) report({ kind: "step", stage: "upsample", step, total: 2, elapsedSeconds: 0, etaSeconds: null });
+  for (let step = 0; step <= 2; step++)
+    report({ kind: "step", stage: "upsample", step, total: 2, elapsedSeconds: 0, etaSeconds: null });
   assert.equal(s.chunks.length, 2);
   assert.match(s.chunks[0]!, /^sampling: 3 steps in/);
   assert.match(s.chunks[1]!, /^upsampling: 2 steps in/);

@@ -50,7 +50,11 @@ test("convert --dtype float16 halves the file, keeps the configuration, loads ba
   const dir = await mkdtemp(join(tmpdir(), "glide-half-"));
   const data = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i) * 3);
   const source = join(dir, "w.safetensors");
-  await writeSafetensors(source, { "a.weight": { shape: [64, 64], data, sourceDtype: "float32" } }, { config: '{"x":1}', step: "7" });
+  await writeSafetensors(
+    source,
+    { "a.weight": { shape: [64, 64], data, sourceDtype: "float32" } },
+    { config: '{"x":1}', step: "7" },
+  );
   const out = join(dir, "w16.safetensors");
   const summary = await convertToSafetensors(source, out, { dtype: "float16" });
   assert.equal(summary.dtype, "float16");

@@ -1,0 +1,62 @@
+// What differs between JavaScript platforms, behind three small interfaces: the inference engine
+// (onnxruntime-node in Node, onnxruntime-web in a browser: both speak onnxruntime-common's API),
+// image decoding/resizing/encoding (sharp; the browser's own), and reading bytes by name (paths;
+// URLs). The core asks `platform()` for them; an entry point (src/node.ts, src/browser.ts) sets one.
+import type { InferenceSession, Tensor } from "onnxruntime-common";
+import { GlideError } from "../errors.ts";
+import type { RawImage } from "../image/pixels.ts";
+import type { CheckpointContents } from "../io/checkpoint-contents.ts";
+
+export interface InferenceEngine {
+  InferenceSession: typeof InferenceSession;
+  Tensor: typeof Tensor;
+  /** The execution provider a session gets when none is asked for ("cpu", "wasm"). */
+  defaultProvider: string;
+}
+
+/** How a picture that is not square becomes square (see image/decode.ts). */
+export type ResizeFit = "crop" | "stretch";
+
+export interface ImageCodec {
+  /** An encoded picture (PNG, JPEG, …) as 8-bit RGBA at its own size; throws when unreadable. */
+  decode(bytes: Uint8Array): Promise<RawImage>;
+  /** `image` resized to size × size ("cubic" for pictures, "nearest" for masks), channels kept. */
+  resize(image: RawImage, size: number, fit: ResizeFit, kernel: "cubic" | "nearest"): Promise<RawImage>;
+  /** A PNG file of an RGB or RGBA picture. */
+  encodePng(image: RawImage): Promise<Uint8Array>;
+}
+
+export interface FileAccess {
+  /** The bytes at `location` (a path in Node, a URL in a browser); the error message says why not. */
+  readBytes(location: string): Promise<Uint8Array>;
+  /**
+   * A checkpoint at `location` read without holding the file twice (Node: torch.save archives too,
+   * streamed); without it, the bytes are read whole and parsed as safetensors.
+   */
+  readCheckpoint?(location: string): Promise<CheckpointContents>;
+}
+
+export interface Platform {
+  name: string;
+  inference: InferenceEngine;
+  images: ImageCodec;
+  files: FileAccess;
+}
+
+let current: Platform | null = null;
+
+/** Makes `p` the platform every later call uses (an entry point does this once). */
+export function setPlatform(p: Platform): void {
+  current = p;
+}
+
+/** The platform set by the entry point. */
+export function platform(): Platform {
+  if (!current) {
+    throw new GlideError(
+      "no platform is set up: import glide-ts through its entry point (`glide-ts` in Node or a bundler), " +
+        "or call setPlatform() first",
+    );
+  }
+  return current;
+}
