@@ -36,3 +36,17 @@ test("the check fails on a core module that imports a Node built-in", async () =
   // The same bundling, on a module that does: esbuild refuses node:fs for the browser platform.
   await assert.rejects(bundle("src/io/checkpoint-file.ts"), /node:fs|Could not resolve/);
 });
+
+test("the browser entry bundles for the browser: the core on onnxruntime-web", async () => {
+  const result = await bundle("src/browser.ts");
+  const inputs = Object.keys(result.metafile.inputs);
+  assert.ok(
+    inputs.some((i) => i.includes("node_modules/onnxruntime-web/")),
+    "onnxruntime-web is the engine",
+  );
+  assert.ok(inputs.includes("src/platform/browser.ts"));
+  for (const input of inputs) {
+    assert.ok(!input.startsWith("node:"), `imports ${input}`);
+    for (const pkg of NODE_ONLY_PACKAGES) assert.ok(!input.includes(`node_modules/${pkg}`), `pulls in ${input}`);
+  }
+});
