@@ -1,5 +1,5 @@
 // Runs a long loop (sampling, training) in a worker thread so the caller's event loop stays live:
-// onnxruntime's session.run blocks the thread it is called on (DESIGN.md).
+// onnxruntime's session.run blocks the thread it is called on (docs/ARCHITECTURE.md).
 import { Worker } from "node:worker_threads";
 
 export interface WorkerTaskMessage<P, R> {
