@@ -163,7 +163,7 @@ function weightGradStride1(x: Tensor, g: Tensor, w: Tensor, padding: number): Te
   return reshape(transpose(concat(taps, 2), [1, 0, 2]), [o, c, kh, kw]);
 }
 
-/** Strided convolutions: dX by ConvTranspose, dW by correlating the input with dY (DESIGN.md). */
+/** Strided convolutions: dX by ConvTranspose, dW by correlating the input with dY (docs/ARCHITECTURE.md). */
 function stridedGrads(x: Tensor, w: Tensor, g: Tensor, a: ConvAttrs): Tensor[] {
   const [kh, kw] = [w.shape[2]!, w.shape[3]!];
   const dx = convTranspose2d(g, w, { ...a, outH: x.shape[2]!, outW: x.shape[3]! });
@@ -202,7 +202,7 @@ const ConvTranspose2dOp: OpDef<ConvTransposeAttrs> = {
     const wt = self.inputs[1]!;
     const [kh, kw] = [wt.shape[2]!, wt.shape[3]!];
     const p = a.padding;
-    // Explicit pads and output_padding: auto_pad=SAME_* is wrong in onnxruntime (DESIGN.md).
+    // Explicit pads and output_padding: auto_pad=SAME_* is wrong in onnxruntime (docs/ARCHITECTURE.md).
     const extraH = (a.outH + 2 * p - kh) % a.stride;
     const extraW = (a.outW + 2 * p - kw) % a.stride;
     return e.node("ConvTranspose", [g!, w!], {
