@@ -6,6 +6,7 @@ import { registerConvert } from "./commands/convert.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDownload } from "./commands/download.ts";
 import { registerEdit } from "./commands/edit.ts";
+import { registerEval } from "./commands/eval.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerInfo } from "./commands/info.ts";
 import { registerModels } from "./commands/models.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerTrain(program);
   registerData(program);
+  registerEval(program);
   pointToHelp(program, "glide");
   return program;
 }

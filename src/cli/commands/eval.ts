@@ -1,0 +1,200 @@
+// `glide eval --checkpoint FILE --data CORPUS.jsonl`: figures for a text2im model (colour test,
+// caption match, validation loss, seconds per image) as a table, or as JSON with --json.
+import { access } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { formatReport } from "../../eval/format-report.ts";
+import { checkEvalModel, type EvalPhase, runEval } from "../../eval/run-eval.ts";
+import { PRESET_NAMES } from "../../glide/presets.ts";
+import { PipelineError } from "../../pipelines/errors.ts";
+import { type LoadedModel, loadModel } from "../../pipelines/load-model.ts";
+import { DEFAULT_GUIDANCE } from "../../pipelines/text-to-image.ts";
+import { ProgressBar } from "../../util/progress-bar.ts";
+import { parseCount, parseNonNegative, parseSeed, parseThreads } from "../parse.ts";
+import { addSamplingOptions } from "../sampling-options.ts";
+
+interface EvalCommandOptions {
+  checkpoint?: string;
+  preset?: string;
+  config?: string;
+  data: string;
+  seeds?: number;
+  seed: number;
+  captions?: number;
+  validationPairs?: number;
+  validationFraction: number;
+  sampler: string;
+  steps?: number | string;
+  guidance: number;
+  quick?: boolean;
+  threads: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The full run's sizes, and --quick's. */
+const SIZES = {
+  full: { seeds: 4, captions: 24, validationPairs: 64 },
+  quick: { seeds: 2, captions: 8, validationPairs: 16 },
+};
+
+export function registerEval(program: Command): void {
+  const command = program
+    .command("eval")
+    .description("figures for a text2im model: colour test, caption match, validation loss, seconds per image")
+    .option("--checkpoint <path>", "the model's checkpoint (.pt or .safetensors); required for now")
+    .addOption(
+      new Option("--preset <name>", "configuration of the model (default: its own, or recognized)").choices(
+        PRESET_NAMES,
+      ),
+    )
+    .option("--config <file>", "JSON file of the model's configuration (reference keyword names)")
+    .requiredOption("--data <corpus>", "the image–caption pairs (a .jsonl manifest as `glide data build` writes)")
+    .option("--seeds <n>", `samples a prompt (default ${SIZES.full.seeds}; --quick ${SIZES.quick.seeds})`, parseSeeds)
+    .option("--seed <n>", "seed of each prompt's samples", parseSeed, 0)
+    .option(
+      "--captions <k>",
+      `training and held-out captions for caption match, each (default ${SIZES.full.captions}; --quick ${SIZES.quick.captions})`,
+      parseCount("--captions"),
+    )
+    .option(
+      "--validation-pairs <n>",
+      `held-out pairs for the validation loss (default ${SIZES.full.validationPairs}; --quick ${SIZES.quick.validationPairs})`,
+      parseCount("--validation-pairs"),
+    )
+    .option(
+      "--validation-fraction <f>",
+      "held-out share of the pairs, by key hash (as the model was trained: `glide train`'s default)",
+      parseFraction,
+      0.02,
+    );
+  addSamplingOptions(command, DEFAULT_GUIDANCE);
+  command
+    .option("--quick", "a small run: fewer samples, captions and validation pairs")
+    .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
+    .option("--json", "print every figure and the settings as one JSON object")
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      `
+Figures (goals in brackets):
+  colour test      "red heart" … "purple heart": the dominant hue (HSV, saturation-weighted, white
+                   and grey background left out) of each sample; a colour passes when most of its
+                   samples have it [6/6]
+  caption match    training captions, and held-out captions (of validation pairs, none of them a
+                   training caption), chosen by a hash of the caption: a hit when a sample's
+                   nearest corpus picture (3×3 blur, 8×8 area downsample, squared L2) has the
+                   prompt's caption; guided, unguided (guidance 1) and chance (a random corpus
+                   picture) [guided ≥ 25% on training captions and ≥ 5× unguided]
+  validation loss  the trainer's held-out loss (fixed timesteps and noise, as --validate-every)
+  seconds/image    sampling wall time over the images drawn
+
+Each prompt's samples are one batch from --seed: \`glide generate PROMPT --seed S -n SEEDS
+--no-upsample\` with the same model and sampling options draws them again.
+
+Examples:
+  glide eval --checkpoint runs/tiny/ema.safetensors --data corpus/32/all.jsonl
+  glide eval --checkpoint runs/tiny/ema.safetensors --data corpus/32/all.jsonl --quick --json`,
+    );
+  command.action(async (options: EvalCommandOptions) => {
+    await checkReadable(options.data);
+    const loaded = await loadEvalModel(options);
+    checkEvalModel(loaded.model, loaded.checkpoint);
+    const sizes = options.quick ? SIZES.quick : SIZES.full;
+    const progress = phaseProgress(options.quiet === true);
+    const report = await runEval({
+      model: loaded.model,
+      data: options.data,
+      seeds: options.seeds ?? sizes.seeds,
+      seed: options.seed,
+      guidance: options.guidance,
+      sampler: options.sampler,
+      steps: options.steps,
+      captions: options.captions ?? sizes.captions,
+      validationPairs: options.validationPairs ?? sizes.validationPairs,
+      validationFraction: options.validationFraction,
+      session: { threads: options.threads },
+      onProgress: progress.update,
+    }).catch((error: unknown) => {
+      progress.cancel();
+      throw error;
+    });
+    progress.finish();
+    const config = loaded.model.config;
+    const model = {
+      checkpoint: loaded.checkpoint,
+      preset: loaded.preset,
+      variant: loaded.model.variant,
+      imageSize: config.image_size,
+    };
+    if (options.json) {
+      const { settings, ...figures } = report;
+      const json = { command: "eval", model, settings: { ...settings, quick: options.quick === true }, ...figures };
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    } else {
+      const preset = loaded.preset ? `, preset ${loaded.preset}` : "";
+      const label = `${loaded.checkpoint} (${model.variant} ${config.image_size}×${config.image_size}${preset})`;
+      process.stdout.write(formatReport(report, label));
+    }
+  });
+}
+
+/** The model to evaluate; the one place to change when glide eval gets a default model. */
+async function loadEvalModel(options: EvalCommandOptions): Promise<LoadedModel> {
+  if (options.checkpoint === undefined) {
+    throw new PipelineError("glide eval needs --checkpoint FILE (it has no default model yet)");
+  }
+  return loadModel({ checkpoint: options.checkpoint, preset: options.preset, config: options.config });
+}
+
+async function checkReadable(path: string): Promise<void> {
+  try {
+    await access(path);
+  } catch {
+    throw new PipelineError(`--data ${path}: no such file or folder`);
+  }
+}
+
+/** One bar per phase on stderr (a summary line each off a terminal); nothing when quiet. */
+function phaseProgress(quiet: boolean) {
+  const labels: Record<EvalPhase, [string, string]> = {
+    corpus: ["reading the corpus", "pairs"],
+    colour: ["colour test", "prompts"],
+    captions: ["caption match", "prompts"],
+    validation: ["validation loss", "batches"],
+  };
+  let phase: EvalPhase | null = null;
+  let bar: ProgressBar | null = null;
+  return {
+    update: (next: EvalPhase, done: number, total: number | undefined, detail?: string) => {
+      if (quiet) return;
+      if (next !== phase) {
+        bar?.end();
+        phase = next;
+        const [label, unit] = labels[next];
+        bar = new ProgressBar(label, total, { unit });
+        bar.start();
+      }
+      bar?.update(done, detail ?? "");
+    },
+    finish: () => {
+      bar?.end();
+    },
+    cancel: () => {
+      bar?.cancel();
+    },
+  };
+}
+
+function parseSeeds(value: string): number {
+  const n = parseCount("--seeds")(value);
+  // Each prompt's samples are one batch, and the pipelines take up to 256.
+  if (n > 256) throw new InvalidArgumentError("--seeds must be at most 256.");
+  return n;
+}
+
+function parseFraction(value: string): number {
+  const f = parseNonNegative("--validation-fraction")(value);
+  if (f > 1) throw new InvalidArgumentError("--validation-fraction must be from 0 to 1.");
+  return f;
+}

@@ -1,0 +1,62 @@
+// `glide eval`'s figures as a table for people (the JSON is the report object itself).
+import type { MatchFigure } from "./caption-match.ts";
+import type { EvalReport } from "./run-eval.ts";
+
+/** A share as a percentage: one decimal, or two significant digits below 1%. */
+export function percent(share: number | null): string {
+  if (share === null) return "—";
+  const p = 100 * share;
+  if (p === 0) return "0%";
+  return p >= 1 ? `${p.toFixed(1)}%` : `${p.toPrecision(2)}%`;
+}
+
+export function formatReport(report: EvalReport, model: string): string {
+  const { settings: s, data: d } = report;
+  const lines: string[] = [];
+  const skipped = d.skipped > 0 ? `, ${d.skipped} unreadable skipped` : "";
+  lines.push(`model  ${model}`);
+  lines.push(`data   ${d.source}: ${d.pairs} pairs (${d.train} train, ${d.validation} validation${skipped})`);
+  lines.push(
+    `sampling  ${s.sampler}, ${s.steps} steps, guidance ${s.guidance}, ${s.seeds} samples a prompt from seed ${s.seed}`,
+  );
+  lines.push("");
+
+  const c = report.colour;
+  lines.push(
+    `colour test  ${c.passed}/${c.total} (goal ${c.total}/${c.total}; the corpus's own pictures: ${c.corpusPassed}/${c.total})`,
+  );
+  const width = Math.max(...c.rows.map((r) => r.prompt.length));
+  const hueWidth = Math.max(...c.rows.map((r) => r.hues.join(" ").length));
+  for (const r of c.rows) {
+    const corpus = r.corpusHues.length > 0 ? r.corpusHues.join(" ") : "none with this caption";
+    lines.push(
+      `  ${r.prompt.padEnd(width)}  ${r.pass ? "pass" : "FAIL"}  ${r.hues.join(" ").padEnd(hueWidth)}  (corpus: ${corpus})`,
+    );
+  }
+  lines.push("");
+
+  const m = report.captionMatch;
+  lines.push("caption match  (samples whose nearest corpus picture has the prompt's caption)");
+  lines.push(`  ${"captions".padEnd(22)}${"guided".padStart(9)}${"unguided".padStart(10)}${"chance".padStart(9)}`);
+  const row = (name: string, f: MatchFigure) =>
+    `  ${`${name} (${f.captions})`.padEnd(22)}${percent(f.guided).padStart(9)}${percent(f.unguided).padStart(10)}${percent(f.chance).padStart(9)}`;
+  lines.push(row("training", m.train));
+  lines.push(row("held-out", m.validation));
+  lines.push(
+    `  goal: guided ≥ 25% on training captions and ≥ 5× unguided: ${report.goals.captionMatch ? "met" : "not met"}`,
+  );
+  lines.push("");
+
+  const v = report.validationLoss;
+  lines.push(
+    v
+      ? `validation loss  ${v.loss.toFixed(5)} (mse ${v.mse.toFixed(5)}, vb ${v.vb.toFixed(5)}; ${v.pairs} pairs)`
+      : "validation loss  — (no validation pairs)",
+  );
+  const t = report.secondsPerImage;
+  const sec = (x: number | null) => (x === null ? "—" : `${x.toFixed(3)} s`);
+  lines.push(
+    `seconds per image  ${sec(t.all)} (guided ${sec(t.guided)}, unguided ${sec(t.unguided)}; ${t.images} images)`,
+  );
+  return `${lines.join("\n")}\n`;
+}
