@@ -57,7 +57,9 @@ function panel(title: string, series: { label: string; colour: string; points: [
   for (let e = minY; e <= maxY + 1e-9; e += 0.5) {
     const y = py(10 ** e);
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + w}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-    parts.push(`<text x="${MARGIN.left - 8}" y="${y + 4}" font-size="12" text-anchor="end">${(10 ** e).toPrecision(2)}</text>`);
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${y + 4}" font-size="12" text-anchor="end">${(10 ** e).toPrecision(2)}</text>`,
+    );
   }
   for (let k = 0; k <= 4; k++) {
     const x = (maxX * k) / 4;
@@ -73,7 +75,9 @@ function panel(title: string, series: { label: string; colour: string; points: [
     parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="1.5"/>`);
     const lx = MARGIN.left + w - 220;
     const ly = top + MARGIN.top + 18 + i * 18;
-    parts.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${lx + 30}" y="${ly}" font-size="12">${s.label}</text>`);
   });
   return parts.join("\n");

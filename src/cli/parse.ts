@@ -1,6 +1,11 @@
 // Parsers for command-line option values: a bad value is one clear line naming the flag.
+import { availableParallelism } from "node:os";
 import { InvalidArgumentError } from "commander";
 
+/** What the respacing (src/diffusion/respace.ts) reads: "fast27", "ddimN", or section counts, spaces allowed around numbers. */
+const RESPACING = /^(fast27|ddim\s*\d+|\d+(\s*,\s*\d+)*)$/;
+
+/** A step count, or a respacing with its spaces taken out ("10, 10, 3" → "10,10,3"). */
 export function parseSteps(value: string): number | string {
   const text = value.trim();
   if (/^\d+$/.test(text)) {
@@ -8,10 +13,21 @@ export function parseSteps(value: string): number | string {
     if (n < 1) throw new InvalidArgumentError("steps must be at least 1.");
     return n;
   }
-  if (!/^(fast27|ddim\d+|\d+(,\d+)*)$/.test(text)) {
+  if (!RESPACING.test(text)) {
     throw new InvalidArgumentError('expected a step count or a respacing such as "fast27", "ddim25", "10,10,3".');
   }
-  return text;
+  return text.replace(/\s+/g, "");
+}
+
+/** onnxruntime threads: 1 to the cores this process may use (more only slows it down). */
+export function parseThreads(value: string): number {
+  const cores = availableParallelism();
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1) throw new InvalidArgumentError("--threads must be a positive integer.");
+  if (n > cores) {
+    throw new InvalidArgumentError(`--threads must be at most ${cores}, the CPU cores available here (got ${n}).`);
+  }
+  return n;
 }
 
 export function parseSeed(value: string): number {

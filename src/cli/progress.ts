@@ -1,12 +1,20 @@
 // Progress on stderr for the sampling commands. On a terminal: one bar per stage, redrawn in place,
 // with steps/s and the time left. Elsewhere (a pipe, a log file): no bar, one summary line per stage.
 
-import type { ProgressEvent } from "../pipelines/types.ts";
+import type { ProgressEvent, Stage } from "../pipelines/types.ts";
 import { ProgressBar, type ProgressStream } from "../util/progress-bar.ts";
 
-/** A pipeline progress handler that shows a bar per stage (none at all when `quiet`). */
-export function stageProgress(stream: ProgressStream = process.stderr, quiet = false): (event: ProgressEvent) => void {
+/**
+ * A pipeline progress handler that shows a bar per stage (none at all when `quiet`). A stage whose
+ * sampler is PLMS counts model evaluations, and its summary says how many were steps.
+ */
+export function stageProgress(
+  stream: ProgressStream = process.stderr,
+  quiet = false,
+  samplers: Partial<Record<Stage, string>> = {},
+): (event: ProgressEvent) => void {
   let bar: ProgressBar | null = null;
+  let detail = "";
   return (event) => {
     if (quiet) return;
     const label = event.stage === "base" ? "sampling" : "upsampling";
@@ -15,10 +23,17 @@ export function stageProgress(stream: ProgressStream = process.stderr, quiet = f
       return;
     }
     if (event.step === 0) {
-      bar = new ProgressBar(label, event.total, { stream });
+      const warmUp = warmUpEvaluations(samplers[event.stage], event.total);
+      detail = warmUp > 0 ? `plms: ${event.total - warmUp} steps + ${warmUp} warm-up evaluation` : "";
+      bar = new ProgressBar(label, event.total, { stream, unit: warmUp > 0 ? "evaluations" : "steps" });
       bar.start();
     } else {
-      bar?.update(event.step);
+      bar?.update(event.step, detail);
     }
   };
+}
+
+/** Model evaluations beyond a sampler's steps: PLMS evaluates its first step twice (when it has more than one). */
+export function warmUpEvaluations(sampler: string | undefined, evaluations: number): number {
+  return sampler === "plms" && evaluations > 1 ? 1 : 0;
 }

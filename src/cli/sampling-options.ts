@@ -2,9 +2,11 @@
 // output writing and the result report.
 
 import { randomInt } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { type Command, Option } from "commander";
 import { SAMPLER_NAMES } from "../diffusion/samplers/index.ts";
 import { PRESET_NAMES } from "../glide/presets.ts";
+import { encodeText } from "../glide/tokenizer.ts";
 import { RESIZE_FITS } from "../image/decode.ts";
 import type { RgbImage } from "../image/pixels.ts";
 import { imageGrid } from "../image/pixels.ts";
@@ -25,8 +27,8 @@ import { type LoadedModel, loadModel } from "../pipelines/load-model.ts";
 import { DEFAULT_SAMPLER } from "../pipelines/two-stage.ts";
 import type { PipelineResult, StageTiming } from "../pipelines/types.ts";
 import { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE } from "../pipelines/upsample.ts";
-import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps } from "./parse.ts";
-import { stageProgress } from "./progress.ts";
+import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
+import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
 /** Options of the sampling commands, as commander parses them. */
 export interface SamplingCommandOptions {
@@ -81,12 +83,14 @@ export function addUpsamplerOptions(command: Command): void {
     .option("--no-upsample", "keep the base model's resolution (no upsampler)");
 }
 
+const PLMS_NOTE = "plms makes one model evaluation more than its steps (the first step is evaluated twice)";
+
 export function addSamplingOptions(command: Command, defaultGuidance: number): void {
   command
     .addOption(new Option("--sampler <name>", "sampler").choices(SAMPLER_NAMES).default(DEFAULT_SAMPLER))
     .option(
       "--steps <n>",
-      'sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default 25 for dpm++2m, 100 ddpm, 50 ddim/plms',
+      `sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default 25 for dpm++2m, 100 ddpm, 50 ddim/plms; ${PLMS_NOTE}`,
       parseSteps,
     )
     .option("--guidance <scale>", "classifier-free guidance scale", parseNumber("--guidance"), defaultGuidance);
@@ -98,7 +102,7 @@ export function addUpsampleSamplingOptions(command: Command, defaultSampler: str
     .addOption(
       new Option(`${flag("sampler")} <name>`, "upsampler's sampler").choices(SAMPLER_NAMES).default(defaultSampler),
     )
-    .option(`${flag("steps")} <n>`, "upsampler's steps or respacing", parseSteps, DEFAULT_UPSAMPLE_STEPS)
+    .option(`${flag("steps")} <n>`, `upsampler's steps or respacing; ${PLMS_NOTE}`, parseSteps, DEFAULT_UPSAMPLE_STEPS)
     .option(
       `${flag("temp")} <t>`,
       "scale of the upsampler's starting noise (1 is sharper but can be grainy)",
@@ -112,7 +116,7 @@ export function addOutputOptions(command: Command, defaultOut: string): void {
     .option("--seed <n>", "random seed (default: a random one, reported)", parseSeed)
     .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
-    .option("--threads <n>", "CPU threads for onnxruntime (default: all cores)", parseCount("--threads"))
+    .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
     .option("--json", "print the result as JSON on stdout")
     .option("-q, --quiet", "no progress on stderr");
 }
@@ -134,8 +138,27 @@ export function pipelineOptions(options: SamplingCommandOptions, seed: number) {
     seed,
     batchSize: options.batch ?? 1,
     threads: options.threads,
-    onProgress: stageProgress(process.stderr, options.quiet === true),
+    onProgress: stageProgress(process.stderr, options.quiet === true, {
+      base: options.sampler,
+      upsample: options.upsampleSampler,
+    }),
   };
+}
+
+/**
+ * One line on stderr for each model that reads only the start of the prompt (its text_ctx tokens):
+ * the tokenizer drops the rest without a word.
+ */
+export function warnLongPrompt(prompt: string, models: readonly (LoadedModel | null | undefined)[]): void {
+  const tokens = encodeText(prompt).length;
+  const contexts = new Set(models.flatMap((m) => (m?.model.textEncoder ? [m.model.config.text_ctx] : [])));
+  for (const ctx of contexts) {
+    if (tokens > ctx) {
+      process.stderr.write(
+        `glide: warning: the prompt is ${tokens} tokens long; the model reads only the first ${ctx} (the rest is ignored)\n`,
+      );
+    }
+  }
 }
 
 export interface Models {
@@ -259,12 +282,12 @@ export function report(options: SamplingCommandOptions, r: Report): void {
       upsampler: model(r.models.upsampler),
       sampler: r.result.timings.base && {
         name: options.sampler,
-        steps: r.result.timings.base.steps,
+        ...stepCounts(options.sampler, r.result.timings.base.steps),
         guidance: options.guidance,
       },
       upsampling: r.result.timings.upsample && {
         name: options.upsampleSampler,
-        steps: r.result.timings.upsample.steps,
+        ...stepCounts(options.upsampleSampler, r.result.timings.upsample.steps),
         temperature: options.upsampleTemp,
       },
       timings: {
@@ -281,6 +304,11 @@ export function report(options: SamplingCommandOptions, r: Report): void {
   if (r.written.grid)
     process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, seed ${r.result.seed})\n`);
   for (const path of r.written.images) process.stdout.write(`wrote ${path} (${size}, seed ${r.result.seed})\n`);
+}
+
+/** A stage's steps and its model evaluations (the same but for PLMS). */
+function stepCounts(sampler: string | undefined, evaluations: number): { steps: number; evaluations: number } {
+  return { steps: evaluations - warmUpEvaluations(sampler, evaluations), evaluations };
 }
 
 export function randomSeed(): number {

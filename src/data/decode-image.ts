@@ -1,34 +1,26 @@
-// Image bytes → the model's input: RGB float32 [3, size, size] in [-1, 1].
-import sharp from "sharp";
+// Image bytes → the model's input: RGB float32 [3, size, size] in [-1, 1], by the same decoding and
+// resizing as the sampling commands' pictures (src/image).
+import { decodeImage, resizeSquare } from "../image/decode.ts";
+import { imageToTensor, type RawImage } from "../image/pixels.ts";
 
 /**
- * Decodes any format sharp reads (PNG, JPEG, WebP, …), applies EXIF rotation, composites alpha on
- * white, scales the short side to `size` and center-crops the long side. Throws on corrupt input
- * (sharp's default `failOn: "warning"` also rejects truncated files).
+ * Decodes any format the platform reads (PNG, JPEG, WebP, …), applies EXIF rotation, composites
+ * alpha on white, scales the short side to `size` and center-crops the long side. Throws on
+ * corrupt input (truncated files included).
  */
-export async function decodeImage(bytes: Uint8Array, size: number): Promise<Float32Array> {
-  const { data, info } = await sharp(bytes)
-    .rotate()
-    .flatten({ background: "#ffffff" })
-    .resize(size, size, { fit: "cover", position: "centre" })
-    .toColourspace("srgb")
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || info.width !== size || info.height !== size) {
-    throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
-  }
-  return hwcToChw(data, size);
+export async function trainingImage(bytes: Uint8Array, size: number): Promise<Float32Array> {
+  const decoded = await decodeImage(bytes, "image");
+  return imageToTensor(await resizeSquare(onWhite(decoded), size, "crop", "cubic"));
 }
 
-/** Interleaved 8-bit RGB (HWC) → planar float (CHW), mapping 0..255 to -1..1. */
-export function hwcToChw(pixels: Uint8Array, size: number): Float32Array {
-  const plane = size * size;
-  const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) {
-    out[p] = pixels[3 * p]! / 127.5 - 1;
-    out[plane + p] = pixels[3 * p + 1]! / 127.5 - 1;
-    out[2 * plane + p] = pixels[3 * p + 2]! / 127.5 - 1;
+/** An RGBA picture composited on white, as RGB. */
+function onWhite(image: RawImage): RawImage {
+  if (image.channels !== 4) return image;
+  const { width, height, data } = image;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    const alpha = data[p * 4 + 3]! / 255;
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(data[p * 4 + c]! * alpha + 255 * (1 - alpha));
   }
-  return out;
+  return { width, height, channels: 3, data: rgb };
 }

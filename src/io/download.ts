@@ -6,13 +6,15 @@
 // an HTTP Range request (guarded by If-Range); a server that ignores Range, or whose file changed,
 // starts the transfer over. One process at a time writes a given file (`FILE.lock`).
 
-import { type FileHandle, mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { dirname, join } from "node:path";
 import { GlideError } from "../errors.ts";
+import { formatSeconds } from "../util/progress-bar.ts";
 import { defaultCacheDir } from "./cache-dir.ts";
+import { makeDirectory } from "./directory.ts";
 
 /** Where OpenAI published the GLIDE (filtered) checkpoints, December 2021. */
 export const DEFAULT_BASE_URL = "https://openaipublic.blob.core.windows.net/diffusion/dec-2021/";
@@ -161,7 +163,7 @@ export async function downloadCheckpoint(name: string, options: DownloadOptions 
   if (cached !== undefined) return { name: checked, path, bytes: cached, status: "cached" };
 
   try {
-    await mkdir(cacheDir, { recursive: true });
+    await makeDirectory(cacheDir);
   } catch (error) {
     throw new DownloadError(`cannot create cache directory ${cacheDir}: ${errorMessage(error)}`, "io");
   }
@@ -499,7 +501,9 @@ function requestOnce(
     // The socket timeout covers connecting, waiting for the answer, and every pause in the body.
     let response: IncomingMessage | undefined;
     req.setTimeout(stallTimeoutMs, () => {
-      const error = Object.assign(new Error(`no data for ${formatSeconds(stallTimeoutMs)}`), { code: "ETIMEDOUT" });
+      const error = Object.assign(new Error(`no data for ${formatSeconds(stallTimeoutMs / 1000)}`), {
+        code: "ETIMEDOUT",
+      });
       response?.destroy(error);
       req.destroy(error);
     });
@@ -575,10 +579,6 @@ function unsatisfiedRangeTotal(headers: IncomingHttpHeaders): number | undefined
 
 function progressText(received: number, total: number | undefined): string {
   return total === undefined ? formatBytes(received) : `${formatBytes(received)} of ${formatBytes(total)}`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }
 
 function errorMessage(error: unknown): string {

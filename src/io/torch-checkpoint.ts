@@ -212,23 +212,23 @@ function gather(storage: Float32Array, t: TensorRef): Float32Array {
   return out;
 }
 
-/** Reads one storage into a new Float32Array of `numel` elements. */
+/** Reads one storage into a new Float32Array of `numel` elements (its record's CRC-32 checked). */
 async function readStorage(zip: ZipFile, plan: StoragePlan): Promise<Float32Array> {
   const { ref, entry } = plan;
-  const start = await zip.dataOffset(entry);
+  const reader = await zip.openEntry(entry);
   const out = new Float32Array(ref.numel);
   if (ref.dtype === "float32") {
-    await zip.readAt(new Uint8Array(out.buffer), start);
-    return out;
+    await reader.read(new Uint8Array(out.buffer));
+  } else {
+    const itemSize = ITEM_SIZE[ref.dtype];
+    const scratch = new ArrayBuffer(Math.min(ref.numel, CHUNK_ELEMENTS) * itemSize);
+    for (let done = 0; done < ref.numel; done += CHUNK_ELEMENTS) {
+      const count = Math.min(CHUNK_ELEMENTS, ref.numel - done);
+      await reader.read(new Uint8Array(scratch, 0, count * itemSize));
+      convertChunk(ref.dtype, scratch, count, out, done);
+    }
   }
-  const itemSize = ITEM_SIZE[ref.dtype];
-  const scratch = new ArrayBuffer(Math.min(ref.numel, CHUNK_ELEMENTS) * itemSize);
-  for (let done = 0; done < ref.numel; done += CHUNK_ELEMENTS) {
-    const count = Math.min(CHUNK_ELEMENTS, ref.numel - done);
-    const bytes = new Uint8Array(scratch, 0, count * itemSize);
-    await zip.readAt(bytes, start + done * itemSize);
-    convertChunk(ref.dtype, scratch, count, out, done);
-  }
+  await reader.finish();
   return out;
 }
 

@@ -1,8 +1,9 @@
 // A minimal random-access zip reader for torch.save archives: central directory (zip64 included),
-// STORED entries only, reads straight from the file into caller-provided buffers. Sizes are plain
-// numbers (exact up to 2^53 bytes).
+// STORED entries only, reads straight from the file into caller-provided buffers, each entry's
+// CRC-32 checked over the bytes as they are read. Sizes are plain numbers (exact up to 2^53 bytes).
 
 import type { FileHandle } from "node:fs/promises";
+import { crc32 } from "./crc32.ts";
 import { CheckpointError } from "./errors.ts";
 import { openForReading, readFully } from "./read-fully.ts";
 
@@ -13,7 +14,12 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  /** The CRC-32 of the data, from the central directory. */
+  crc32: number;
 }
+
+/** Bytes per read when an entry's tail is read only for its CRC-32. */
+const SKIP_CHUNK = 1 << 20;
 
 const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -80,16 +86,66 @@ export class ZipFile {
     return start;
   }
 
-  /** Reads a whole STORED entry into a new buffer. */
+  /** A reader of a STORED entry's data, front to back, that checks its CRC-32 when finished. */
+  async openEntry(entry: ZipEntry): Promise<EntryReader> {
+    return new EntryReader(this, entry, await this.dataOffset(entry));
+  }
+
+  /** Reads a whole STORED entry into a new buffer (its CRC-32 checked). */
   async readEntry(entry: ZipEntry): Promise<Uint8Array> {
     const out = new Uint8Array(entry.size);
-    await this.readAt(out, await this.dataOffset(entry));
+    const reader = await this.openEntry(entry);
+    await reader.read(out);
+    await reader.finish();
     return out;
   }
 
   private corrupt(what: string): CheckpointError {
     return new CheckpointError(`${this.path}: corrupt zip archive: ${what}`);
   }
+}
+
+/** Reads one entry in order into the caller's buffers, keeping the CRC-32 of what has passed. */
+export class EntryReader {
+  private position = 0;
+  private crc = 0;
+
+  constructor(
+    private readonly zip: ZipFile,
+    readonly entry: ZipEntry,
+    private readonly start: number,
+  ) {}
+
+  /** Fills `into` with the entry's next bytes. */
+  async read(into: Uint8Array): Promise<void> {
+    if (this.position + into.length > this.entry.size) {
+      throw new RangeError(`zip entry '${this.entry.name}' has ${this.entry.size} bytes, read past them`);
+    }
+    await this.zip.readAt(into, this.start + this.position);
+    this.crc = crc32(into, this.crc);
+    this.position += into.length;
+  }
+
+  /** Reads what is left (for the CRC only), then throws a CheckpointError unless the CRC-32 matches. */
+  async finish(): Promise<void> {
+    const rest = this.entry.size - this.position;
+    if (rest > 0) {
+      const scratch = new Uint8Array(Math.min(rest, SKIP_CHUNK));
+      while (this.position < this.entry.size) {
+        await this.read(scratch.subarray(0, Math.min(scratch.length, this.entry.size - this.position)));
+      }
+    }
+    if (this.crc !== this.entry.crc32) {
+      throw new CheckpointError(
+        `${this.zip.path}: zip entry '${this.entry.name}' is corrupt: its CRC-32 is ${hex(this.crc)}, the archive ` +
+          `records ${hex(this.entry.crc32)} (a damaged or altered file; download or copy it again)`,
+      );
+    }
+  }
+}
+
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, "0");
 }
 
 async function readCentralDirectory(
@@ -152,6 +208,7 @@ async function readCentralDirectory(
   for (let i = 0; i < count; i++) {
     if (p + 46 > cdSize || cd.getUint32(p, true) !== CENTRAL_SIG) throw corrupt(`bad central directory entry ${i}`);
     const method = cd.getUint16(p + 10, true);
+    const crc = cd.getUint32(p + 16, true);
     let compressedSize = cd.getUint32(p + 20, true);
     let uncompressedSize = cd.getUint32(p + 24, true);
     const nameLength = cd.getUint16(p + 28, true);
@@ -186,7 +243,7 @@ async function readCentralDirectory(
     if (method === 0 && compressedSize !== uncompressedSize) {
       throw corrupt(`stored entry '${name}' has different compressed and uncompressed sizes`);
     }
-    entries.set(name, { name, method, compressedSize, size: uncompressedSize, localHeaderOffset });
+    entries.set(name, { name, method, compressedSize, size: uncompressedSize, localHeaderOffset, crc32: crc });
     p = end;
   }
   return { entries, cdOffset };

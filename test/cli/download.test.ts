@@ -2,23 +2,31 @@
 // 127.0.0.1 serving a fixture file. Nothing leaves loopback.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { progressLine } from "../../src/cli/commands/download.ts";
-import { formatClock as formatDuration } from "../../src/util/progress-bar.ts";
+import { formatBytes } from "../../src/io/download.ts";
+import { formatClock as formatDuration, ProgressBar } from "../../src/util/progress-bar.ts";
 import { fixturePath } from "../fixtures.ts";
 
 const SOURCE = readFileSync(fixturePath("text2im.pt"));
 const seen: IncomingHttpHeaders[] = [];
 let cutAfter: number | undefined;
 
+/** Called once the stalling URL has sent its first megabyte (and then sends nothing more). */
+let onStall: (() => void) | undefined;
+
 const server = createServer((req, res) => {
   seen.push(req.headers);
+  if (req.url === "/stall/base.pt") {
+    res.writeHead(200, { "content-length": String(SOURCE.length) });
+    res.write(SOURCE.subarray(0, 1_000_000), () => onStall?.());
+    return;
+  }
   if (req.url !== "/files/base.pt") {
     res.writeHead(404).end();
     return;
@@ -76,7 +84,11 @@ test("glide download base: fetches into --cache-dir, then reports it cached", as
   const first = await glide(["download", "base", "--cache-dir", cacheDir, "--base-url", baseUrl]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stdout, `${join(cacheDir, "base.pt")}\n`, "stdout is the checkpoint's path");
-  assert.match(first.stderr, /^base: 6\.74 MB in \d+:\d\d/m, "a final line when stderr is not a TTY");
+  assert.match(
+    first.stderr,
+    /^base: 6\.74 MB in [\d.]+ s \([\d.]+ [kMG]?B\/s\)$/m,
+    "a final line when stderr is not a TTY",
+  );
   assert.ok(!first.stderr.includes("\r"), "no live bar when stderr is not a TTY");
   assert.ok(readFileSync(join(cacheDir, "base.pt")).equals(SOURCE), "the downloaded file equals the source");
 
@@ -163,13 +175,67 @@ test("glide download: one-line errors, exit code 1", async () => {
   assert.match(none.stderr, /^glide: name the checkpoints to download \(base, .*\), or use --list\n$/);
 });
 
-test("progress line and durations", () => {
+test("the download bar: bytes, their rate and the time left; a resumed start is not part of the rate", () => {
   assert.equal(formatDuration(0), "0:00");
   assert.equal(formatDuration(69), "1:09");
   assert.equal(formatDuration(3723), "1:02:03");
   assert.equal(formatDuration(Number.POSITIVE_INFINITY), "--:--");
-  const line = progressLine("base", 770_000_000, 1_540_000_000, 12_300_000, 100);
-  assert.equal(line, "base  [###############---------------]  50%  770 MB / 1.54 GB  12.3 MB/s  ETA 1:03");
-  assert.ok(progressLine("base", 5, 10, 1, 40).length <= 40, "fits a narrow terminal");
-  assert.equal(progressLine("base", 1_000_000, undefined, 500_000, 80), "base  1.00 MB  500 kB/s");
+  const chunks: string[] = [];
+  const stream = { isTTY: true, write: (text: string) => chunks.push(text) };
+  const bar = new ProgressBar("base", 1_540_000_000, { stream, format: formatBytes });
+  bar.resume(770_000_000);
+  assert.equal(chunks.at(-1), "\r\x1b[Kbase ████████████░░░░░░░░░░░░ 770 MB / 1.54 GB  … /s  ETA --:--");
+  bar.note("base: resuming at 770 MB");
+  assert.equal(chunks.at(-1), "\r\x1b[Kbase: resuming at 770 MB\n", "a note clears the bar");
+  bar.update(1_540_000_000, "resumed at 770 MB");
+  assert.match(chunks.at(-1)!, /^base: 770 MB in [\d.]+ s \([\d.]+ [kMGT]?B\/s, resumed at 770 MB\)\n$/);
+
+  const unknown: string[] = [];
+  const noLength = new ProgressBar("base", undefined, {
+    stream: { isTTY: true, write: (t: string) => unknown.push(t) },
+    format: formatBytes,
+  });
+  noLength.start();
+  assert.equal(unknown.at(-1), "\r\x1b[Kbase  0 B  … /s", "no bar without a length");
+  noLength.cancel();
+  assert.equal(unknown.at(-1), "\r\x1b[K", "cancel clears the line, no summary");
+});
+
+test("glide download --cache-dir where no directory can be made: a clear error at once", async () => {
+  if (!existsSync("/proc/self")) return;
+  const started = performance.now();
+  const run = await glide(["download", "base", "--cache-dir", "/proc/glide-cache", "--base-url", baseUrl]);
+  assert.ok(performance.now() - started < 10_000, "no hang (a recursive mkdir there never settles)");
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr,
+    "glide: cannot create cache directory /proc/glide-cache: /proc does not accept new directories\n",
+  );
+});
+
+test("glide download: SIGTERM during a transfer ends the process, keeping the partial file", async () => {
+  const cacheDir = join(root, "stopped");
+  const child = spawn(process.execPath, ["bin/glide.js", "download", "base", "--cache-dir", cacheDir], {
+    env: { ...process.env, GLIDE_DOWNLOAD_BASE_URL: baseUrl.replace("/files/", "/stall/") },
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  let signalledAt = 0;
+  onStall = () =>
+    setTimeout(() => {
+      signalledAt = performance.now();
+      child.kill("SIGTERM");
+    }, 300);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) =>
+    child.once("exit", (c, s) => done([c, s])),
+  );
+  onStall = undefined;
+  assert.ok(signalledAt > 0, "the transfer started");
+  assert.ok(performance.now() - signalledAt < 5000, "the process ends within seconds");
+  assert.equal(signal, null, "it exits on its own, with a code");
+  assert.equal(code, 143, "128 + SIGTERM");
+  assert.match(stderr, /^glide: download of base stopped at 1\.00 MB of 6\.74 MB; run again to resume\n$/);
+  assert.equal(statSync(join(cacheDir, "base.pt.partial")).size, 1_000_000, "the partial file stays for a resume");
 });

@@ -1,6 +1,7 @@
 // `glide edit IMAGE MASK PROMPT` in a child process on the fixture inpainting model.
 
 import assert from "node:assert/strict";
+import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fixtureFiles, readPng, tempDir, writeMask, writePicture } from "../pipelines/helpers.ts";
@@ -37,4 +38,32 @@ test("glide edit: unreadable picture, empty mask, missing argument", async () =>
   const noPrompt = glide("edit", picture, white);
   assert.equal(noPrompt.code, 1);
   assert.match(noPrompt.stderr, /missing required argument 'prompt'/);
+});
+
+test("glide edit: --out never overwrites the picture or the mask, checked before any work", async () => {
+  const picture = await writePicture(dir, "keep.png", 16, 16);
+  const mask = await writeMask(dir, "keep-1.png", 16, 16, { x0: 0.25, x1: 0.75, y0: 0.25, y1: 0.75 });
+  const before = readFileSync(picture);
+  const missingModel = ["--checkpoint", join(dir, "no-such-model.pt"), "--config", inpaint.config];
+  const same = glide("edit", picture, mask, "x", ...missingModel, "--out", picture);
+  assert.equal(same.code, 1);
+  assert.equal(same.stderr, `glide: --out ${picture} is the input image '${picture}'; choose another --out\n`);
+
+  const link = join(dir, "link.png");
+  symlinkSync(mask, link);
+  const viaLink = glide("edit", picture, mask, "x", ...missingModel, "--out", link);
+  assert.equal(viaLink.code, 1);
+  assert.match(viaLink.stderr, /^glide: --out .*link\.png is the input mask '.*keep-1\.png'; choose another --out\n$/);
+
+  const numbered = glide("edit", picture, mask, "x", ...missingModel, "-n", "2", "--out", picture);
+  assert.equal(numbered.code, 1, "-n 2: keep.png is the grid, keep-1.png the first image");
+  assert.match(numbered.stderr, /is the input image/);
+  const numberedOnly = glide("edit", picture, mask, "x", ...missingModel, "-n", "2", "--out", join(dir, "keep"));
+  assert.equal(numberedOnly.code, 1);
+  assert.match(
+    numberedOnly.stderr,
+    /^glide: --out .*keep-1\.png is the input mask/,
+    "the first image's path is the mask",
+  );
+  assert.ok(readFileSync(picture).equals(before), "the picture is untouched");
 });

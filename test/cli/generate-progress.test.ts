@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stageProgress } from "../../src/cli/progress.ts";
+import { stageProgress, warmUpEvaluations } from "../../src/cli/progress.ts";
 import { formatClock, formatSeconds, ProgressBar } from "../../src/util/progress-bar.ts";
 
 function stream(isTTY: boolean) {
@@ -58,4 +58,20 @@ test("durations for people", () => {
   assert.equal(formatSeconds(200), "3 min 20 s");
   assert.equal(formatClock(65), "1:05");
   assert.equal(formatClock(3725), "1:02:05");
+});
+
+test("a PLMS stage counts model evaluations and says how many were steps", () => {
+  const s = stream(false);
+  const report = stageProgress(s, false, { base: "plms", upsample: "ddim" });
+  for (let step = 0; step <= 26; step++)
+    report({ kind: "step", stage: "base", step, total: 26, elapsedSeconds: 0, etaSeconds: null });
+  for (let step = 0; step <= 27; step++)
+    report({ kind: "step", stage: "upsample", step, total: 27, elapsedSeconds: 0, etaSeconds: null });
+  assert.match(
+    s.chunks[0]!,
+    /^sampling: 26 evaluations in .*evaluations\/s, plms: 25 steps \+ 1 warm-up evaluation\)\n$/,
+  );
+  assert.match(s.chunks[1]!, /^upsampling: 27 steps in [^,]*\)\n$/, "other samplers: steps, no note");
+  assert.equal(warmUpEvaluations("plms", 1), 0, "a single PLMS step is evaluated once");
+  assert.equal(warmUpEvaluations("ddim", 26), 0);
 });

@@ -1,7 +1,8 @@
 // `glide generate` as a user runs it: a child process on the fixture models, --json parsed.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fixtureFiles, readPng, tempDir } from "../pipelines/helpers.ts";
@@ -36,7 +37,7 @@ test("glide generate --json writes the PNG and reports paths, seed and timings",
   assert.deepEqual(result.images, [out]);
   assert.equal(result.grid, null);
   assert.equal(result.width, 16);
-  assert.deepEqual(result.sampler, { name: "dpm++2m", steps: 4, guidance: 3 });
+  assert.deepEqual(result.sampler, { name: "dpm++2m", steps: 4, evaluations: 4, guidance: 3 });
   assert.equal(result.upsampler, null);
   assert.ok(result.timings.base.secondsPerStep > 0, "timings are reported");
   assert.match(run.stderr, /sampling: 4 steps in .* steps\/s/, "a summary line on stderr (not a TTY)");
@@ -125,4 +126,72 @@ test("glide generate --help lists the options", () => {
   for (const flag of ["--guidance", "--seed", "--batch", "--out", "--json", "--threads", "glide download"]) {
     assert.ok(run.stdout.includes(flag), `help mentions ${flag}`);
   }
+});
+
+test("glide generate: a bad --out fails before the model is loaded", () => {
+  const missingModel = ["--checkpoint", join(dir, "no-such-model.pt"), "--config", t2i.config];
+  const file = join(dir, "plain.txt");
+  writeFileSync(file, "not a directory");
+  const underFile = glide("generate", "x", ...missingModel, "--out", join(file, "out.png"));
+  assert.equal(underFile.code, 1);
+  assert.equal(underFile.stderr, `glide: --out ${join(file, "out.png")}: ${file} is not a directory\n`);
+
+  const folder = join(dir, "folder");
+  mkdirSync(folder);
+  const isDir = glide("generate", "x", ...missingModel, "--out", folder);
+  assert.equal(isDir.code, 1);
+  assert.match(isDir.stderr, /^glide: --out .*folder is a directory; give the PNG file to write\n$/);
+
+  mkdirSync(join(dir, "batch-2.png"));
+  const numbered = glide("generate", "x", ...missingModel, "-n", "2", "--out", join(dir, "batch.png"));
+  assert.equal(numbered.code, 1);
+  assert.match(numbered.stderr, /^glide: --out .*batch-2\.png is a directory/, "-n 2: the numbered paths too");
+
+  if (existsSync("/proc/self")) {
+    // A directory that takes no new files, whoever runs the test (root ignores file modes).
+    const refused = glide("generate", "x", ...missingModel, "--out", "/proc/glide-out.png");
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, "glide: --out /proc/glide-out.png: /proc does not accept new files\n");
+  }
+});
+
+test("glide generate: option errors are one line and a pointer to --help", () => {
+  for (const args of [
+    ["--stpes", "3"],
+    ["--steps", "many"],
+    ["--threads", "1000"],
+  ]) {
+    const run = glide("generate", "x", ...model, ...args);
+    assert.equal(run.code, 1, args.join(" "));
+    const lines = run.stderr.trimEnd().split("\n");
+    assert.ok(lines.length <= 2, `${args.join(" ")}: ${lines.length} lines on stderr:\n${run.stderr}`);
+    assert.equal(lines.at(-1), "(see `glide generate --help`)");
+  }
+  const unknown = glide("generate", "x", "--stpes", "3");
+  assert.match(unknown.stderr, /^error: unknown option '--stpes' \(Did you mean --steps\?\)\n/);
+  const threads = glide("generate", "x", "--threads", "1000");
+  assert.match(threads.stderr, new RegExp(`--threads must be at most ${availableParallelism()}, the CPU cores`));
+  const help = glide("generate", "--help");
+  assert.match(
+    help.stdout.replace(/\s+/g, " "),
+    new RegExp(`--threads <n> [^-]*\\(default: ${availableParallelism()}\\)`),
+  );
+});
+
+test("glide generate: spaced respacings, plms steps, and a prompt longer than text_ctx", () => {
+  const long = "a very small corgi wearing a red bowtie and a blue hat sits on a green lawn under a tall tree";
+  const run = glide("generate", long, ...model, "--sampler", "plms", "--steps", "1, 2", "--seed", "1", "--json");
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.deepEqual(result.sampler, { name: "plms", steps: 3, evaluations: 4, guidance: 3 }, "steps and evaluations");
+  assert.match(run.stderr, /sampling: 4 evaluations in .*plms: 3 steps \+ 1 warm-up evaluation\)/);
+  assert.match(
+    run.stderr,
+    /^glide: warning: the prompt is \d+ tokens long; the model reads only the first 16 \(the rest is ignored\)$/m,
+  );
+  const warnings = run.stderr.split("\n").filter((line) => line.includes("warning"));
+  assert.equal(warnings.length, 1, "one line");
+
+  const help = glide("generate", "--help");
+  assert.match(help.stdout.replace(/\s+/g, " "), /plms makes one model evaluation more than its steps/);
 });

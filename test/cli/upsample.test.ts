@@ -1,7 +1,7 @@
 // `glide upsample IMAGE PROMPT` in a child process on the fixture upsampler.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import { fixtureFiles, readPng, tempDir, writePicture } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
@@ -27,7 +27,7 @@ test("glide upsample --json: fast27 and temperature 0.997 by default", async () 
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout);
   assert.equal(result.command, "upsample");
-  assert.deepEqual(result.upsampling, { name: "ddim", steps: 27, temperature: 0.997 });
+  assert.deepEqual(result.upsampling, { name: "ddim", steps: 27, evaluations: 27, temperature: 0.997 });
   assert.equal(result.sampler, null);
   assert.equal((await readPng(out)).width, 16);
   assert.match(run.stderr, /upsampling: 27 steps/);
@@ -42,4 +42,12 @@ test("glide upsample: options and errors", () => {
   const badTemp = glide("upsample", "x.png", "x", "--temp", "0");
   assert.equal(badTemp.code, 1);
   assert.match(badTemp.stderr, /--temp must be positive/);
+});
+
+test("glide upsample: --out is not the input picture, however it is spelled", async () => {
+  const picture = await writePicture(dir, "input.png", 4, 4);
+  const spelled = join(dir, "..", basename(dir), ".", "input.png");
+  const run = glide("upsample", picture, "x", "--checkpoint", join(dir, "no-such-model.pt"), "--out", spelled);
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, `glide: --out ${spelled} is the input image '${picture}'; choose another --out\n`);
 });

@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { openDataset } from "../../src/data/index.ts";
+import { openDataset, trainingImage } from "../../src/data/index.ts";
 import { expandBraces } from "../../src/data/shard-list.ts";
 import { splitMemberName } from "../../src/data/tar-shard.ts";
+import { readImage } from "../../src/image/read.ts";
 import type { Rgba } from "./helpers.ts";
 import { keysOf, makeImage, pixel, take, unit, withTempDir, writeFile, writeTar } from "./helpers.ts";
 
@@ -136,3 +137,10 @@ async function checkSamplesIgnoringOthers(dataset: Awaited<ReturnType<typeof ope
   const clear = samples.find((s) => s.key === "sub/clear");
   assert.deepEqual(pixel(clear!.image, SIZE, 0, 0), [1, 1, 1], "transparent becomes white");
 }
+
+test("a training picture decodes and resizes as the sampling commands' pictures do", async () => {
+  const bytes = await makeImage([RED, GREEN, BLUE, [10, 200, 90, 255]], { height: 10 });
+  const fromData = await trainingImage(bytes, SIZE);
+  const fromImage = await readImage(bytes, { size: SIZE });
+  assert.deepEqual(fromData, fromImage.tensor, "one decoder, one resize, one tensor layout");
+});

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { defaultCacheDir, resolveCacheDir } from "../../src/io/cache-dir.ts";
+import { makeDirectory } from "../../src/io/directory.ts";
 import {
   CHECKPOINT_NAMES,
   cacheStatus,
@@ -442,7 +443,7 @@ test("a stalled server times out, keeping the partial file", async () => {
     await rejectsWith(
       downloadCheckpoint("base", { cacheDir, baseUrl: server.baseUrl, stallTimeoutMs: 300 }),
       "interrupted",
-      /^download of base interrupted at 1\.00 kB of 6\.74 MB \(no data for 300 ms, 127\.0\.0\.1:\d+\); run again to resume$/,
+      /^download of base interrupted at 1\.00 kB of 6\.74 MB \(no data for 0\.3 s, 127\.0\.0\.1:\d+\); run again to resume$/,
     );
     assert.ok(existsSync(join(cacheDir, "base.pt.partial")), "partial kept");
     assert.ok(!existsSync(join(cacheDir, "base.pt")), "no final file");
@@ -502,4 +503,29 @@ test("one process at a time: a live lock refuses, a stale one is taken over", as
     assert.equal(result.status, "downloaded");
     assert.ok(!existsSync(lock), "lock released after the download");
   });
+});
+
+test("a cache directory that cannot be made: one clear error at once, never a hang", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "file");
+    writeFileSync(file, "");
+    await rejectsWith(
+      downloadCheckpoint("base", { cacheDir: join(file, "cache"), baseUrl: "http://127.0.0.1:9/" }),
+      "io",
+      new RegExp(`^cannot create cache directory .*: ${file.replaceAll("/", "\\/")} is not a directory$`),
+    );
+    const nested = join(dir, "a", "b", "c");
+    await makeDirectory(nested);
+    assert.ok(statSync(nested).isDirectory(), "missing parents are made");
+    await makeDirectory(nested);
+  });
+  if (!existsSync("/proc/self")) return;
+  // /proc answers ENOENT to a new entry although it exists: fs.mkdir({ recursive: true }) retries forever.
+  const refused = downloadCheckpoint("base", { cacheDir: "/proc/glide/cache", baseUrl: "http://127.0.0.1:9/" });
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5000).unref());
+  await rejectsWith(
+    Promise.race([refused, timeout]),
+    "io",
+    /^cannot create cache directory \/proc\/glide\/cache: \/proc does not accept new directories$/,
+  );
 });

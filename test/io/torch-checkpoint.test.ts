@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkStateDict, countParameters, StateDictMismatchError } from "../../src/io/check-state-dict.ts";
+import { crc32 } from "../../src/io/crc32.ts";
 import { numel, type StateDict } from "../../src/io/host-tensor.ts";
 import { CheckpointError, loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
+import { ZipFile } from "../../src/io/zip.ts";
 import { type FakeTensor, f32bytes, fixture, stateDictPickle, torchZip, withTempDir } from "./helpers.ts";
 
 const manifest = JSON.parse(readFileSync(fixture("manifest.json"), "utf-8")) as {
@@ -245,5 +247,52 @@ test("refuses compressed entries, entries running past the archive, and archives
     await rejectsWith(loadBytes(dir, patched, "deflated.pt"), /deflated\.pt/, /compressed/);
     const renamed = torchZip(stateDictPickle([]), {}, { prefix: "a/b" });
     await rejectsWith(loadBytes(dir, renamed, "nopkl.pt"), /nopkl\.pt/, /expected one '<archive>\/data\.pkl'/);
+  });
+});
+
+test("CRC-32: the standard check value, in any chunks and at any alignment", () => {
+  const digits = new TextEncoder().encode("123456789");
+  assert.equal(crc32(digits), 0xcbf43926);
+  assert.equal(crc32(new Uint8Array(0)), 0);
+  const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 2654435761) >>> 24);
+  const whole = crc32(bytes);
+  for (const step of [1, 3, 8, 13, 999]) {
+    let crc = 0;
+    for (let at = 0; at < bytes.length; at += step) crc = crc32(bytes.subarray(at, at + step), crc);
+    assert.equal(crc, whole, `chunks of ${step}`);
+  }
+  const shifted = new Uint8Array(1003);
+  shifted.set(bytes, 3);
+  assert.equal(crc32(shifted.subarray(3)), whole, "an unaligned view");
+});
+
+test("a flipped byte in a weight record is refused by its CRC-32, naming the file and the entry", async () => {
+  await withTempDir(async (dir) => {
+    const intact = join(dir, "intact.pt");
+    copyFileSync(fixture("text2im.pt"), intact);
+    const zip = await ZipFile.open(intact);
+    const entry = zip.entries.get("text2im/data/3")!;
+    const start = await zip.dataOffset(entry);
+    await zip.close();
+
+    const damaged = join(dir, "damaged.pt");
+    const bytes = readFileSync(intact);
+    bytes[start + Math.floor(entry.size / 2)]! ^= 0x10;
+    writeFileSync(damaged, bytes);
+    await rejectsWith(loadTorchCheckpoint(damaged), /damaged\.pt: zip entry 'text2im\/data\/3' is corrupt: its CRC-32/);
+
+    const pickle = readFileSync(intact);
+    const pkl = await ZipFile.open(intact);
+    const pklStart = await pkl.dataOffset(pkl.entries.get("text2im/data.pkl")!);
+    await pkl.close();
+    pickle[pklStart + 40]! ^= 0x01;
+    writeFileSync(join(dir, "pickle.pt"), pickle);
+    await rejectsWith(
+      loadTorchCheckpoint(join(dir, "pickle.pt")),
+      /pickle\.pt: zip entry 'text2im\/data\.pkl' is corrupt/,
+    );
+
+    const untouched = await loadTorchCheckpoint(intact);
+    assert.equal(untouched.size, (await loadTorchCheckpoint(fixture("text2im.pt"))).size, "the intact copy loads");
   });
 });

@@ -1,4 +1,5 @@
 // `glide download NAME…`: fetch released checkpoints into the cache; `glide download --list`.
+import { constants } from "node:os";
 import type { Command } from "commander";
 import { resolveCacheDir } from "../../io/cache-dir.ts";
 import {
@@ -16,7 +17,7 @@ import {
   resolveBaseUrl,
 } from "../../io/download.ts";
 import { catalogModel } from "../../models/catalog.ts";
-import { formatClock } from "../../util/progress-bar.ts";
+import { ProgressBar } from "../../util/progress-bar.ts";
 
 interface DownloadCommandOptions {
   list?: boolean;
@@ -71,41 +72,85 @@ async function download(
   options: DownloadCommandOptions,
 ): Promise<void> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const stopListening = stopOnSignals(controller);
   try {
     for (const name of names) {
-      const bar = new ProgressBar(process.stderr, name, !options.quiet);
+      const bar = downloadBar(name, options.quiet === true);
       try {
         const result = await downloadCheckpoint(name, {
           cacheDir,
           baseUrl,
           force: options.force,
           signal: controller.signal,
-          onProgress: (p) => bar.update(p),
-          onNotice: (message) => bar.note(message),
+          onProgress: bar.update,
+          onNotice: bar.note,
         });
         if (result.status === "cached") {
           process.stderr.write(`${name}: already downloaded (${formatBytes(result.bytes)})\n`);
-        } else {
-          bar.done(result.bytes);
         }
+        bar.end();
         process.stdout.write(`${result.path}\n`);
       } catch (error) {
-        bar.clear();
+        bar.cancel();
         if (error instanceof DownloadError && error.code === "aborted") {
           process.stderr.write(`glide: ${error.message}\n`);
-          process.exitCode = 130;
+          process.exitCode ||= 130;
           return;
         }
         throw error;
       }
     }
   } finally {
+    stopListening();
+  }
+}
+
+/** The progress of one download: a bar made at its first progress, when the size is known. */
+function downloadBar(name: string, quiet: boolean) {
+  let bar: ProgressBar | null = null;
+  return {
+    update(p: DownloadProgress): void {
+      if (quiet) return;
+      if (!bar) {
+        bar = new ProgressBar(name, p.total, { format: formatBytes });
+        bar.resume(p.resumedFrom);
+      }
+      bar.update(p.received, p.resumedFrom > 0 ? `resumed at ${formatBytes(p.resumedFrom)}` : "");
+    },
+    note(message: string): void {
+      if (bar) bar.note(message);
+      else process.stderr.write(`${message}\n`);
+    },
+    end: () => bar?.end(),
+    cancel: () => bar?.cancel(),
+  };
+}
+
+/** How long a stopped download may take to let go before the process ends anyway. */
+const STOP_GRACE_MS = 2000;
+
+/**
+ * SIGINT and SIGTERM stop the download (its partial file stays, for a resume) and the process ends
+ * with 128 + the signal's number: once the download lets go, at a second signal, or after
+ * STOP_GRACE_MS whatever it is waiting for. Returns the function that stops listening.
+ */
+function stopOnSignals(controller: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + (constants.signals[signal] ?? 0);
+    if (controller.signal.aborted) process.exit(code);
+    process.exitCode = code;
+    controller.abort();
+    setTimeout(() => {
+      process.stderr.write(`glide: stopped by ${signal}\n`);
+      process.exit(code);
+    }, STOP_GRACE_MS).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-  }
+  };
 }
 
 async function list(cacheDir: string, baseUrl: string, options: DownloadCommandOptions): Promise<void> {
@@ -156,81 +201,4 @@ function sizeText(entry: CacheEntry): string {
     return entry.total ? `${formatBytes(entry.bytes)} of ${formatBytes(entry.total)}` : formatBytes(entry.bytes);
   }
   return formatBytes(entry.bytes);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Progress on stderr: a live bar on a terminal; elsewhere only the final line.
-
-/** One line of the live bar, fitted to `columns`. */
-export function progressLine(
-  label: string,
-  received: number,
-  total: number | undefined,
-  bytesPerSecond: number,
-  columns: number,
-): string {
-  const speed = `${formatBytes(Math.round(bytesPerSecond))}/s`;
-  if (total === undefined || total <= 0) return `${label}  ${formatBytes(received)}  ${speed}`;
-  const fraction = Math.min(1, received / total);
-  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const eta = bytesPerSecond > 0 ? formatClock((total - received) / bytesPerSecond) : "--:--";
-  const tail = `${percent}  ${formatBytes(received)} / ${formatBytes(total)}  ${speed}  ETA ${eta}`;
-  const barWidth = Math.min(30, columns - label.length - tail.length - 6);
-  if (barWidth < 5) return `${label}  ${tail}`;
-  const filled = Math.round(fraction * barWidth);
-  return `${label}  [${"#".repeat(filled)}${"-".repeat(barWidth - filled)}] ${tail}`;
-}
-
-class ProgressBar {
-  private readonly live: boolean;
-  private readonly start = Date.now();
-  private lastDraw = 0;
-  private resumedFrom = 0;
-  private drawn = false;
-  /** Recent (time, bytes) samples for the speed shown. */
-  private samples: [number, number][] = [];
-
-  constructor(
-    private readonly stream: NodeJS.WriteStream,
-    private readonly label: string,
-    private readonly enabled: boolean,
-  ) {
-    this.live = enabled && stream.isTTY === true;
-  }
-
-  update(p: DownloadProgress): void {
-    this.resumedFrom = p.resumedFrom;
-    const now = Date.now();
-    this.samples.push([now, p.received]);
-    while (this.samples.length > 2 && now - this.samples[0]![0] > 5000) this.samples.shift();
-    if (!this.live || (now - this.lastDraw < 100 && p.received !== p.total)) return;
-    this.lastDraw = now;
-    const [t0, b0] = this.samples[0]!;
-    const speed = now > t0 ? ((p.received - b0) * 1000) / (now - t0) : 0;
-    const columns = this.stream.columns || 80;
-    this.stream.write(`\r${progressLine(this.label, p.received, p.total, speed, columns - 1)}\x1b[K`);
-    this.drawn = true;
-  }
-
-  note(message: string): void {
-    this.clear();
-    this.stream.write(`${message}\n`);
-  }
-
-  clear(): void {
-    if (this.drawn) this.stream.write("\r\x1b[K");
-    this.drawn = false;
-  }
-
-  done(bytes: number): void {
-    this.clear();
-    if (!this.enabled) return;
-    const seconds = (Date.now() - this.start) / 1000;
-    const fetched = bytes - this.resumedFrom;
-    const speed = seconds > 0 ? `${formatBytes(Math.round(fetched / seconds))}/s` : "";
-    const resumed = this.resumedFrom > 0 ? `, resumed at ${formatBytes(this.resumedFrom)}` : "";
-    this.stream.write(
-      `${this.label}: ${formatBytes(bytes)} in ${formatClock(seconds)}${speed ? ` (${speed}${resumed})` : ""}\n`,
-    );
-  }
 }

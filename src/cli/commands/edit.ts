@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_EDIT_GUIDANCE, edit } from "../../pipelines/edit.ts";
+import { checkOutputPath } from "../output-path.ts";
 import {
   addFitOption,
   addModelOptions,
@@ -15,6 +16,7 @@ import {
   report,
   type SamplingCommandOptions,
   seconds,
+  warnLongPrompt,
   writeImages,
 } from "../sampling-options.ts";
 
@@ -52,9 +54,14 @@ Examples:
   addOutputOptions(command, "edit-SEED.png");
   command.action(async (image: string, mask: string, prompt: string, options: SamplingCommandOptions) => {
     const seed = options.seed ?? randomSeed();
+    const out = await checkOutputPath(options.out ?? `edit-${seed}.png`, options.batch ?? 1, [
+      { label: "image", path: image },
+      { label: "mask", path: mask },
+    ]);
     const loadStart = performance.now();
     const models = await loadModels(options, "edit");
     const loadSeconds = seconds(loadStart);
+    warnLongPrompt(prompt, [models.base, models.upsampler]);
     const result = await edit({
       image,
       mask,
@@ -64,7 +71,7 @@ Examples:
       upsampler: models.upsampler?.model ?? null,
       ...pipelineOptions(options, seed),
     });
-    const written = await writeImages(options.out ?? `edit-${seed}.png`, result.images);
+    const written = await writeImages(out, result.images);
     report(options, { command: "edit", prompt, models, result, written, loadSeconds, extra: { image, mask } });
   });
 }

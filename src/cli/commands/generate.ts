@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_GUIDANCE, textToImage } from "../../pipelines/text-to-image.ts";
+import { checkOutputPath } from "../output-path.ts";
 import {
   addModelOptions,
   addOutputOptions,
@@ -14,6 +15,7 @@ import {
   report,
   type SamplingCommandOptions,
   seconds,
+  warnLongPrompt,
   writeImages,
 } from "../sampling-options.ts";
 
@@ -43,16 +45,18 @@ Examples:
   addOutputOptions(command, "glide-SEED.png");
   command.action(async (prompt: string, options: SamplingCommandOptions) => {
     const seed = options.seed ?? randomSeed();
+    const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1);
     const loadStart = performance.now();
     const models = await loadModels(options, "generate");
     const loadSeconds = seconds(loadStart);
+    warnLongPrompt(prompt, [models.base, models.upsampler]);
     const result = await textToImage({
       prompt,
       model: models.base.model,
       upsampler: models.upsampler?.model ?? null,
       ...pipelineOptions(options, seed),
     });
-    const written = await writeImages(options.out ?? `glide-${seed}.png`, result.images);
+    const written = await writeImages(out, result.images);
     report(options, { command: "generate", prompt, models, result, written, loadSeconds });
   });
 }

@@ -7,7 +7,14 @@ import { PipelineError } from "../../pipelines/errors.ts";
 import { configFrom, loadModel } from "../../pipelines/load-model.ts";
 import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
 import { ProgressBar } from "../../util/progress-bar.ts";
-import { parseCount, parseNonNegative, parseNonNegativeInteger, parsePositive, parseSeed } from "../parse.ts";
+import {
+  parseCount,
+  parseNonNegative,
+  parseNonNegativeInteger,
+  parsePositive,
+  parseSeed,
+  parseThreads,
+} from "../parse.ts";
 import { firstPicture, sampleGrid } from "../train-samples.ts";
 
 interface TrainCommandOptions {
@@ -114,7 +121,7 @@ export function registerTrain(program: Command): void {
         "apply AdamW/EMA on the host (default on CPU) or inside the step graph",
       ).choices(["host", "graph"]),
     )
-    .option("--threads <n>", "onnxruntime threads", parseCount("--threads"))
+    .option("--threads <n>", "onnxruntime threads, 1 to the cores here", parseThreads)
     .option("--json", "print the summary as JSON")
     .action(async (data: string[], options: TrainCommandOptions) => {
       const { config, initialWeights } = await modelFor(options);

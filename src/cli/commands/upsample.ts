@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { loadModel } from "../../pipelines/load-model.ts";
 import { upsample } from "../../pipelines/upsample.ts";
+import { checkOutputPath } from "../output-path.ts";
 import { stageProgress } from "../progress.ts";
 import {
   addFitOption,
@@ -17,6 +18,7 @@ import {
   report,
   type SamplingCommandOptions,
   seconds,
+  warnLongPrompt,
   writeImages,
 } from "../sampling-options.ts";
 
@@ -43,6 +45,9 @@ Examples:
   addOutputOptions(command, "upsample-SEED.png");
   command.action(async (image: string, prompt: string, options: SamplingCommandOptions & { temp?: number }) => {
     const seed = options.seed ?? randomSeed();
+    const out = await checkOutputPath(options.out ?? `upsample-${seed}.png`, options.batch ?? 1, [
+      { label: "image", path: image },
+    ]);
     const loadStart = performance.now();
     const named = modelFamily(options.model).upsample;
     const fromFamily = options.checkpoint === undefined;
@@ -52,6 +57,7 @@ Examples:
       config: options.config,
     });
     const loadSeconds = seconds(loadStart);
+    warnLongPrompt(prompt, [upsampler]);
     const result = await upsample({
       image,
       prompt,
@@ -63,9 +69,9 @@ Examples:
       seed,
       batchSize: options.batch ?? 1,
       threads: options.threads,
-      onProgress: stageProgress(process.stderr, options.quiet === true),
+      onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
     });
-    const written = await writeImages(options.out ?? `upsample-${seed}.png`, result.images);
+    const written = await writeImages(out, result.images);
     report(
       {
         ...options,

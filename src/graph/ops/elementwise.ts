@@ -1,26 +1,16 @@
 // Elementwise ops with numpy broadcasting, and their gradients.
 import { GraphError } from "../dtype.ts";
-import { broadcastShapes, formatShape, type Shape, sameShape } from "../shape.ts";
+import { broadcastShapes, formatShape, sameShape } from "../shape.ts";
 import { apply, type Emitter, type OpDef, type Tensor } from "../tensor.ts";
+import { unbroadcast } from "./broadcast.ts";
 import { asTensor } from "./leaf.ts";
-import { reshape, sum } from "./shape-reduce.ts";
+
+export { unbroadcast } from "./broadcast.ts";
 
 function requireFloat(op: string, ...xs: Tensor[]): void {
   for (const x of xs) {
     if (x.dtype !== "float32") throw new GraphError(`${op}: expected float32 input, got ${x.dtype}`);
   }
-}
-
-/** Sums a broadcast gradient back down to the shape of the input it came from. */
-export function unbroadcast(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  const summed = axes.length > 0 ? sum(g, axes, true) : g;
-  return reshape(summed, shape);
 }
 
 function binaryOp(

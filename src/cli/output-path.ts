@@ -1,0 +1,53 @@
+// Where a sampling command writes, checked before any work: a bad --out fails at once instead of
+// after minutes of sampling, and never overwrites the command's own input picture or mask.
+
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { GlideError } from "../errors.ts";
+import { numberedPath } from "../image/write.ts";
+import { checkWritableDirectory, makeDirectory } from "../io/directory.ts";
+
+export interface InputFile {
+  /** What the command calls it: "image", "mask". */
+  label: string;
+  path: string;
+}
+
+/**
+ * The files a run of `count` images writes at `out` (out itself, and out-1.png… for a batch):
+ * each may be created or replaced, none is a directory or an input. Missing parent directories
+ * are created (as writing would). Returns `out`.
+ */
+export async function checkOutputPath(out: string, count: number, inputs: readonly InputFile[] = []): Promise<string> {
+  const paths = count === 1 ? [out] : [out, ...Array.from({ length: count }, (_, i) => numberedPath(out, i + 1))];
+  const known = await Promise.all(inputs.map(async (input) => ({ ...input, stats: await statOrNull(input.path) })));
+  for (const path of paths) {
+    const stats = await statOrNull(path);
+    if (stats?.isDirectory()) throw new GlideError(`--out ${path} is a directory; give the PNG file to write`);
+    if (stats && !stats.isFile()) throw new GlideError(`--out ${path} is not a regular file`);
+    for (const input of known) {
+      const same =
+        resolve(path) === resolve(input.path) ||
+        (stats !== null && input.stats !== null && stats.dev === input.stats.dev && stats.ino === input.stats.ino);
+      if (same) {
+        throw new GlideError(`--out ${path} is the input ${input.label} '${input.path}'; choose another --out`);
+      }
+    }
+  }
+  const dir = dirname(resolve(out));
+  try {
+    await makeDirectory(dir);
+    await checkWritableDirectory(dir);
+  } catch (error) {
+    throw new GlideError(`--out ${out}: ${(error as Error).message}`);
+  }
+  return out;
+}
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}
