@@ -3,7 +3,7 @@
 // CRC-32 checked over the bytes as they are read. Sizes are plain numbers (exact up to 2^53 bytes).
 
 import type { FileHandle } from "node:fs/promises";
-import { crc32 } from "./crc32.ts";
+import { crc32 } from "node:zlib";
 import { CheckpointError } from "./errors.ts";
 import { openForReading, readFully } from "./read-fully.ts";
 

@@ -3,7 +3,6 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkStateDict, countParameters, StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import { crc32 } from "../../src/io/crc32.ts";
 import { numel, type StateDict } from "../../src/io/host-tensor.ts";
 import { CheckpointError, loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
 import { ZipFile } from "../../src/io/zip.ts";
@@ -248,22 +247,6 @@ test("refuses compressed entries, entries running past the archive, and archives
     const renamed = torchZip(stateDictPickle([]), {}, { prefix: "a/b" });
     await rejectsWith(loadBytes(dir, renamed, "nopkl.pt"), /nopkl\.pt/, /expected one '<archive>\/data\.pkl'/);
   });
-});
-
-test("CRC-32: the standard check value, in any chunks and at any alignment", () => {
-  const digits = new TextEncoder().encode("123456789");
-  assert.equal(crc32(digits), 0xcbf43926);
-  assert.equal(crc32(new Uint8Array(0)), 0);
-  const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 2654435761) >>> 24);
-  const whole = crc32(bytes);
-  for (const step of [1, 3, 8, 13, 999]) {
-    let crc = 0;
-    for (let at = 0; at < bytes.length; at += step) crc = crc32(bytes.subarray(at, at + step), crc);
-    assert.equal(crc, whole, `chunks of ${step}`);
-  }
-  const shifted = new Uint8Array(1003);
-  shifted.set(bytes, 3);
-  assert.equal(crc32(shifted.subarray(3)), whole, "an unaligned view");
 });
 
 test("a flipped byte in a weight record is refused by its CRC-32, naming the file and the entry", async () => {
