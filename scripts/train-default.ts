@@ -77,6 +77,10 @@ export function trainFlags(options: Stage["train"]): string[] {
 const corpus = join(work, "corpus");
 await mkdir(work, { recursive: true });
 if (!existsSync(join(corpus, "corpus.json"))) {
+  // The shipped models saw Debian's openclipart-svg too: without it the corpus (and the model) differ.
+  if (!existsSync("/usr/share/openclipart/svg")) {
+    throw new Error("the recipe's corpus includes Debian's openclipart-svg: apt-get install openclipart-svg first");
+  }
   await run(["data", "build", corpus, "--size", recipe.corpus.sizes.join(",")], "corpus");
 }
 

@@ -3,6 +3,7 @@
 // Runtime. Applications import `glide-ts` (src/node.ts in Node, src/browser.ts in a bundler for the
 // browser), which sets the platform up and re-exports all of this.
 
+export * from "./clip/index.ts";
 export { SAMPLER_NAMES, type SamplerName } from "./diffusion/samplers/index.ts";
 export { CancelledError, GlideError, isUserError } from "./errors.ts";
 export {

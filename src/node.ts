@@ -1,24 +1,87 @@
 // glide-ts in Node: the core on the Node platform (onnxruntime-node, sharp, files), plus what only
-// Node has — checkpoint files of every format, the released checkpoints' download cache, the
-// models shipped in models/, PNG files, a worker-thread job runner and training.
+// Node has: checkpoint files of every format, the released checkpoints' download cache, the
+// models shipped in models/, PNG files, a worker-thread job runner, datasets, training and evaluation.
 import "./platform/node.ts";
 
+// What the command line uses (and any Node application may): the rest of the Node side.
+export { buildCorpus } from "./data/corpus/build-corpus.ts";
+export { OPENCLIPART_DIR } from "./data/corpus/openclipart.ts";
+export { SOURCE_NAMES, type SourceName } from "./data/corpus/types.ts";
+export { openDataset } from "./data/open-dataset.ts";
+export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";
+export { GlideError } from "./errors.ts";
+export { formatReport } from "./eval/format-report.ts";
+export { checkEvalModel, type EvalPhase, runEval } from "./eval/run-eval.ts";
+export type { GlideConfig } from "./glide/config.ts";
+export {
+  compareShapes,
+  configFromInferred,
+  InferConfigError,
+  type InferredConfig,
+  inferConfig,
+  isExactMatch,
+  matchingPresets,
+  NOT_INFERABLE,
+} from "./glide/infer-config.ts";
+export { parameterShapes } from "./glide/model.ts";
+export { PRESET_NAMES, presetConfig } from "./glide/presets.ts";
+export { encodeText } from "./glide/tokenizer.ts";
+export { type ImageSource, RESIZE_FITS } from "./image/decode.ts";
+export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
 export { numberedPath, writePng } from "./image/write.ts";
 export * from "./index.ts";
 export { resolveCacheDir } from "./io/cache-dir.ts";
-export { type CheckpointFile, convertToSafetensors, loadCheckpointFile } from "./io/checkpoint-file.ts";
-export { CHECKPOINT_NAMES, type CheckpointName, DownloadError, downloadCheckpoint } from "./io/download.ts";
+export { countParameters } from "./io/check-state-dict.ts";
+export type { CheckpointFile } from "./io/checkpoint-file.ts";
+export { type CheckpointFormat, convertToSafetensors, loadCheckpointFile, sourceDtypes } from "./io/checkpoint-file.ts";
+export { checkWritableDirectory, makeDirectory } from "./io/directory.ts";
+export type { CheckpointName } from "./io/download.ts";
+export {
+  type CacheEntry,
+  CHECKPOINT_NAMES,
+  CHECKPOINTS,
+  cacheStatus,
+  checkCheckpointName,
+  checkpointUrl,
+  DownloadError,
+  type DownloadProgress,
+  downloadCheckpoint,
+  formatBytes,
+  remoteSize,
+  requireCheckpoint,
+  resolveBaseUrl,
+} from "./io/download.ts";
 export { type JobOptions, JobRunner } from "./jobs/job-runner.ts";
 export type { JobRequest, LoadedModelInfo } from "./jobs/protocol.ts";
+export type { CatalogModel } from "./models/catalog.ts";
 export {
   CATALOG,
-  type CatalogModel,
+  CATALOG_HINT,
   catalogModel,
   DEFAULT_MODEL_FAMILY,
   MODEL_FAMILIES,
   MODEL_FAMILY_NAMES,
   type ModelFamily,
   modelPath,
+  presentBytes,
 } from "./models/catalog.ts";
+export {
+  loadModelsFor,
+  loadUpsamplerFor,
+  type ModelChoice,
+  type ModelJob,
+  modelFamily,
+  namedModelSource,
+} from "./models/resolve.ts";
+export type { ParamValue } from "./nn/params.ts";
+export { DEFAULT_EDIT_GUIDANCE, edit } from "./pipelines/edit.ts";
+export { PipelineError } from "./pipelines/errors.ts";
+export { configFrom, type LoadedModel, loadModel } from "./pipelines/load-model.ts";
+export { DEFAULT_GUIDANCE, textToImage } from "./pipelines/text-to-image.ts";
+export { DEFAULT_SAMPLER } from "./pipelines/two-stage.ts";
+export type { PipelineResult, ProgressEvent, Stage, StageTiming } from "./pipelines/types.ts";
+export { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE, upsample } from "./pipelines/upsample.ts";
 export { nodePlatform } from "./platform/node.ts";
-export { type StepProgress, type TrainOptions, type TrainSummary, train } from "./train/trainer.ts";
+export type { TrainSummary } from "./train/trainer.ts";
+export { type StepProgress, type TrainOptions, train } from "./train/trainer.ts";
+export { ProgressBar, type ProgressStream } from "./util/progress-bar.ts";

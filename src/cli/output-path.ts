@@ -3,9 +3,7 @@
 
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { GlideError } from "../errors.ts";
-import { numberedPath } from "../image/write.ts";
-import { checkWritableDirectory, makeDirectory } from "../io/directory.ts";
+import { checkWritableDirectory, GlideError, makeDirectory, numberedPath } from "../node.ts";
 
 export interface InputFile {
   /** What the command calls it: "image", "mask". */

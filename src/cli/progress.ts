@@ -1,8 +1,7 @@
 // Progress on stderr for the sampling commands. On a terminal: one bar per stage, redrawn in place,
 // with steps/s and the time left. Elsewhere (a pipe, a log file): no bar, one summary line per stage.
 
-import type { ProgressEvent, Stage } from "../pipelines/types.ts";
-import { ProgressBar, type ProgressStream } from "../util/progress-bar.ts";
+import { ProgressBar, type ProgressEvent, type ProgressStream, type Stage } from "../node.ts";
 
 /**
  * A pipeline progress handler that shows a bar per stage (none at all when `quiet`). A stage whose

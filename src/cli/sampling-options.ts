@@ -4,29 +4,27 @@
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { type Command, Option } from "commander";
-import { SAMPLER_NAMES } from "../diffusion/samplers/index.ts";
-import { PRESET_NAMES } from "../glide/presets.ts";
-import { encodeText } from "../glide/tokenizer.ts";
-import { RESIZE_FITS } from "../image/decode.ts";
-import type { RgbImage } from "../image/pixels.ts";
-import { imageGrid } from "../image/pixels.ts";
-import { numberedPath, writePng } from "../image/write.ts";
-import { formatBytes, requireCheckpoint } from "../io/download.ts";
 import {
   CATALOG_HINT,
-  catalogModel,
   DEFAULT_MODEL_FAMILY,
-  MODEL_FAMILIES,
+  DEFAULT_SAMPLER,
+  DEFAULT_UPSAMPLE_STEPS,
+  DEFAULT_UPSAMPLE_TEMPERATURE,
+  encodeText,
+  imageGrid,
+  type LoadedModel,
+  loadModelsFor,
   MODEL_FAMILY_NAMES,
-  type ModelFamily,
-  modelPath,
-  presentBytes,
-} from "../models/catalog.ts";
-import { PipelineError } from "../pipelines/errors.ts";
-import { type LoadedModel, loadModel } from "../pipelines/load-model.ts";
-import { DEFAULT_SAMPLER } from "../pipelines/two-stage.ts";
-import type { PipelineResult, StageTiming } from "../pipelines/types.ts";
-import { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE } from "../pipelines/upsample.ts";
+  type ModelJob,
+  numberedPath,
+  type PipelineResult,
+  PRESET_NAMES,
+  RESIZE_FITS,
+  type RgbImage,
+  SAMPLER_NAMES,
+  type StageTiming,
+  writePng,
+} from "../node.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
@@ -166,72 +164,22 @@ export interface Models {
   upsampler: LoadedModel | null;
 }
 
-/** The sampling commands' jobs, each with its own pick of a family's models. */
-export type ModelJob = "generate" | "edit";
-
 /**
  * The base model (from --checkpoint, else the --model family's model for `job`) and the upsampler
  * (from --upsampler, else the family's when the base model came from the family too; none with
  * --no-upsample).
  */
-export async function loadModels(options: SamplingCommandOptions, job: ModelJob): Promise<Models> {
-  const family = modelFamily(options.model);
-  const fromFamily = options.checkpoint === undefined;
-  const named = family[job];
-  const base = await loadModel({
-    checkpoint: options.checkpoint ?? (await namedModelPath(named.base, "--checkpoint PATH")),
-    preset: options.preset ?? (fromFamily && options.config === undefined ? namedPreset(named.base) : undefined),
+export function loadModels(options: SamplingCommandOptions, job: ModelJob): Promise<Models> {
+  return loadModelsFor(job, {
+    family: options.model,
+    checkpoint: options.checkpoint,
+    preset: options.preset,
     config: options.config,
+    upsampler: options.upsampler,
+    upsamplerPreset: options.upsamplerPreset,
+    upsamplerConfig: options.upsamplerConfig,
+    upsample: options.upsample,
   });
-  let upsampler: LoadedModel | null = null;
-  if (options.upsample !== false && (options.upsampler !== undefined || fromFamily)) {
-    const checkpoint =
-      options.upsampler ?? (await namedModelPath(named.upsampler, "--upsampler PATH, or --no-upsample"));
-    upsampler = await loadModel({
-      checkpoint,
-      preset:
-        options.upsamplerPreset ??
-        (options.upsampler === undefined && options.upsamplerConfig === undefined
-          ? namedPreset(named.upsampler)
-          : undefined),
-      config: options.upsamplerConfig,
-    });
-  }
-  return { base, upsampler };
-}
-
-export function modelFamily(name: string | undefined): ModelFamily {
-  const family = MODEL_FAMILIES[name ?? DEFAULT_MODEL_FAMILY];
-  if (!family) throw new PipelineError(`unknown --model '${name}' (known: ${MODEL_FAMILY_NAMES.join(", ")})`);
-  return family;
-}
-
-/** Released checkpoints carry no configuration: their preset has their name. Shipped weights carry theirs. */
-export function namedPreset(name: string): string | undefined {
-  const model = catalogModel(name);
-  return "released" in model.source ? model.source.released : undefined;
-}
-
-/** The file of a catalog model, or an error saying how to get it. */
-export async function namedModelPath(name: string, alternative: string): Promise<string> {
-  const model = catalogModel(name);
-  if ("shipped" in model.source) {
-    const path = modelPath(model);
-    if ((await presentBytes(model)) === null) {
-      throw new PipelineError(
-        `the shipped model ${name} is missing (${path}); reinstall glide-ts, or pass ${alternative}`,
-      );
-    }
-    return path;
-  }
-  try {
-    return await requireCheckpoint(model.source.released);
-  } catch (error) {
-    const size = model.downloadBytes ? ` (≈${formatBytes(model.downloadBytes)})` : "";
-    throw new PipelineError(
-      `${(error as Error).message}${size}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
-    );
-  }
 }
 
 export interface Written {

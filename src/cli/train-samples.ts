@@ -1,16 +1,21 @@
 // The sample grid `glide train` writes every --sample-every steps, for each model kind: text2im
 // draws the prompts; an inpainting model redraws the centre of a picture; an upsampler (with or
 // without inpainting) upsamples the picture brought down to its low-res input size.
-import { openDataset } from "../data/open-dataset.ts";
-import type { GlideConfig } from "../glide/config.ts";
-import type { ImageSource } from "../image/decode.ts";
-import { imageGrid, type RawImage, type RgbImage, tensorToImages } from "../image/pixels.ts";
-import { writePng } from "../image/write.ts";
-import { edit } from "../pipelines/edit.ts";
-import { PipelineError } from "../pipelines/errors.ts";
-import { textToImage } from "../pipelines/text-to-image.ts";
-import { upsample } from "../pipelines/upsample.ts";
-import type { TrainOptions } from "../train/trainer.ts";
+import {
+  edit,
+  type GlideConfig,
+  type ImageSource,
+  imageGrid,
+  openDataset,
+  PipelineError,
+  type RawImage,
+  type RgbImage,
+  type TrainOptions,
+  tensorToImages,
+  textToImage,
+  upsample,
+  writePng,
+} from "../node.ts";
 
 export interface SampleGridOptions {
   prompts: readonly string[];

@@ -1,6 +1,7 @@
 // The diffusion layer's public API: schedules, respacing, the Gaussian process, samplers, the
 // sampling loop, guidance and inpainting hooks. It knows nothing of how a network is run.
 
+export { conditionEps, conditionMean, conditionScore, type GradientFn, withGradient } from "./condition.ts";
 export {
   createDiffusion,
   type DiffusionConfig,

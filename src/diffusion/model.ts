@@ -3,12 +3,17 @@
 
 /**
  * A network's prediction for a batch: the noise `eps`, and optionally `v` ∈ [-1, 1], the
- * learned-range variance value of improved DDPM (−1: posterior variance, +1: β_t). Both have the
+ * learned-range variance value of improved DDPM (−1: posterior variance, +1: β_t). All have the
  * layout of `x`.
  */
 export interface ModelOutput {
   eps: Float32Array;
   v?: Float32Array;
+  /**
+   * A guidance gradient at this x_t, already scaled (see condition.ts): DDPM adds variance · grad
+   * to its mean, the deterministic samplers apply it to ε in the score form.
+   */
+  grad?: Float32Array;
 }
 
 /**

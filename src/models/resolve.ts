@@ -2,7 +2,7 @@
 // upsample), a shipped model's file in models/, a released one's in the download cache.
 import { type CheckpointName, formatBytes, requireCheckpoint } from "../io/download.ts";
 import { PipelineError } from "../pipelines/errors.ts";
-import type { ModelSource } from "../pipelines/load-model.ts";
+import { type LoadedModel, loadModel, type ModelSource } from "../pipelines/load-model.ts";
 import {
   catalogModel,
   DEFAULT_MODEL_FAMILY,
@@ -45,4 +45,71 @@ export async function namedModelSource(name: string, alternative: string, cacheD
       `${(error as Error).message}${size}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
     );
   }
+}
+
+/** Which models a run uses: a family's, or files given explicitly (the CLI's --model, --checkpoint, …). */
+export interface ModelChoice {
+  /** A family name (default "glide-ts"). */
+  family?: string;
+  /** The base model's file instead of the family's, with its preset or configuration file. */
+  checkpoint?: string;
+  preset?: string;
+  config?: string;
+  /** The upsampler's file; without it the family's is used only when the base model is the family's. */
+  upsampler?: string;
+  upsamplerPreset?: string;
+  upsamplerConfig?: string;
+  /** false: no upsampler. */
+  upsample?: boolean;
+  /** The download cache (default: $GLIDE_CACHE, else ~/.cache/glide-ts). */
+  cacheDir?: string;
+}
+
+/** A named model, or a file when one is given, loaded. */
+async function loadChosen(
+  named: string,
+  file: { checkpoint?: string; preset?: string; config?: string },
+  alternative: string,
+  cacheDir?: string,
+): Promise<LoadedModel> {
+  if (file.checkpoint !== undefined) return loadModel({ ...file, checkpoint: file.checkpoint });
+  const source = await namedModelSource(named, alternative, cacheDir);
+  // A configuration given by the user replaces the named model's preset.
+  const preset = file.preset ?? (file.config === undefined ? source.preset : undefined);
+  return loadModel({ ...source, preset, config: file.config });
+}
+
+/** The base model and the upsampler (or null) for generating or editing. */
+export async function loadModelsFor(
+  job: ModelJob,
+  choice: ModelChoice = {},
+): Promise<{ base: LoadedModel; upsampler: LoadedModel | null }> {
+  const named = modelFamily(choice.family)[job];
+  const base = await loadChosen(
+    named.base,
+    { checkpoint: choice.checkpoint, preset: choice.preset, config: choice.config },
+    "--checkpoint PATH",
+    choice.cacheDir,
+  );
+  const wantsUpsampler =
+    choice.upsample !== false && (choice.upsampler !== undefined || choice.checkpoint === undefined);
+  const upsampler = wantsUpsampler
+    ? await loadChosen(
+        named.upsampler,
+        { checkpoint: choice.upsampler, preset: choice.upsamplerPreset, config: choice.upsamplerConfig },
+        "--upsampler PATH, or --no-upsample",
+        choice.cacheDir,
+      )
+    : null;
+  return { base, upsampler };
+}
+
+/** The upsampler for upsampling a picture: the file given, else the family's. */
+export function loadUpsamplerFor(choice: ModelChoice = {}): Promise<LoadedModel> {
+  return loadChosen(
+    modelFamily(choice.family).upsample,
+    { checkpoint: choice.checkpoint, preset: choice.preset, config: choice.config },
+    "--checkpoint PATH",
+    choice.cacheDir,
+  );
 }

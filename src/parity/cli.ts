@@ -14,7 +14,7 @@ against this implementation; one line per case, exit status 1 if any case fails.
 this tool does not run fails unless its kind is excluded with --exclude.
 
 kinds:
-${CASE_KINDS.map((k) => `  ${k.kind.padEnd(10)} ${k.description}`).join("\n")}`;
+${CASE_KINDS.map((k) => `  ${k.kind.padEnd(14)} ${k.description}`).join("\n")}`;
 
 const list = (values: string[] | undefined) => values?.flatMap((v) => v.split(",")).filter((v) => v !== "");
 

@@ -2,7 +2,7 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Manifest, type ParityCase, ParityCaseError } from "./types.ts";
+import { type CaseKind, type Manifest, type ParityCase, ParityCaseError } from "./types.ts";
 
 /** The manifest of `dir`, checked to be `{cases: {name: {...}}}`. */
 export async function readManifest(dir: string): Promise<Manifest> {
@@ -38,20 +38,30 @@ export function checkManifest(manifest: unknown, label = "manifest"): Manifest {
 }
 
 /**
- * A case's kind: its `kind` field when it has one; else the part of its name before the first "."
- * ("sample.ddpm_cfg" → "sample", "loss.text2im" → "loss"); else "forward" for a model case (one
- * with a `config`). Anything else is of kind "unknown", which no kind runs.
+ * A case's kind: its `kind` field when it has one; else the first of `kinds` that claims it; else
+ * the part of its name before the first "." ("sample.ddpm_cfg" → "sample", "loss.text2im" →
+ * "loss"); else "forward" for a model case (one with a `config`). Anything else is of kind
+ * "unknown", which no kind runs.
  */
-export function kindOf(name: string, entry: Readonly<Record<string, unknown>>): string {
+export function kindOf(
+  name: string,
+  entry: Readonly<Record<string, unknown>>,
+  kinds: readonly Pick<CaseKind, "kind" | "claims">[] = [],
+): string {
   if (typeof entry.kind === "string" && entry.kind !== "") return entry.kind;
+  const claimed = kinds.find((k) => k.claims?.(name, entry));
+  if (claimed) return claimed.kind;
   const dot = name.indexOf(".");
   if (dot > 0) return name.slice(0, dot);
   if ("config" in entry) return "forward";
   return "unknown";
 }
 
-export function manifestCases(manifest: Manifest): ParityCase[] {
-  return Object.entries(manifest.cases).map(([name, entry]) => ({ name, kind: kindOf(name, entry), entry }));
+export function manifestCases(
+  manifest: Manifest,
+  kinds: readonly Pick<CaseKind, "kind" | "claims">[] = [],
+): ParityCase[] {
+  return Object.entries(manifest.cases).map(([name, entry]) => ({ name, kind: kindOf(name, entry, kinds), entry }));
 }
 
 function field(c: ParityCase, key: string, type: string, optional: boolean): unknown {

@@ -57,7 +57,7 @@ export function formatChecks(checks: readonly OutputCheck[]): string {
 
 /** One line: status, name, kind, the errors with their tolerances (or why it did not run), time. */
 export function formatResult(r: CaseResult, nameWidth = 32): string {
-  const head = `${STATUS_LABEL[r.status]}  ${r.name.padEnd(nameWidth)} ${r.kind.padEnd(10)}`;
+  const head = `${STATUS_LABEL[r.status]}  ${r.name.padEnd(nameWidth)} ${r.kind.padEnd(14)}`;
   const parts = [r.checks.length > 0 ? formatChecks(r.checks) : ""];
   if (r.status === "error") parts.push(`error: ${r.message}`);
   else if (r.status === "unsupported" || r.status === "excluded") parts.push(r.message ?? "");

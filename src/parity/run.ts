@@ -42,7 +42,7 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
 
   let cases: ParityCase[] = [];
   for (const kind of kinds) if (kind.discover) cases.push(...(await kind.discover(options.dir)));
-  cases.push(...manifestCases(manifest));
+  cases.push(...manifestCases(manifest, kinds));
 
   const exclude = new Set(options.exclude ?? []);
   for (const kind of exclude) {

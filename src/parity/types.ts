@@ -60,6 +60,11 @@ export interface CaseKind {
   readonly description: string;
   /** Cases kept in the directory's own files rather than the manifest (e.g. tokenizer.json). */
   discover?(dir: string): Promise<ParityCase[]>;
+  /**
+   * Whether a manifest case without a `kind` field is this kind's, whatever its name says (e.g. a
+   * model case whose `config` is a CLIP one). Consulted before the name and `config` rules.
+   */
+  claims?(name: string, entry: Readonly<Record<string, unknown>>): boolean;
   run(testCase: ParityCase, context: ParityContext): Promise<OutputCheck[]>;
   /** A short note printed with the case's result (e.g. a tokenizer case's caption). */
   describe?(testCase: ParityCase): string | undefined;

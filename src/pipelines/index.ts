@@ -1,7 +1,9 @@
 // What users call: text → image, editing, upsampling, and loading models for them. The library API
 // behind `glide generate`, `glide edit` and `glide upsample`.
+export { type ClipGuidanceOptions, checkClipGuidance } from "./clip-guidance.ts";
 export { DEFAULT_EDIT_GUIDANCE, type EditOptions, edit } from "./edit.ts";
 export { PipelineError } from "./errors.ts";
+export { type ClipSource, loadClip, towerStateDict } from "./load-clip.ts";
 export {
   type LoadedModel,
   loadModel,

@@ -1,7 +1,9 @@
 // One sampling run of one GLIDE network: the shared core of every pipeline. It encodes the prompt,
 // lays out the conditioning (classifier-free guidance doubles the batch to [conditional,
-// unconditional]), chooses how a known region is kept, and runs the diffusion loop.
+// unconditional]), adds CLIP guidance when asked, chooses how a known region is kept, and runs the
+// diffusion loop.
 
+import { withGradient } from "../diffusion/condition.ts";
 import { createDiffusion } from "../diffusion/gaussian.ts";
 import { classifierFreeGuidance, epsVarianceModel } from "../diffusion/guidance.ts";
 import { forceKnownRegion, renoiseKnownRegion } from "../diffusion/inpaint.ts";
@@ -11,6 +13,7 @@ import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts"
 import type { GlideModel } from "../glide/model.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import type { Rng } from "../util/rng.ts";
+import { type ClipGuidanceOptions, clipGuidanceGradient } from "./clip-guidance.ts";
 import { PipelineError } from "./errors.ts";
 import { unetNetwork } from "./network.ts";
 import { sessionsOf } from "./sessions.ts";
@@ -29,6 +32,8 @@ export interface ModelSamplingOptions {
   count: number;
   /** Classifier-free guidance scale; null (or 1) samples with the prompt alone. */
   guidanceScale: number | null;
+  /** CLIP guidance toward the prompt (checked by checkClipGuidance); combines with classifier-free guidance. */
+  clipGuidance?: ClipGuidanceOptions | null;
   sampler: SamplerSpec;
   rng: Rng;
   /** Scale of the starting noise x_T (the reference's upsample_temp); default 1. */
@@ -89,6 +94,9 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (options.lowRes) conditioning.low_res = perRow(options.lowRes.images, n, imageOfRow);
   const lowResSize = options.lowRes?.size;
   await sessionsOf(model).unet(batch, { lowResSize, session: options.session });
+  const gradient = options.clipGuidance
+    ? await clipGuidanceGradient(options.clipGuidance, options.prompt, n, options.session)
+    : null;
   const setupSeconds = (performance.now() - setupStart) / 1000;
 
   const base = createDiffusion({
@@ -105,9 +113,10 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
 
   const samplingStart = performance.now();
   options.onStep?.(0, total);
+  const eps = guided ? classifierFreeGuidance(network, options.guidanceScale!) : epsVarianceModel(network);
   const samples = await sample({
     sampler,
-    model: guided ? classifierFreeGuidance(network, options.guidanceScale!) : epsVarianceModel(network),
+    model: gradient ? withGradient(eps, gradient) : eps,
     shape,
     rng,
     start,

@@ -1,6 +1,7 @@
 // Compiled graphs of a model, built on first use and kept: graph shapes are static, so there is one
 // session per batch size (and, for an upsampler, low-res size), per session options.
 
+import { ClipModel } from "../clip/model.ts";
 import type { GlideModel } from "../glide/model.ts";
 import { type CompiledGraph, SessionCache, type SessionOptions } from "../runtime/session.ts";
 
@@ -60,8 +61,49 @@ export function sessionsOf(model: GlideModel): ModelSessions {
   return sessions;
 }
 
+/** A CLIP model's text and guidance-gradient graphs, per batch size and session options. */
+export class ClipSessions {
+  private readonly text: SessionCache<TextKey>;
+  private readonly guidance: SessionCache<TextKey>;
+
+  constructor(readonly model: ClipModel) {
+    this.text = new SessionCache((k) => model.compileText(k.batch, k.session));
+    this.guidance = new SessionCache((k) => model.compileGuidance(k.batch, k.session));
+  }
+
+  textEncoder(batch: number, session: SessionOptions = {}): Promise<CompiledGraph> {
+    return this.text.get({ batch, session: sessionKey(session) });
+  }
+
+  guidanceGradient(batch: number, session: SessionOptions = {}): Promise<CompiledGraph> {
+    return this.guidance.get({ batch, session: sessionKey(session) });
+  }
+
+  async release(): Promise<void> {
+    await this.text.clear();
+    await this.guidance.clear();
+  }
+}
+
+const byClip = new WeakMap<ClipModel, ClipSessions>();
+
+/** The sessions of a CLIP model, shared by every guided run that uses it. */
+export function clipSessionsOf(model: ClipModel): ClipSessions {
+  let sessions = byClip.get(model);
+  if (!sessions) {
+    sessions = new ClipSessions(model);
+    byClip.set(model, sessions);
+  }
+  return sessions;
+}
+
 /** Frees the onnxruntime sessions compiled for `model` (they are rebuilt if it is used again). */
-export async function releaseSessions(model: GlideModel): Promise<void> {
+export async function releaseSessions(model: GlideModel | ClipModel): Promise<void> {
+  if (model instanceof ClipModel) {
+    await byClip.get(model)?.release();
+    byClip.delete(model);
+    return;
+  }
   await byModel.get(model)?.release();
   byModel.delete(model);
 }

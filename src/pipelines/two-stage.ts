@@ -4,6 +4,7 @@
 import type { GlideModel } from "../glide/model.ts";
 import { tensorToImages } from "../image/pixels.ts";
 import { Rng } from "../util/rng.ts";
+import { type ClipGuidanceOptions, checkClipGuidance } from "./clip-guidance.ts";
 import {
   checkBatchSize,
   checkGuidanceScale,
@@ -32,6 +33,11 @@ export interface TwoStageOptions extends CommonOptions, UpsampleStageOptions {
   steps?: number | string;
   /** Classifier-free guidance scale (1 = the prompt alone, no unconditional pass). */
   guidanceScale?: number;
+  /**
+   * Guide the base stage with GLIDE's noised CLIP toward the prompt (`loadClip`): its scale and
+   * model. Works with every sampler and with classifier-free guidance; the upsampler is not guided.
+   */
+  clipGuidance?: ClipGuidanceOptions;
 }
 
 export interface TwoStageInput {
@@ -54,6 +60,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const seed = resolveSeed(options.seed);
   const guidanceScale = checkGuidanceScale(options.guidanceScale ?? input.defaultGuidance);
   const sampler = samplerSpec(options.sampler ?? DEFAULT_SAMPLER, options.steps, model, "sampler");
+  const clipGuidance = checkClipGuidance(options.clipGuidance, model);
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
   const rng = new Rng(seed);
   const session = resolveSession(options);
@@ -63,6 +70,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     prompt,
     count: n,
     guidanceScale,
+    clipGuidance,
     sampler,
     rng,
     known: input.known,
@@ -76,6 +84,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     steps: sampler.steps ?? base.steps,
     evaluations: base.steps,
     guidanceScale,
+    clipGuidanceScale: clipGuidance?.scale ?? null,
     temperature: 1,
     model: { variant: model.variant, imageSize: model.config.image_size },
   };

@@ -52,6 +52,8 @@ export interface StageSettings {
   evaluations: number;
   /** Classifier-free guidance scale (null: the prompt alone, as upsamplers sample). */
   guidanceScale: number | null;
+  /** CLIP guidance scale (null or absent: none). */
+  clipGuidanceScale?: number | null;
   /** Scale of the starting noise. */
   temperature: number;
   model: { variant: string; imageSize: number };

@@ -155,6 +155,7 @@ export function upsampleStageSettings(
     steps: settings.sampler.steps ?? evaluations,
     evaluations,
     guidanceScale: null,
+    clipGuidanceScale: null,
     temperature: settings.temperature,
     model: { variant: upsampler.variant, imageSize: upsampler.config.image_size },
   };

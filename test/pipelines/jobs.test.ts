@@ -80,6 +80,7 @@ test("the result carries every setting it used, defaults resolved", async () => 
     steps: 3,
     evaluations: 3,
     guidanceScale: 3,
+    clipGuidanceScale: null,
     temperature: 1,
     model: { variant: "text2im", imageSize: 16 },
   });

@@ -1,7 +1,7 @@
 // `glide convert IN OUT.safetensors [--force]`: a torch.save checkpoint (or any safetensors file)
 // to float32 (or float16) safetensors, key order kept, configuration kept, written atomically.
 import { type Command, Option } from "commander";
-import { convertToSafetensors } from "../../io/checkpoint-file.ts";
+import { convertToSafetensors } from "../../node.ts";
 
 export function registerConvert(program: Command): void {
   program

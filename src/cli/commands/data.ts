@@ -2,11 +2,7 @@
 // dataset once and reports its pairs and unreadable images.
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
-import { buildCorpus } from "../../data/corpus/build-corpus.ts";
-import { OPENCLIPART_DIR } from "../../data/corpus/openclipart.ts";
-import type { SourceName } from "../../data/corpus/types.ts";
-import { SOURCE_NAMES } from "../../data/corpus/types.ts";
-import { openDataset } from "../../data/open-dataset.ts";
+import { buildCorpus, OPENCLIPART_DIR, openDataset, SOURCE_NAMES, type SourceName } from "../../node.ts";
 
 export function registerData(program: Command): void {
   const data = program.command("data").description("build and check image–caption datasets");

@@ -1,23 +1,23 @@
 // `glide download NAME…`: fetch released checkpoints into the cache; `glide download --list`.
 import { constants } from "node:os";
 import type { Command } from "commander";
-import { resolveCacheDir } from "../../io/cache-dir.ts";
 import {
   type CacheEntry,
   CHECKPOINT_NAMES,
   CHECKPOINTS,
   cacheStatus,
+  catalogModel,
   checkCheckpointName,
   checkpointUrl,
   DownloadError,
   type DownloadProgress,
   downloadCheckpoint,
   formatBytes,
+  ProgressBar,
   remoteSize,
   resolveBaseUrl,
-} from "../../io/download.ts";
-import { catalogModel } from "../../models/catalog.ts";
-import { ProgressBar } from "../../util/progress-bar.ts";
+  resolveCacheDir,
+} from "../../node.ts";
 
 interface DownloadCommandOptions {
   list?: boolean;

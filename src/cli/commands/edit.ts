@@ -1,7 +1,7 @@
 // `glide edit IMAGE MASK PROMPT`: redraw the masked part of a picture to fit the prompt.
 
 import type { Command } from "commander";
-import { DEFAULT_EDIT_GUIDANCE, edit } from "../../pipelines/edit.ts";
+import { DEFAULT_EDIT_GUIDANCE, edit } from "../../node.ts";
 import { checkOutputPath } from "../output-path.ts";
 import {
   addFitOption,

@@ -3,13 +3,18 @@
 import { access } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { formatReport } from "../../eval/format-report.ts";
-import { checkEvalModel, type EvalPhase, runEval } from "../../eval/run-eval.ts";
-import { PRESET_NAMES } from "../../glide/presets.ts";
-import { PipelineError } from "../../pipelines/errors.ts";
-import { type LoadedModel, loadModel } from "../../pipelines/load-model.ts";
-import { DEFAULT_GUIDANCE } from "../../pipelines/text-to-image.ts";
-import { ProgressBar } from "../../util/progress-bar.ts";
+import {
+  checkEvalModel,
+  DEFAULT_GUIDANCE,
+  type EvalPhase,
+  formatReport,
+  type LoadedModel,
+  loadModel,
+  PipelineError,
+  PRESET_NAMES,
+  ProgressBar,
+  runEval,
+} from "../../node.ts";
 import { parseCount, parseNonNegative, parseSeed, parseThreads } from "../parse.ts";
 import { addSamplingOptions } from "../sampling-options.ts";
 

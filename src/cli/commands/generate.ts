@@ -1,7 +1,7 @@
 // `glide generate PROMPT`: text → image with the base model, then the upsampler.
 
 import type { Command } from "commander";
-import { DEFAULT_GUIDANCE, textToImage } from "../../pipelines/text-to-image.ts";
+import { DEFAULT_GUIDANCE, textToImage } from "../../node.ts";
 import { checkOutputPath } from "../output-path.ts";
 import {
   addModelOptions,

@@ -2,19 +2,21 @@
 // configuration its shapes imply, with the preset it matches exactly, if any.
 import type { Command } from "commander";
 import {
+  type CheckpointFormat,
   compareShapes,
   configFromInferred,
+  countParameters,
   InferConfigError,
   type InferredConfig,
   inferConfig,
   isExactMatch,
+  loadCheckpointFile,
   matchingPresets,
   NOT_INFERABLE,
-} from "../../glide/infer-config.ts";
-import { parameterShapes } from "../../glide/model.ts";
-import { presetConfig } from "../../glide/presets.ts";
-import { countParameters } from "../../io/check-state-dict.ts";
-import { type CheckpointFormat, loadCheckpointFile, sourceDtypes } from "../../io/checkpoint-file.ts";
+  parameterShapes,
+  presetConfig,
+  sourceDtypes,
+} from "../../node.ts";
 
 export interface CheckpointInfo {
   path: string;

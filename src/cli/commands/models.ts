@@ -1,9 +1,15 @@
 // `glide models`: every model glide-ts knows by name — shipped in models/ or downloadable — with its
 // kind, resolution, parameters, size and whether it is here, and which family each command uses.
 import type { Command } from "commander";
-import { resolveCacheDir } from "../../io/cache-dir.ts";
-import { formatBytes } from "../../io/download.ts";
-import { CATALOG, DEFAULT_MODEL_FAMILY, MODEL_FAMILIES, modelPath, presentBytes } from "../../models/catalog.ts";
+import {
+  CATALOG,
+  DEFAULT_MODEL_FAMILY,
+  formatBytes,
+  MODEL_FAMILIES,
+  modelPath,
+  presentBytes,
+  resolveCacheDir,
+} from "../../node.ts";
 
 interface ModelsCommandOptions {
   json?: boolean;

@@ -1,12 +1,17 @@
 // `glide train DATA --out DIR`: trains or fine-tunes a GLIDE model (any of the four variants) on a
 // folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
 import { type Command, Option } from "commander";
-import type { GlideConfig } from "../../glide/config.ts";
-import type { ParamValue } from "../../nn/params.ts";
-import { PipelineError } from "../../pipelines/errors.ts";
-import { configFrom, loadModel } from "../../pipelines/load-model.ts";
-import { type StepProgress, type TrainOptions, train } from "../../train/trainer.ts";
-import { ProgressBar } from "../../util/progress-bar.ts";
+import {
+  configFrom,
+  type GlideConfig,
+  loadModel,
+  type ParamValue,
+  PipelineError,
+  ProgressBar,
+  type StepProgress,
+  type TrainOptions,
+  train,
+} from "../../node.ts";
 import {
   parseCount,
   parseNonNegative,

@@ -2,8 +2,7 @@
 // upsampled 4× with the text-conditional upsampler.
 
 import type { Command } from "commander";
-import { loadModel } from "../../pipelines/load-model.ts";
-import { upsample } from "../../pipelines/upsample.ts";
+import { loadUpsamplerFor, upsample } from "../../node.ts";
 import { checkOutputPath } from "../output-path.ts";
 import { stageProgress } from "../progress.ts";
 import {
@@ -11,9 +10,6 @@ import {
   addModelOptions,
   addOutputOptions,
   addUpsampleSamplingOptions,
-  modelFamily,
-  namedModelPath,
-  namedPreset,
   randomSeed,
   report,
   type SamplingCommandOptions,
@@ -49,11 +45,10 @@ Examples:
       { label: "image", path: image },
     ]);
     const loadStart = performance.now();
-    const named = modelFamily(options.model).upsample;
-    const fromFamily = options.checkpoint === undefined;
-    const upsampler = await loadModel({
-      checkpoint: options.checkpoint ?? (await namedModelPath(named, "--checkpoint PATH")),
-      preset: options.preset ?? (fromFamily && options.config === undefined ? namedPreset(named) : undefined),
+    const upsampler = await loadUpsamplerFor({
+      family: options.model,
+      checkpoint: options.checkpoint,
+      preset: options.preset,
       config: options.config,
     });
     const loadSeconds = seconds(loadStart);

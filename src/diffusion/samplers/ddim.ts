@@ -1,6 +1,7 @@
 // DDIM (Song et al. 2021): the reference's ddim_sample. eta = 0 is the deterministic ODE-like
 // sampler; eta = 1 matches DDPM's posterior variance.
 
+import { conditionScore } from "../condition.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
 import type { XStartOptions } from "../model.ts";
 import type { Sampler, StepInput, StepOutput } from "./sampler.ts";
@@ -25,7 +26,7 @@ export class DdimSampler implements Sampler {
 
   step({ x, output, index, noise, xStart }: StepInput): StepOutput {
     const t = this.diffusion.numTimesteps - 1 - index;
-    return ddimStep(this.diffusion, x, output.eps, t, xStart, this.eta, noise);
+    return ddimStep(this.diffusion, x, output.eps, t, xStart, this.eta, noise, output.grad);
   }
 }
 
@@ -33,7 +34,8 @@ export class DdimSampler implements Sampler {
  * One DDIM update from step t to step t − 1 (to x₀ itself when t = 0), DDIM eq. 12:
  * x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1} − σ²) ε̂ + σ z, with
  * σ = eta √((1 − ᾱ_{t−1}) / (1 − ᾱ_t)) √(1 − ᾱ_t / ᾱ_{t−1}).
- * As the reference does, ε̂ is re-derived from the processed (clipped, denoisedFn) x̂₀.
+ * As the reference does, ε̂ is re-derived from the processed (clipped, denoisedFn) x̂₀; a guidance
+ * gradient then shifts ε̂ in the score form and x̂₀ follows it (condition_score, not clipped again).
  * `noise` is only called when σ > 0.
  */
 export function ddimStep(
@@ -44,8 +46,10 @@ export function ddimStep(
   xStart: XStartOptions,
   eta = 0,
   noise?: () => Float32Array,
+  grad?: Float32Array,
 ): StepOutput {
-  const predXStart = diffusion.processXStart(diffusion.predictXStartFromEps(x, t, eps), t, xStart);
+  const processed = diffusion.processXStart(diffusion.predictXStartFromEps(x, t, eps), t, xStart);
+  const predXStart = grad ? conditionScore(diffusion, x, t, processed, grad) : processed;
   const epsHat = diffusion.predictEpsFromXStart(x, t, predXStart);
   const alphaBar = diffusion.alphasCumprod[t];
   const alphaBarPrev = diffusion.alphasCumprodPrev[t];

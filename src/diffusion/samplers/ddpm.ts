@@ -1,6 +1,8 @@
 // Ancestral sampling (DDPM, Ho et al. 2020) with the learned-range variance of improved DDPM:
-// the reference's p_sample. No noise is added at the last step (t = 0).
+// the reference's p_sample. No noise is added at the last step (t = 0). A guidance gradient shifts
+// the mean by variance · grad (the reference's condition_mean).
 
+import { conditionMean } from "../condition.ts";
 import type { GaussianDiffusion, VarianceMode } from "../gaussian.ts";
 import type { Sampler, StepInput, StepOutput } from "./sampler.ts";
 
@@ -25,10 +27,9 @@ export class DdpmSampler implements Sampler {
 
   step({ x, output, index, noise, xStart }: StepInput): StepOutput {
     const t = this.diffusion.numTimesteps - 1 - index;
-    const { mean, logVariance, predXStart } = this.diffusion.pMeanVariance(x, t, output, {
-      ...xStart,
-      variance: this.variance,
-    });
+    const p = this.diffusion.pMeanVariance(x, t, output, { ...xStart, variance: this.variance });
+    const { logVariance, predXStart } = p;
+    const mean = output.grad ? conditionMean(p.mean, logVariance, output.grad) : p.mean;
     if (t === 0) return { sample: mean, predXStart };
     const z = noise();
     const sample = new Float32Array(x.length);

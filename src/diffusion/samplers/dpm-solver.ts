@@ -4,8 +4,10 @@
 //   first order (= DDIM):  x_next = (σ_next/σ_now) x − α_next (e^{−h} − 1) D_now
 //   second order:          the same with D = (1 + 1/(2r)) D_now − 1/(2r) D_prev, r = h_prev / h.
 // The first step has no history (first order); the last step goes to σ = 0 and returns D itself.
+// A guidance gradient enters D as it enters DDIM's x̂₀ (the score form, condition_score).
 
 import { roundHalfEven } from "../../util/round.ts";
+import { conditionScore } from "../condition.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
 import { checkStepOrder, type Sampler, type StepInput, type StepOutput } from "./sampler.ts";
 
@@ -28,7 +30,8 @@ export class DpmSolverPlusPlusSampler implements Sampler {
     this.nextIndex = index + 1;
     const d = this.diffusion;
     const t = d.numTimesteps - 1 - index;
-    const predXStart = d.processXStart(d.predictXStartFromEps(x, t, output.eps), t, xStart);
+    const processed = d.processXStart(d.predictXStartFromEps(x, t, output.eps), t, xStart);
+    const predXStart = output.grad ? conditionScore(d, x, t, processed, output.grad) : processed;
     const prev = this.prevXStart;
     this.prevXStart = predXStart;
     if (t === 0) return { sample: predXStart, predXStart };

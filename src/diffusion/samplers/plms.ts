@@ -3,7 +3,9 @@
 // recent ε predictions: Adams–Bashforth of order 2, 3, then 4. The first step has no history, so
 // it is a pseudo improved Euler step: a provisional DDIM step, one more model evaluation there, and
 // the transfer redone with the mean of both ε. K kept steps therefore take K + 1 evaluations.
+// A guidance gradient shifts each evaluation's ε in the score form before it is combined.
 
+import { conditionEps } from "../condition.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
 import { ddimStep } from "./ddim.ts";
 import { checkStepOrder, type Sampler, type StepInput, type StepOutput } from "./sampler.ts";
@@ -31,7 +33,9 @@ export class PlmsSampler implements Sampler {
     }
     this.nextIndex = index + 1;
     const K = this.diffusion.numTimesteps;
-    const eps = output.eps;
+    // The step of this process the model was evaluated at: K − 1, then K − 2 twice, then one lower each.
+    const evaluated = index <= 1 ? K - 1 - index : K - index;
+    const eps = output.grad ? conditionEps(this.diffusion, evaluated, output.eps, output.grad) : output.eps;
 
     if (index === 0) {
       if (K === 1) return ddimStep(this.diffusion, x, eps, 0, xStart);

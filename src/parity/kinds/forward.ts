@@ -1,7 +1,8 @@
 // Model forward cases: the manifest's model cases (`config`, `checkpoint`, `io`). The io file's
 // inputs go through the text encoder and the U-Net; every `expected.<output>` it holds is compared
 // (out: eps and variance channels; xf_proj, xf_out: the text encoder), and `params`, when given,
-// must equal the model's parameter count.
+// must equal the model's parameter count. A model case without `io` (one that only provides the
+// model for other cases) is loaded and its `params` checked.
 
 import { readSafetensors } from "../../io/safetensors.ts";
 import { exactCheck, maxAbsCheck } from "../compare.ts";
@@ -19,6 +20,11 @@ export const forwardKind: CaseKind = {
   async run(c, ctx) {
     const tolerance = toleranceOf(c, FORWARD_TOLERANCE);
     const { model, config } = await ctx.model(c.name);
+    const params = optionalNumber(c, "params");
+    if (c.entry.io === undefined) {
+      if (params === undefined) throw new ParityCaseError(`case '${c.name}': neither 'io' nor 'params' to compare`);
+      return [exactCheck("params", model.params.count(), params)];
+    }
     const io = await readSafetensors(ctx.resolve(stringField(c, "io")));
     if (!io.has("expected.out")) throw new ParityCaseError(`${io.source}: no 'expected.out'`);
     const batch = io.shape("x")[0]!;
@@ -52,7 +58,6 @@ export const forwardKind: CaseKind = {
       if (!actual) throw new ParityCaseError(`${io.source}: '${name}' names no output of this model`);
       checks.push(maxAbsCheck(output, actual, io.float32(name), tolerance));
     }
-    const params = optionalNumber(c, "params");
     if (params !== undefined) checks.push(exactCheck("params", model.params.count(), params));
     return checks;
   },
