@@ -10,6 +10,7 @@ import { registerEval } from "./commands/eval.ts";
 import { registerGenerate } from "./commands/generate.ts";
 import { registerInfo } from "./commands/info.ts";
 import { registerModels } from "./commands/models.ts";
+import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerUpsample } from "./commands/upsample.ts";
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerData(program);
   registerEval(program);
+  registerServe(program);
   pointToHelp(program, "glide");
   return program;
 }

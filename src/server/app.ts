@@ -1,0 +1,78 @@
+// The HTTP application: OpenAI's image routes under /v1 (behind the API keys, when there are any),
+// the result files of `url` responses, health and metrics; every error in OpenAI's error shape.
+import cors from "@fastify/cors";
+import multipart from "@fastify/multipart";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { ApiKeys } from "./api-keys.ts";
+import type { ServerContext } from "./context.ts";
+import { ApiError, toApiError } from "./errors.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
+import { describe, registerImageRoutes } from "./routes/images.ts";
+import { registerModelRoutes } from "./routes/models.ts";
+
+export interface AppOptions {
+  apiKeys: ApiKeys;
+  /** Origins allowed to call the API from a browser; none: no CORS headers at all. */
+  corsOrigins: readonly string[];
+}
+
+export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: ctx.limits.jsonBytes, logger: false });
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["authorization", "content-type"],
+    });
+  }
+  await app.register(multipart, {
+    limits: { fileSize: ctx.limits.uploadBytes, files: 2, fields: 32, fieldSize: 64 << 10, parts: 40 },
+  });
+  await app.register(fastifyStatic, {
+    root: ctx.store.dir,
+    prefix: "/images/",
+    index: false,
+    list: false,
+    // Only stored images that have not expired.
+    allowedPath: (path) => ctx.store.has(path.replace(/^\//, "")),
+  });
+
+  app.addHook("onRequest", async (request) => {
+    if (!request.url.startsWith("/v1/") || request.method === "OPTIONS") return;
+    if (ctx.draining) {
+      throw new ApiError(503, "the server is shutting down", {
+        code: "shutting_down",
+        headers: { "retry-after": "5" },
+      });
+    }
+    if (options.apiKeys.required && !options.apiKeys.accepts(request.headers.authorization)) {
+      throw new ApiError(401, "a valid API key is required: send it as 'Authorization: Bearer KEY'", {
+        code: "invalid_api_key",
+      });
+    }
+  });
+  // While draining, every response closes its connection, so no keep-alive connection holds the
+  // server open once the last job is answered.
+  app.addHook("onSend", async (_request, reply) => {
+    if (ctx.draining) reply.header("connection", "close");
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500 && apiError.code === "internal_error") {
+      ctx.log(`${request.method} ${request.url} failed: ${describe(error)}`);
+    }
+    return reply.code(apiError.status).headers(apiError.headers).send(apiError.body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new ApiError(404, `there is nothing at ${request.method} ${request.url.split("?")[0]}`, {
+      code: "not_found",
+    });
+    return reply.code(404).send(error.body());
+  });
+
+  registerImageRoutes(app, ctx);
+  registerModelRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,75 @@
+// Errors as the OpenAI API reports them: an HTTP status and {"error": {message, type, param, code}}.
+// Every failure a request can meet is turned into one of these by `toApiError`.
+import { CancelledError, GlideError } from "../errors.ts";
+import { JobTimeoutError, QueueClosedError, QueueFullError } from "./queue/job-queue.ts";
+
+export interface ApiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export interface ApiErrorDetails {
+  type?: string;
+  param?: string | null;
+  code?: string | null;
+  headers?: Record<string, string>;
+}
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly status: number,
+    message: string,
+    details: ApiErrorDetails = {},
+  ) {
+    super(message);
+    this.type = details.type ?? (status >= 500 ? "server_error" : "invalid_request_error");
+    this.param = details.param ?? null;
+    this.code = details.code ?? null;
+    this.headers = details.headers ?? {};
+  }
+
+  body(): ApiErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** 400: a field that is missing, of the wrong type or out of range. */
+export function invalidField(param: string, message: string, code = "invalid_value"): ApiError {
+  return new ApiError(400, message, { param, code });
+}
+
+/** The status and body for any error a request handler met. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof QueueFullError) {
+    return new ApiError(429, error.message, {
+      type: "rate_limit_error",
+      code: "queue_full",
+      headers: { "retry-after": String(error.retryAfterSeconds) },
+    });
+  }
+  if (error instanceof QueueClosedError) {
+    return new ApiError(503, error.message, { code: "shutting_down", headers: { "retry-after": "5" } });
+  }
+  if (error instanceof JobTimeoutError) return new ApiError(504, error.message, { code: "job_timeout" });
+  if (error instanceof CancelledError) return new ApiError(503, error.message, { code: "cancelled" });
+  // Bad sampler, unreadable image, a mask that keeps everything, …: the user's to fix.
+  if (error instanceof GlideError) return new ApiError(400, error.message, { code: "invalid_value" });
+  const status = statusOf(error);
+  if (status !== null && status >= 400 && status < 500) {
+    const code = status === 413 ? "payload_too_large" : ((error as { code?: string }).code ?? null);
+    return new ApiError(status, (error as Error).message, { code });
+  }
+  return new ApiError(500, "the server failed on this request; its log has the details", { code: "internal_error" });
+}
+
+/** The HTTP status a library error carries (fastify's and its plugins' errors have `statusCode`). */
+function statusOf(error: unknown): number | null {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" ? status : null;
+}

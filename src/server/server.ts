@@ -1,0 +1,105 @@
+// `glide serve` as a library: an OpenAI-compatible image API on a pool of model workers. It
+// listens at once (/healthz answers while the models load; /readyz once they are loaded), and
+// shuts down gracefully: no new jobs (503), the accepted ones finished, then closed.
+import "../platform/node.ts";
+import { availableParallelism } from "node:os";
+import type { FastifyInstance } from "fastify";
+import { ApiKeys } from "./api-keys.ts";
+import { buildApp } from "./app.ts";
+import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
+import type { ImageJob } from "./image-job.ts";
+import { ImageStore } from "./image-store.ts";
+import { ServerMetrics } from "./metrics.ts";
+import { LocalJobQueue } from "./queue/local-queue.ts";
+import type { ServedModelSources } from "./served-models.ts";
+import { type ServedModel, WorkerPool } from "./worker-pool.ts";
+
+export interface ServeOptions {
+  models: ServedModelSources;
+  /** Default 127.0.0.1: only this machine can connect unless told otherwise. */
+  host?: string;
+  /** Default 8000; 0 picks a free port. */
+  port?: number;
+  /** Worker threads, each with the models loaded (default 1). */
+  workers?: number;
+  /** onnxruntime threads per worker (default: the cores shared among the workers). */
+  threads?: number;
+  /** Jobs that may wait for a worker (default 16). */
+  queueSize?: number;
+  /** A running job is stopped after this many seconds (default 600). */
+  jobTimeoutSeconds?: number;
+  /** No keys: no authentication. */
+  apiKeys?: readonly string[];
+  corsOrigins?: readonly string[];
+  /** How long `url` results can be fetched (default 3600 s). */
+  urlTtlSeconds?: number;
+  limits?: Partial<ServerLimits>;
+  log?: (message: string) => void;
+}
+
+export interface GlideServer {
+  /** http://host:port, the port the server got. */
+  url: string;
+  app: FastifyInstance;
+  /** Resolves when the models are loaded and jobs are taken (rejects when loading failed). */
+  ready: Promise<ServedModel>;
+  metrics: ServerMetrics;
+  /** Stops taking jobs, finishes the accepted ones, then closes everything. */
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<GlideServer> {
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  const metrics = new ServerMetrics();
+  const ctx: ServerContext = {
+    running: null,
+    draining: false,
+    store: await ImageStore.create(options.urlTtlSeconds ?? 3600),
+    metrics,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    log: options.log ?? ((message) => process.stderr.write(`glide serve: ${message}\n`)),
+  };
+  const app = await buildApp(ctx, {
+    apiKeys: new ApiKeys(options.apiKeys ?? []),
+    corsOrigins: options.corsOrigins ?? [],
+  });
+  const host = options.host ?? "127.0.0.1";
+  await app.listen({ host, port: options.port ?? 8000 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  const loading = WorkerPool.start(options.models, { workers, threads });
+  const ready = loading.then((pool) => {
+    const timeout = options.jobTimeoutSeconds ?? 600;
+    const queue = new LocalJobQueue<ImageJob>(pool, {
+      capacity: options.queueSize ?? 16,
+      timeoutMs: timeout * 1000,
+      observer: metrics,
+    });
+    ctx.running = { queue, served: pool.served };
+    return pool.served;
+  });
+  ready.catch(() => undefined); // the caller learns of it from `ready`
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      ctx.draining = true;
+      await ctx.running?.queue.drain();
+      // The answers to the last jobs have a moment to go out; then connections are cut.
+      const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);
+      cut.unref();
+      await app.close();
+      clearTimeout(cut);
+      const pool = await loading.catch(() => null);
+      await pool?.close();
+      await ctx.store.close();
+    })();
+    return stopping;
+  };
+  return { url, app, ready, metrics, shutdown };
+}

@@ -1,0 +1,122 @@
+// `glide serve` as a process: it prints its URL, serves the fixture model given by --checkpoint and
+// --config, honours --api-key-file, --cors and --job-timeout, and on SIGTERM stops taking jobs
+// (503), finishes the running one, and exits 0.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { glide } from "../cli/glide-cli.ts";
+import { fixtureFiles, tempDir } from "../pipelines/helpers.ts";
+
+let child: ChildProcess;
+let url = "";
+let stdout = "";
+const exited = new Promise<number | null>((resolve) => {
+  before(async () => {
+    const keys = join(tempDir(), "keys.txt");
+    writeFileSync(keys, "sk-cli\n");
+    const { checkpoint, config } = fixtureFiles("text2im");
+    child = spawn(
+      process.execPath,
+      [
+        "bin/glide.js",
+        "serve",
+        "--port",
+        "0",
+        "--checkpoint",
+        checkpoint,
+        "--config",
+        config,
+        "--threads",
+        "1",
+        "--api-key-file",
+        keys,
+        "--cors",
+        "https://app.example",
+        "--job-timeout",
+        "4",
+      ],
+      { env: { ...process.env, GLIDE_API_KEYS: "" }, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    child.on("exit", (code) => resolve(code));
+    await new Promise<void>((ready, fail) => {
+      child.stdout!.on("data", (data: Buffer) => {
+        stdout += data.toString();
+        url ||= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] ?? "";
+        if (/ready: /.test(stdout)) ready();
+      });
+      child.on("exit", () => fail(new Error(`glide serve exited early:\n${stdout}`)));
+    });
+  });
+});
+after(() => child.exitCode === null && child.kill("SIGKILL"));
+
+const auth = { authorization: "Bearer sk-cli", "content-type": "application/json" };
+const generate = (body: Record<string, unknown>, headers: Record<string, string> = auth) =>
+  fetch(`${url}/v1/images/generations`, { method: "POST", headers, body: JSON.stringify(body) });
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(
+    text
+      .split("\n")
+      .find((l) => l.startsWith(`${name} `))
+      ?.split(" ")[1],
+  );
+}
+
+test("it prints the URL it listens on (loopback) and the model it serves, with health and metrics", async () => {
+  assert.match(stdout, /ready: model 'text2im' \(generate 16, edit 16, variation 16\), 1 worker/);
+  assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  assert.equal((await fetch(`${url}/readyz`)).status, 200);
+  assert.match(await (await fetch(`${url}/metrics`)).text(), /^glide_queue_depth 0$/m);
+  assert.equal((await generate({ prompt: "x" }, { "content-type": "application/json" })).status, 401);
+  const warm = await generate({ prompt: "x", steps: 2, sampler: "ddim" });
+  assert.equal(warm.status, 200);
+});
+
+test("--cors allows the origin given, and only it", async () => {
+  const allowed = await fetch(`${url}/v1/models`, { headers: { ...auth, origin: "https://app.example" } });
+  assert.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
+  const other = await fetch(`${url}/v1/models`, { headers: { ...auth, origin: "https://evil.example" } });
+  assert.equal(other.headers.get("access-control-allow-origin"), null);
+  const preflight = await fetch(`${url}/v1/images/generations`, {
+    method: "OPTIONS",
+    headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+  });
+  assert.equal(preflight.status, 204, "a preflight needs no key");
+});
+
+test("--job-timeout stops a job that runs too long: 504", async () => {
+  const slow = await generate({ prompt: "x", steps: 1000, sampler: "ddim" });
+  assert.equal(slow.status, 504);
+  assert.equal(((await slow.json()) as { error: { code: string } }).error.code, "job_timeout");
+  assert.equal(await metric('glide_jobs_total{outcome="timeout"}'), 1);
+});
+
+test("SIGTERM: 503 for new requests, the running job finishes, then the process exits 0", async () => {
+  const running = generate({ prompt: "x", steps: 100, sampler: "ddim" });
+  while ((await metric("glide_jobs_running")) === 0) await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 50));
+  const refused = await generate({ prompt: "x", steps: 2 });
+  assert.equal(refused.status, 503);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "shutting_down");
+  assert.equal((await fetch(`${url}/readyz`)).status, 503);
+  const finished = await running;
+  assert.equal(finished.status, 200);
+  assert.equal(((await finished.json()) as { data: unknown[] }).data.length, 1);
+  assert.equal(await exited, 0);
+  assert.match(stdout, /SIGTERM: finishing the accepted jobs/);
+  assert.match(stdout, /stopped\n$/);
+});
+
+test("a model that cannot be loaded, or a bad flag: one line, exit 1, nothing left running", () => {
+  const missing = glide("serve", "--port", "0", "--checkpoint", "/no/such/model.safetensors", "--preset", "tiny");
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^glide: .*\/no\/such\/model\.safetensors/m);
+  const badPort = glide("serve", "--port", "70000");
+  assert.equal(badPort.code, 1);
+  assert.match(badPort.stderr, /--port must be 0 to 65535/);
+});
