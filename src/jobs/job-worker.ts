@@ -10,6 +10,7 @@ import { releaseSessions } from "../pipelines/sessions.ts";
 import { textToImage } from "../pipelines/text-to-image.ts";
 import type { PipelineResult, ProgressEvent } from "../pipelines/types.ts";
 import { upsample } from "../pipelines/upsample.ts";
+import { variation } from "../pipelines/variation.ts";
 import type { FromWorker, JobRequest, ToWorker } from "./protocol.ts";
 
 const models = new Map<string, GlideModel>();
@@ -36,6 +37,13 @@ function run(request: JobRequest, signal: AbortSignal, id: number): Promise<Pipe
       });
     case "edit":
       return edit({
+        ...request.options,
+        ...progress,
+        model: model(request.model),
+        upsampler: request.upsampler ? model(request.upsampler) : null,
+      });
+    case "variation":
+      return variation({
         ...request.options,
         ...progress,
         model: model(request.model),

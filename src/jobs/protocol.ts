@@ -5,6 +5,7 @@ import type { ModelSource } from "../pipelines/load-model.ts";
 import type { TextToImageOptions } from "../pipelines/text-to-image.ts";
 import type { PipelineResult, ProgressEvent } from "../pipelines/types.ts";
 import type { UpsampleOptions } from "../pipelines/upsample.ts";
+import type { VariationOptions } from "../pipelines/variation.ts";
 
 type WithoutCallbacks<T> = Omit<T, "onProgress" | "signal">;
 
@@ -19,6 +20,12 @@ export type JobRequest =
   | {
       pipeline: "edit";
       options: WithoutCallbacks<Omit<EditOptions, "model" | "upsampler">>;
+      model: string;
+      upsampler?: string | null;
+    }
+  | {
+      pipeline: "variation";
+      options: WithoutCallbacks<Omit<VariationOptions, "model" | "upsampler">>;
       model: string;
       upsampler?: string | null;
     }

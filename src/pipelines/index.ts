@@ -1,5 +1,5 @@
-// What users call: text → image, editing, upsampling, and loading models for them. The library API
-// behind `glide generate`, `glide edit` and `glide upsample`.
+// What users call: text → image, editing, variations, upsampling, and loading models for them. The
+// library API behind `glide generate`, `glide edit` and `glide upsample`.
 export { type ClipGuidanceOptions, checkClipGuidance } from "./clip-guidance.ts";
 export { DEFAULT_EDIT_GUIDANCE, type EditOptions, edit } from "./edit.ts";
 export { PipelineError } from "./errors.ts";
@@ -13,6 +13,7 @@ export {
   recognizePreset,
 } from "./load-model.ts";
 export { checkPreviewEvery } from "./progress.ts";
+export { checkStrength, type StartFrom } from "./sample-model.ts";
 export { releaseSessions } from "./sessions.ts";
 export { DEFAULT_GUIDANCE, type TextToImageOptions, textToImage } from "./text-to-image.ts";
 export { DEFAULT_SAMPLER, type TwoStageOptions } from "./two-stage.ts";
@@ -33,3 +34,4 @@ export {
   type UpsampleOptions,
   upsample,
 } from "./upsample.ts";
+export { DEFAULT_VARIATION_STRENGTH, type VariationOptions, variation } from "./variation.ts";

@@ -4,11 +4,11 @@
 // diffusion loop.
 
 import { withGradient } from "../diffusion/condition.ts";
-import { createDiffusion } from "../diffusion/gaussian.ts";
+import { createDiffusion, GaussianDiffusion } from "../diffusion/gaussian.ts";
 import { classifierFreeGuidance, epsVarianceModel } from "../diffusion/guidance.ts";
 import { forceKnownRegion, renoiseKnownRegion } from "../diffusion/inpaint.ts";
 import { sample } from "../diffusion/sample.ts";
-import { createSampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
+import { createSampler, DEFAULT_SAMPLER_STEPS, type Sampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts";
 import type { GlideModel } from "../glide/model.ts";
 import type { SessionOptions } from "../runtime/session.ts";
@@ -23,6 +23,23 @@ import { textFeeds } from "./text-features.ts";
 export interface KnownRegion {
   image: Float32Array;
   mask: Float32Array;
+}
+
+/**
+ * Start from a picture instead of pure noise (SDEdit): `image` [N, 3, S, S] in [-1, 1] is diffused to
+ * t_start = round(strength · (T − 1)) and denoised from there.
+ */
+export interface StartFrom {
+  image: Float32Array;
+  /** How much of the diffusion is redone, in (0, 1]: small keeps the picture, 1 keeps nothing. */
+  strength: number;
+}
+
+export function checkStrength(strength: number): number {
+  if (!(Number.isFinite(strength) && strength > 0 && strength <= 1)) {
+    throw new PipelineError(`strength must be a number in (0, 1], got ${strength}`);
+  }
+  return strength;
 }
 
 export interface ModelSamplingOptions {
@@ -41,6 +58,12 @@ export interface ModelSamplingOptions {
   /** Super-res models: the low-resolution images [N, 3, l, l]. */
   lowRes?: { images: Float32Array; size: number };
   known?: KnownRegion;
+  /**
+   * Start from a picture diffused to t_start: the sampler runs on the schedule cut at t_start (the
+   * original timestep indices kept), with `sampler.steps` a count (default: the sampler's usual
+   * count × strength) capped at t_start + 1.
+   */
+  startFrom?: StartFrom;
   session?: SessionOptions;
   /** Stops sampling between steps with a CancelledError. */
   signal?: AbortSignal;
@@ -59,6 +82,8 @@ export interface ModelSamplingResult {
   shape: number[];
   /** Model evaluations. */
   steps: number;
+  /** With `startFrom`: the timestep the picture was diffused to; else null. */
+  startTimestep: number | null;
   /** Seconds spent compiling sessions and encoding text, and sampling. */
   setupSeconds: number;
   samplingSeconds: number;
@@ -72,6 +97,18 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (config.super_res && !options.lowRes) throw new PipelineError("an upsampler needs the low-resolution image");
   if (!config.super_res && options.lowRes)
     throw new PipelineError("this model is not an upsampler (super_res is false)");
+  const startFrom = options.startFrom;
+  if (startFrom) {
+    checkStrength(startFrom.strength);
+    if (typeof options.sampler.steps === "string") {
+      throw new PipelineError("starting from a picture takes a step count, not a respacing");
+    }
+    if (startFrom.image.length !== n * 3 * size * size) {
+      throw new PipelineError(
+        `the starting picture must be [${shape.join(", ")}], got ${startFrom.image.length} values`,
+      );
+    }
+  }
   const guided = options.guidanceScale !== null && options.guidanceScale !== 1 && model.textEncoder !== null;
   const batch = guided ? 2 * n : n;
   const imageOfRow = Array.from({ length: batch }, (_, i) => i % n);
@@ -103,11 +140,15 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     noiseSchedule: scheduleOf(config.noise_schedule),
     diffusionSteps: config.diffusion_steps,
   });
-  const sampler = createSampler(base, options.sampler);
+  const { sampler, startTimestep } = startFrom
+    ? truncatedSampler(base, options.sampler, startFrom.strength)
+    : { sampler: createSampler(base, options.sampler), startTimestep: null };
   const network = unetNetwork(model, { batch, conditioning, lowResSize, session: options.session });
   const start = rng.normalArray(n * 3 * size * size);
   const temperature = options.temperature ?? 1;
   if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;
+  // From a picture: x at the sampler's first (noisiest) timestep, q_sample(x₀, t, the noise drawn).
+  const x = startFrom ? base.qSample(startFrom.image, sampler.timesteps[0]!, start) : start;
   const known = options.known;
   const total = sampler.timesteps.length;
 
@@ -119,7 +160,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     model: gradient ? withGradient(eps, gradient) : eps,
     shape,
     rng,
-    start,
+    start: x,
     clipDenoised: true,
     // An inpainting network sees the known region and has its x₀ forced, as the reference does;
     // any other network gets the known region pasted into x_t, re-noised to each step.
@@ -131,7 +172,35 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     onStep: ({ index, predXStart }) => options.onStep?.(index + 1, total, predXStart),
     signal: options.signal,
   });
-  return { samples, shape, steps: total, setupSeconds, samplingSeconds: (performance.now() - samplingStart) / 1000 };
+  return {
+    samples,
+    shape,
+    steps: total,
+    startTimestep,
+    setupSeconds,
+    samplingSeconds: (performance.now() - samplingStart) / 1000,
+  };
+}
+
+/**
+ * A sampler over timesteps 0 … t_start of `base` only: the process cut there keeps the original
+ * indices and ᾱ, so the sampler's noisiest step is t_start and the model sees the original
+ * timesteps. Its steps: the count asked for (default the sampler's usual count × strength), at
+ * most t_start + 1.
+ */
+function truncatedSampler(
+  base: GaussianDiffusion,
+  spec: SamplerSpec,
+  strength: number,
+): { sampler: Sampler; startTimestep: number } {
+  const startTimestep = Math.round(strength * (base.numTimesteps - 1));
+  const truncated = new GaussianDiffusion(base.betas.subarray(0, startTimestep + 1));
+  const asked = spec.steps as number | undefined;
+  const steps = Math.min(
+    asked ?? Math.max(1, Math.ceil(DEFAULT_SAMPLER_STEPS[spec.name] * strength)),
+    startTimestep + 1,
+  );
+  return { sampler: createSampler(truncated, { ...spec, steps }), startTimestep };
 }
 
 function scheduleOf(name: string): BetaScheduleName {

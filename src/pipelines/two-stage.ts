@@ -1,5 +1,5 @@
 // The base model, then (optionally) the upsampler on its 8-bit-rounded result: what textToImage
-// and edit share. One seeded generator feeds both stages.
+// edit and variation share. One seeded generator feeds both stages.
 
 import type { GlideModel } from "../glide/model.ts";
 import { tensorToImages } from "../image/pixels.ts";
@@ -14,14 +14,14 @@ import {
   samplerSpec,
 } from "./options.ts";
 import { stageProgress } from "./progress.ts";
-import { type KnownRegion, sampleModel } from "./sample-model.ts";
+import { type KnownRegion, type StartFrom, sampleModel } from "./sample-model.ts";
 import { resolveSession } from "./session-options.ts";
 import type { CommonOptions, PipelineResult, StageSettings, UpsampleStageOptions } from "./types.ts";
 import { upsampleSettings, upsampleStage, upsampleStageSettings } from "./upsample.ts";
 
 export const DEFAULT_SAMPLER = "dpm++2m";
 
-/** The options of textToImage and edit. */
+/** The options of textToImage, edit and variation. */
 export interface TwoStageOptions extends CommonOptions, UpsampleStageOptions {
   /** The base model (text2im or inpaint, e.g. 64×64). */
   model: GlideModel;
@@ -48,6 +48,8 @@ export interface TwoStageInput {
   known?: KnownRegion;
   /** The region to keep at the upsampler's resolution, made on demand. */
   knownAt?: (size: number, n: number) => Promise<KnownRegion>;
+  /** Start the base stage from a picture (N copies at the base resolution) diffused part of the way. */
+  startFrom?: StartFrom;
 }
 
 export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult> {
@@ -74,6 +76,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     sampler,
     rng,
     known: input.known,
+    startFrom: input.startFrom,
     session,
     signal: options.signal,
     ...stageProgress("base", options, () => [n, 3, model.config.image_size, model.config.image_size]),
@@ -87,6 +90,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     clipGuidanceScale: clipGuidance?.scale ?? null,
     temperature: 1,
     model: { variant: model.variant, imageSize: model.config.image_size },
+    ...(input.startFrom ? { strength: input.startFrom.strength, startTimestep: base.startTimestep } : {}),
   };
   const settings = { prompt, seed, batchSize: n, base: baseSettings, upsample: null };
   if (!upsampler || !upsampling) {

@@ -57,6 +57,9 @@ export interface StageSettings {
   /** Scale of the starting noise. */
   temperature: number;
   model: { variant: string; imageSize: number };
+  /** Variations: how much of the diffusion was redone, in (0, 1], and the timestep the picture was diffused to. */
+  strength?: number;
+  startTimestep?: number | null;
 }
 
 export interface PipelineSettings {

@@ -6,6 +6,7 @@ import { JobRunner } from "../../src/jobs/job-runner.ts";
 import { PipelineError } from "../../src/pipelines/errors.ts";
 import { textToImage } from "../../src/pipelines/text-to-image.ts";
 import type { StepEvent } from "../../src/pipelines/types.ts";
+import { variation } from "../../src/pipelines/variation.ts";
 import { fixtureFiles, fixtureModel } from "../pipelines/helpers.ts";
 
 const runner = JobRunner.start();
@@ -67,4 +68,37 @@ test("a job cancelled with its AbortSignal rejects with a CancelledError; errors
     options: { prompt: "x", steps: 2, seed: 1, threads: 1 },
   });
   assert.equal(ok.images.length, 1);
+});
+
+test("a variation runs in the worker on the loaded models, upsampled when asked, as it does here", async () => {
+  const base = fixtureFiles("text2im");
+  const up = fixtureFiles("superres");
+  await runner.load("base", { checkpoint: base.checkpoint, config: base.config });
+  await runner.load("up", { checkpoint: up.checkpoint, config: up.config });
+  const image = {
+    width: 16,
+    height: 16,
+    channels: 3 as const,
+    data: Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => (i * 11) % 256),
+  };
+  const options = { image, strength: 0.4, sampler: "ddim", steps: 3, upsampleSteps: 2, seed: 7, threads: 1 };
+  const stages = new Set<string>();
+  const result = await runner.run(
+    { pipeline: "variation", model: "base", upsampler: "up", options },
+    { onProgress: (e) => stages.add(e.stage) },
+  );
+  assert.deepEqual([...stages], ["base", "upsample"]);
+  assert.equal(result.settings.base?.strength, 0.4);
+  assert.ok(result.settings.upsample);
+  assert.equal(result.lowRes?.length, 1);
+  const here = await variation({
+    ...options,
+    model: await fixtureModel("text2im"),
+    upsampler: await fixtureModel("superres"),
+  });
+  assert.deepEqual(result.images[0]!.data, here.images[0]!.data);
+  await assert.rejects(
+    runner.run({ pipeline: "variation", model: "base", options: { image, strength: 2 } }),
+    (e) => e instanceof PipelineError && /strength must be a number in \(0, 1\]/.test(e.message),
+  );
 });

@@ -33,14 +33,15 @@ export interface SamplerSpec {
   spacing?: DpmSpacing;
 }
 
-const DEFAULT_STEPS: Record<SamplerName, number> = { ddpm: 100, ddim: 50, plms: 50, "dpm++2m": 25 };
+/** Steps of a whole run when none are given. */
+export const DEFAULT_SAMPLER_STEPS: Record<SamplerName, number> = { ddpm: 100, ddim: 50, plms: 50, "dpm++2m": 25 };
 
 /** A sampler over `base` (the full, unrespaced process of the model). */
 export function createSampler(base: GaussianDiffusion, spec: SamplerSpec): Sampler {
   if (base.timestepMap.some((t, i) => t !== i)) {
     throw new RangeError("createSampler expects the unrespaced process; respacing comes from `steps`");
   }
-  const steps = spec.steps ?? DEFAULT_STEPS[spec.name];
+  const steps = spec.steps ?? DEFAULT_SAMPLER_STEPS[spec.name];
   const T = base.numTimesteps;
   const kept =
     spec.name === "dpm++2m" && typeof steps === "number"
