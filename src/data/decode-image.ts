@@ -1,7 +1,7 @@
 // Image bytes → the model's input: RGB float32 [3, size, size] in [-1, 1], by the same decoding and
 // resizing as the sampling commands' pictures (src/image).
 import { decodeImage, resizeSquare } from "../image/decode.ts";
-import { imageToTensor, type RawImage } from "../image/pixels.ts";
+import type { RawImage } from "../image/pixels.ts";
 
 /**
  * Decodes any format the platform reads (PNG, JPEG, WebP, …), applies EXIF rotation, composites
@@ -10,7 +10,19 @@ import { imageToTensor, type RawImage } from "../image/pixels.ts";
  */
 export async function trainingImage(bytes: Uint8Array, size: number): Promise<Float32Array> {
   const decoded = await decodeImage(bytes, "image");
-  return imageToTensor(await resizeSquare(onWhite(decoded), size, "crop", "cubic"));
+  return toTrainingTensor(await resizeSquare(onWhite(decoded), size, "crop", "cubic"));
+}
+
+/**
+ * RGB bytes → CHW floats as v / 127.5 − 1 rounded once to float32 (imageToTensor rounds twice, as
+ * the reference's float32 preprocessing does). Training runs keep the rounding they were tuned with:
+ * the 2-bit caption test's float trajectory depends on it.
+ */
+function toTrainingTensor(image: RawImage): Float32Array {
+  const plane = image.width * image.height;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = image.data[p * 3 + c]! / 127.5 - 1;
+  return out;
 }
 
 /** An RGBA picture composited on white, as RGB. */
