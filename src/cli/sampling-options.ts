@@ -15,6 +15,7 @@ import {
   type LoadedModel,
   loadModelsFor,
   MODEL_FAMILY_NAMES,
+  type ModelChoice,
   type ModelJob,
   numberedPath,
   type PipelineResult,
@@ -170,7 +171,12 @@ export interface Models {
  * --no-upsample).
  */
 export function loadModels(options: SamplingCommandOptions, job: ModelJob): Promise<Models> {
-  return loadModelsFor(job, {
+  return loadModelsFor(job, modelChoice(options));
+}
+
+/** The model options of a command as the library's ModelChoice. */
+export function modelChoice(options: SamplingCommandOptions): ModelChoice {
+  return {
     family: options.model,
     checkpoint: options.checkpoint,
     preset: options.preset,
@@ -179,7 +185,7 @@ export function loadModels(options: SamplingCommandOptions, job: ModelJob): Prom
     upsamplerPreset: options.upsamplerPreset,
     upsamplerConfig: options.upsamplerConfig,
     upsample: options.upsample,
-  });
+  };
 }
 
 export interface Written {

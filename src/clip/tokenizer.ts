@@ -3,6 +3,7 @@
 // symbol, and merged by the vocabulary's ranked merge list. 49,408 ids: 256 byte symbols, the same
 // with `</w>`, 48,894 merges, then <|startoftext|> and <|endoftext|>. The vocabulary file
 // (bpe_simple_vocab_16e6.txt) is given as text: it is downloaded, not part of this project.
+import { bpeMerge } from "../util/bpe.ts";
 import { byteSymbols, VOCABULARY_SYMBOLS } from "./byte-symbols.ts";
 import { cleanClipText } from "./clean-text.ts";
 import { ClipError } from "./errors.ts";
@@ -106,33 +107,7 @@ export class ClipTokenizer {
 
   /** BPE: merge the lowest-ranked listed pair, every occurrence left to right, until none is left. */
   private merge(symbols: string[]): string[] {
-    let word = symbols;
-    word[word.length - 1] += END_OF_WORD;
-    while (word.length > 1) {
-      let best = Number.POSITIVE_INFINITY;
-      let first = "";
-      let second = "";
-      for (let i = 0; i < word.length - 1; i++) {
-        const rank = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (rank !== undefined && rank < best) {
-          best = rank;
-          first = word[i]!;
-          second = word[i + 1]!;
-        }
-      }
-      if (best === Number.POSITIVE_INFINITY) break;
-      const merged: string[] = [];
-      for (let i = 0; i < word.length; ) {
-        if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
-          merged.push(first + second);
-          i += 2;
-        } else {
-          merged.push(word[i]!);
-          i += 1;
-        }
-      }
-      word = merged;
-    }
-    return word;
+    symbols[symbols.length - 1] += END_OF_WORD;
+    return bpeMerge(symbols, (left, right) => this.ranks.get(`${left} ${right}`) ?? Number.POSITIVE_INFINITY);
   }
 }

@@ -13,7 +13,9 @@
  * The vocabulary is js-tiktoken's `r50k_base` (GPT-2's tokens by id). It has no merge list, so
  * the merge that made each token is recovered from the ids (see `recoverMergeSplits`).
  */
+
 import r50kBase from "js-tiktoken/ranks/r50k_base";
+import { bpeMerge } from "../util/bpe.ts";
 
 /** GPT-2's `<|endoftext|>`: pads captions to `text_ctx`; the last id of the vocabulary. */
 export const END_TOKEN = 50256;
@@ -118,32 +120,7 @@ function encodePiece(vocab: Vocabulary, piece: string): number[] {
   const cached = vocab.pieceCache.get(piece);
   if (cached !== undefined) return cached;
 
-  let word = Array.from(piece);
-  while (word.length > 1) {
-    let best = Number.POSITIVE_INFINITY;
-    let first = "";
-    let second = "";
-    for (let i = 0; i < word.length - 1; i++) {
-      const rank = mergeRank(vocab, word[i]!, word[i + 1]!);
-      if (rank < best) {
-        best = rank;
-        first = word[i]!;
-        second = word[i + 1]!;
-      }
-    }
-    if (best === Number.POSITIVE_INFINITY) break;
-    const merged: string[] = [];
-    for (let i = 0; i < word.length; ) {
-      if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
-        merged.push(first + second);
-        i += 2;
-      } else {
-        merged.push(word[i]!);
-        i += 1;
-      }
-    }
-    word = merged;
-  }
+  const word = bpeMerge(Array.from(piece), (left, right) => mergeRank(vocab, left, right));
   const ids = word.map((part) => vocab.ids.get(part)!);
   if (vocab.pieceCache.size >= MAX_CACHED_PIECES) vocab.pieceCache.clear();
   vocab.pieceCache.set(piece, ids);

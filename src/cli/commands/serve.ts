@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { loadApiKeys, resolveServedModels, startServer } from "../../node.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
-import { addModelOptions, addUpsamplerOptions, type SamplingCommandOptions } from "../sampling-options.ts";
+import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
 
 interface ServeCommandOptions extends SamplingCommandOptions {
   host: string;
@@ -66,16 +66,7 @@ Examples:
   addModelOptions(command, "base model");
   addUpsamplerOptions(command);
   command.action(async (options: ServeCommandOptions) => {
-    const models = await resolveServedModels({
-      family: options.model,
-      checkpoint: options.checkpoint,
-      preset: options.preset,
-      config: options.config,
-      upsampler: options.upsampler,
-      upsamplerPreset: options.upsamplerPreset,
-      upsamplerConfig: options.upsamplerConfig,
-      upsample: options.upsample,
-    });
+    const models = await resolveServedModels(modelChoice(options));
     const server = await startServer({
       models,
       host: options.host,
