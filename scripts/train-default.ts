@@ -2,7 +2,11 @@
 // (when the work folder has none) and trains every stage of models/recipe.json with `glide train`;
 // running it again resumes each stage exactly where it stopped (the trainer's own resume).
 //
-//   npm run train:default -- [--work DIR] [--stage NAME]… [--sequential] [--threads N]
+//   npm run train:default -- [--work DIR] [--stage NAME]… [--sequential] [--threads N] [--from-shipped]
+//
+// --from-shipped starts a stage whose run folder holds no checkpoint from the weights in models/
+// (its optimizer state starts afresh): how training continues on a new machine, where the run
+// folder of an earlier session is gone.
 //
 // By default the stages train side by side, each on its own share of the cores (two runs of one
 // thread each keep two cores busier than one run of two threads: a small model's graph has little
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     stage: { type: "string", multiple: true },
     sequential: { type: "boolean", default: false },
     threads: { type: "string" },
+    "from-shipped": { type: "boolean", default: false },
   },
 });
 const recipe = JSON.parse(await readFile(join(root, "models", "recipe.json"), "utf-8")) as Recipe;
@@ -92,6 +97,11 @@ async function trainStage(name: string): Promise<void> {
   await writeFile(configPath, `${JSON.stringify(stage.config, null, 2)}\n`);
   const args = ["train", join(corpus, stage.data), "--out", join(work, name), "--preset", stage.preset];
   args.push("--config", configPath, ...trainFlags(stage.train), "--threads", threads);
+  const shipped = join(root, "models", stage.export);
+  if (values["from-shipped"] && !existsSync(join(work, name, "checkpoint.safetensors"))) {
+    if (!existsSync(shipped)) throw new Error(`--from-shipped: ${shipped} is missing`);
+    args.push("--checkpoint", shipped);
+  }
   await run(args, name);
   process.stderr.write(
     `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} models/${stage.export} --dtype float16\n`,
