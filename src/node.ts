@@ -84,6 +84,9 @@ export { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE, upsample } from "
 export { DEFAULT_VARIATION_STRENGTH, type VariationOptions, variation } from "./pipelines/variation.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { loadApiKeys } from "./server/api-keys.ts";
+export { describeRedis } from "./server/queue/redis-connection.ts";
+export { type QueueWorkerOptions, RedisQueueWorker } from "./server/queue/redis-worker.ts";
+export { type QueueWorkerProcess, type QueueWorkerProcessOptions, startQueueWorker } from "./server/queue-worker.ts";
 export { resolveServedModels, type ServedModelSources } from "./server/served-models.ts";
 export { type GlideServer, type ServeOptions, startServer } from "./server/server.ts";
 export type { TrainSummary } from "./train/trainer.ts";

@@ -13,6 +13,7 @@ import { registerModels } from "./commands/models.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerTrain } from "./commands/train.ts";
 import { registerUpsample } from "./commands/upsample.ts";
+import { registerWorker } from "./commands/worker.ts";
 
 export function buildProgram(): Command {
   const program = new Command("glide")
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerEval(program);
   registerServe(program);
+  registerWorker(program);
   pointToHelp(program, "glide");
   return program;
 }

@@ -1,5 +1,6 @@
 // The HTTP application: OpenAI's image routes under /v1 (behind the API keys, when there are any),
-// the result files of `url` responses, health and metrics; every error in OpenAI's error shape.
+// the result files of `url` responses, health and metrics, the web UI at /; every error in OpenAI's
+// error shape.
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import fastifyStatic from "@fastify/static";
@@ -10,6 +11,8 @@ import { ApiError, toApiError } from "./errors.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { describe, registerImageRoutes } from "./routes/images.ts";
 import { registerModelRoutes } from "./routes/models.ts";
+import { registerUiConfigRoute } from "./routes/ui-config.ts";
+import { registerWebUi } from "./web-ui.ts";
 
 export interface AppOptions {
   apiKeys: ApiKeys;
@@ -74,5 +77,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   registerImageRoutes(app, ctx);
   registerModelRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
+  registerUiConfigRoute(app, ctx, options.apiKeys.required);
+  await registerWebUi(app, ctx.log);
   return app;
 }

@@ -10,12 +10,20 @@ import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context
 import type { ImageJob } from "./image-job.ts";
 import { ImageStore } from "./image-store.ts";
 import { ServerMetrics } from "./metrics.ts";
+import type { JobQueue } from "./queue/job-queue.ts";
 import { LocalJobQueue } from "./queue/local-queue.ts";
+import { RedisJobQueue } from "./queue/redis-queue.ts";
 import type { ServedModelSources } from "./served-models.ts";
 import { type ServedModel, WorkerPool } from "./worker-pool.ts";
 
 export interface ServeOptions {
-  models: ServedModelSources;
+  /** The models the worker threads load (not used with `queue`: the workers' models are served). */
+  models?: ServedModelSources;
+  /**
+   * redis://HOST:PORT[/DB]: jobs go on a BullMQ queue in Redis, run by `glide worker` processes
+   * (`workers` and `threads` are theirs then); ready once a worker is alive. Absent: worker threads here.
+   */
+  queue?: string;
   /** Default 127.0.0.1: only this machine can connect unless told otherwise. */
   host?: string;
   /** Default 8000; 0 picks a free port. */
@@ -71,17 +79,10 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
-  const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
-  const loading = WorkerPool.start(options.models, { workers, threads });
-  const ready = loading.then((pool) => {
-    const timeout = options.jobTimeoutSeconds ?? 600;
-    const queue = new LocalJobQueue<ImageJob>(pool, {
-      capacity: options.queueSize ?? 16,
-      timeoutMs: timeout * 1000,
-      observer: metrics,
-    });
-    ctx.running = { queue, served: pool.served };
-    return pool.served;
+  const loading = startQueue(options, metrics, ctx.log);
+  const ready = loading.then(async ({ queue, served }) => {
+    ctx.running = { queue, served: await served };
+    return ctx.running.served;
   });
   ready.catch(() => undefined); // the caller learns of it from `ready`
 
@@ -95,11 +96,37 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
       cut.unref();
       await app.close();
       clearTimeout(cut);
-      const pool = await loading.catch(() => null);
-      await pool?.close();
+      const running = await loading.catch(() => null);
+      await running?.close();
       await ctx.store.close();
     })();
     return stopping;
   };
   return { url, app, ready, metrics, shutdown };
+}
+
+interface RunningQueue {
+  queue: JobQueue<ImageJob>;
+  /** The models jobs run on: known once they are loaded here, or once a worker on Redis is alive. */
+  served: Promise<ServedModel>;
+  close(): Promise<void>;
+}
+
+async function startQueue(
+  options: ServeOptions,
+  metrics: ServerMetrics,
+  log: (m: string) => void,
+): Promise<RunningQueue> {
+  const capacity = options.queueSize ?? 16;
+  const timeoutMs = (options.jobTimeoutSeconds ?? 600) * 1000;
+  if (options.queue) {
+    const queue = await RedisJobQueue.connect({ url: options.queue, capacity, timeoutMs, observer: metrics, log });
+    return { queue, served: queue.served, close: () => queue.close() };
+  }
+  if (!options.models) throw new TypeError("models are required without a queue");
+  const workers = options.workers ?? 1;
+  const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  const pool = await WorkerPool.start(options.models, { workers, threads });
+  const queue = new LocalJobQueue<ImageJob>(pool, { capacity, timeoutMs, observer: metrics });
+  return { queue, served: Promise.resolve(pool.served), close: () => pool.close() };
 }

@@ -41,15 +41,33 @@ export interface BackendInfo {
   /** Shown in the page header, e.g. "glide serve · glide-ts" or "in this browser · WebAssembly, 2 threads". */
   label: string;
   samplers: readonly string[];
-  defaults: { steps: number; guidance: number; sampler: string };
+  defaults: {
+    steps: number;
+    guidance: number;
+    sampler: string;
+    /** The guidance scale edits use when none is given, where it differs from `guidance`. */
+    editGuidance?: number;
+  };
+  /** Each sampler's default step count, where it depends on the sampler (else `defaults.steps`). */
+  samplerSteps?: Readonly<Record<string, number>>;
   maxImages: number;
   /** Side of the final pictures in pixels. */
   imageSize: number;
   canEdit: boolean;
+  /** Requests need an API key (see `Backend.apiKey`). */
+  apiKeyRequired?: boolean;
+}
+
+/** Where a backend that sends an API key keeps it; the UI shows a field for it. */
+export interface ApiKeyStore {
+  get(): string;
+  set(key: string): void;
 }
 
 export interface Backend {
   info(): Promise<BackendInfo>;
   generate(options: ImageOptions, control: RunControl): Promise<Blob[]>;
   edit(input: EditInput, control: RunControl): Promise<Blob[]>;
+  /** Present when the backend sends an API key (the server backend). */
+  apiKey?: ApiKeyStore;
 }

@@ -2,9 +2,11 @@
 // of worker threads that keep the models loaded.
 
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { loadApiKeys, resolveServedModels, startServer } from "../../node.ts";
+import { describeRedis, loadApiKeys, resolveServedModels, startServer } from "../../node.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
+import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
+import { servedModelText } from "../served-model-text.ts";
 
 interface ServeCommandOptions extends SamplingCommandOptions {
   host: string;
@@ -17,6 +19,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   cors: string[];
   urlTtl: number;
   maxN: number;
+  queue?: string;
 }
 
 function parsePort(value: string): number {
@@ -61,12 +64,19 @@ finishes those accepted, then exits. GET /healthz, /readyz and /metrics (Prometh
 Examples:
   glide serve
   glide serve --model glide --port 8080 --workers 2 --api-key-file keys.txt
-  glide serve --checkpoint runs/small/ema.safetensors --no-upsample`,
+  glide serve --checkpoint runs/small/ema.safetensors --no-upsample
+  glide serve --queue redis://127.0.0.1:6379   # and on any machines: glide worker --queue redis://…`,
     );
+  addQueueOption(
+    command,
+    "put jobs on a Redis queue (redis://HOST:PORT[/DB]) for `glide worker` processes instead of running them here",
+    false,
+  );
   addModelOptions(command, "base model");
   addUpsamplerOptions(command);
   command.action(async (options: ServeCommandOptions) => {
-    const models = await resolveServedModels(modelChoice(options));
+    // On a queue the workers load the models (their model options); this process loads none.
+    const models = options.queue ? undefined : await resolveServedModels(modelChoice(options));
     const server = await startServer({
       models,
       host: options.host,
@@ -79,8 +89,10 @@ Examples:
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,
       limits: { maxN: options.maxN },
+      queue: options.queue,
     });
-    process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; loading models…)\n`);
+    const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
+    process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; ${waiting})\n`);
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stdout.write(`glide serve: ${signal}: finishing the accepted jobs, then exiting\n`);
@@ -90,14 +102,10 @@ Examples:
       process.once("SIGINT", () => stop("SIGINT"));
     });
     try {
-      const served = await server.ready;
-      const sizes = Object.entries(served.sizes)
-        .map(
-          ([job, s]) =>
-            `${job} ${"unavailable" in s ? "unavailable" : [s.base, s.upsampled].filter((x) => x !== null).join("/")}`,
-        )
-        .join(", ");
-      process.stdout.write(`glide serve: ready: model '${served.id}' (${sizes}), ${options.workers} worker(s)\n`);
+      // A stop before the first worker comes (on a queue) ends the wait for it.
+      const served = await Promise.race([server.ready, stopped.then(() => null)]);
+      const workers = options.queue ? `workers on ${describeRedis(options.queue)}` : `${options.workers} worker(s)`;
+      if (served) process.stdout.write(`glide serve: ready: ${servedModelText(served)}, ${workers}\n`);
     } catch (error) {
       await server.shutdown();
       throw error;

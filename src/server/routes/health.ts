@@ -1,15 +1,22 @@
-// /healthz (the process answers), /readyz (models loaded and taking jobs) and /metrics.
+// /healthz (the process answers), /readyz (models loaded and a worker to run jobs) and /metrics.
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const status = ctx.draining ? "shutting_down" : ctx.running ? "ready" : "loading";
+    const status = readiness(ctx);
     return reply.code(status === "ready" ? 200 : 503).send({ status });
   });
   app.get("/metrics", async (_request, reply) => {
     const stats = ctx.running?.queue.stats() ?? { waiting: 0, running: 0, capacity: 0, workers: 0 };
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(ctx.metrics.render(stats));
   });
+}
+
+function readiness(ctx: ServerContext): "ready" | "loading" | "no_workers" | "shutting_down" {
+  if (ctx.draining) return "shutting_down";
+  if (!ctx.running) return "loading";
+  // On a Redis queue the workers are other processes: ready only while one of them is alive.
+  return ctx.running.queue.stats().workers > 0 ? "ready" : "no_workers";
 }

@@ -1,0 +1,307 @@
+// The JobQueue of `glide serve --queue redis://…`: jobs go on a BullMQ queue in Redis, and any number
+// of `glide worker` processes (redis-worker.ts) run them. The HTTP process only waits for answers:
+// - the end of a job comes from BullMQ's event stream (QueueEvents "completed", with the worker's
+//   return value): it is kept in Redis, so an answer is not lost when this process reads it late;
+// - progress and previews come on a pub/sub channel of this server: they matter only while the client
+//   waits, so nothing of them is stored (job.updateProgress would write every preview into the job
+//   and the event stream), and each server hears only its own jobs.
+// A job ends once here however often BullMQ hands it to a worker: a job whose worker died is given
+// to another by BullMQ's stalled-job check, and only the run that holds the job's lock can complete it.
+import { randomUUID } from "node:crypto";
+import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { CancelledError } from "../../errors.ts";
+import type { PipelineResult } from "../../pipelines/types.ts";
+import type { ImageJob } from "../image-job.ts";
+import type { ServedModel } from "../worker-pool.ts";
+import {
+  type JobQueue,
+  type JobTicket,
+  JobTimeoutError,
+  QueueClosedError,
+  QueueFullError,
+  type QueueStats,
+  type SubmitOptions,
+} from "./job-queue.ts";
+import type { JobOutcome, QueueObserver } from "./local-queue.ts";
+import { connectRedis, KEY_PREFIX, QUEUE_NAME, redisKeys, redisOptions } from "./redis-connection.ts";
+import { liveWorkers, type WorkerRegistration } from "./redis-registry.ts";
+import {
+  decodeProgress,
+  decodeResult,
+  encodeJob,
+  reviveError,
+  type WireJobData,
+  type WireOutcome,
+  type WireProgress,
+} from "./redis-wire.ts";
+
+export interface RedisQueueOptions {
+  /** redis://HOST:PORT[/DB] */
+  url: string;
+  /** Jobs that may wait in Redis (all servers' together); more get a QueueFullError. */
+  capacity: number;
+  /** A running job is stopped by its worker after this long (a JobTimeoutError); none when absent. */
+  timeoutMs?: number;
+  observer?: QueueObserver;
+  log?: (message: string) => void;
+}
+
+interface Pending {
+  resolve: (result: PipelineResult) => void;
+  reject: (error: Error) => void;
+  onProgress: SubmitOptions["onProgress"];
+  /** The latest run of the job that reported progress; messages of an earlier run are dropped. */
+  attempt: number;
+  startedAt: number | null;
+  /** Set once the job's end is being delivered: a second end (a late duplicate) is ignored. */
+  ending: boolean;
+  stopListening: () => void;
+}
+
+/** Events kept in Redis' event stream: enough for a server that reads a little late. */
+const EVENTS_KEPT = 1000;
+const REFRESH_MS = 1000;
+/** How long a cancelled job's mark stays, for a worker that takes the job after the cancel message. */
+const CANCEL_MARK_MS = 3_600_000;
+
+export class RedisJobQueue implements JobQueue<ImageJob> {
+  private readonly id = randomUUID();
+  private readonly pending = new Map<string, Pending>();
+  private counts = { waiting: 0, running: 0 };
+  private workers: WorkerRegistration[] = [];
+  private readonly mismatched = new Set<string>();
+  private closed = false;
+  private drained: (() => void)[] = [];
+  /** Admissions one after another: the waiting count checked is the one the job is added to. */
+  private admission: Promise<unknown> = Promise.resolve();
+  /** Seconds a job takes, smoothed: for the Retry-After of a full queue. */
+  private jobSeconds = 10;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | null = null;
+  private firstWorker!: (served: ServedModel) => void;
+  /** Resolves with the models of the first live worker seen. */
+  readonly served = new Promise<ServedModel>((resolve) => {
+    this.firstWorker = resolve;
+  });
+  private readonly log: (message: string) => void;
+
+  private constructor(
+    private readonly options: RedisQueueOptions,
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly client: Redis,
+    private readonly subscriber: Redis,
+  ) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  static async connect(options: RedisQueueOptions): Promise<RedisJobQueue> {
+    const client = await connectRedis(options.url);
+    const connection = redisOptions(options.url);
+    const queue = new Queue<WireJobData, WireOutcome>(QUEUE_NAME, {
+      connection,
+      prefix: KEY_PREFIX,
+      streams: { events: { maxLen: EVENTS_KEPT } },
+    });
+    // Read from the stream's present end, taken before any job of ours is added: no event of ours is missed.
+    const last = await client.xrevrange(redisKeys.events, "+", "-", "COUNT", 1);
+    const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, lastEventId: last[0]?.[0] ?? "0-0" });
+    const subscriber = client.duplicate();
+    const self = new RedisJobQueue(options, queue, events, client, subscriber);
+    const logError = (error: Error) => self.log(`redis: ${error.message}`);
+    queue.on("error", logError);
+    events.on("error", logError);
+    client.on("error", logError);
+    subscriber.on("error", logError);
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    await self.listen();
+    return self;
+  }
+
+  stats(): QueueStats {
+    return {
+      ...this.counts,
+      capacity: this.options.capacity,
+      workers: this.workers.reduce((sum, w) => sum + w.slots, 0),
+    };
+  }
+
+  submit(job: ImageJob, options: SubmitOptions = {}): Promise<JobTicket> {
+    if (this.closed) {
+      this.options.observer?.rejected?.("closed");
+      return Promise.reject(new QueueClosedError("the server is shutting down and takes no new jobs"));
+    }
+    if (options.signal?.aborted)
+      return Promise.reject(new CancelledError("the job was cancelled before it was queued"));
+    const admitted = this.admission.then(() => this.admit(job, options));
+    this.admission = admitted.catch(() => undefined);
+    return admitted;
+  }
+
+  drain(): Promise<void> {
+    this.closed = true;
+    return new Promise((resolve) => {
+      this.drained.push(resolve);
+      this.checkDrained();
+    });
+  }
+
+  /** Closes the connections (after `drain`: jobs still pending never end here). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.refreshTimer);
+    await this.refreshing;
+    await this.events.close();
+    await this.queue.close();
+    this.subscriber.disconnect();
+    await this.client.quit().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    this.events.on("active", ({ jobId }) => {
+      const entry = this.pending.get(jobId);
+      if (entry) entry.startedAt = performance.now();
+    });
+    this.events.on("completed", ({ jobId, returnvalue }) => {
+      void this.finish(jobId, returnvalue as unknown as WireOutcome);
+    });
+    this.events.on("failed", ({ jobId, failedReason }) => {
+      // Only what BullMQ itself fails (a job whose workers kept dying): a job's own errors complete it.
+      void this.finish(jobId, { error: { name: "Error", message: `the job failed in the queue: ${failedReason}` } });
+    });
+    this.events.on("stalled", ({ jobId }) => {
+      if (this.pending.has(jobId)) this.log(`job ${jobId} lost its worker; the queue hands it to another`);
+    });
+    this.subscriber.on("message", (_channel: string, message: string) => this.progress(JSON.parse(message)));
+    await this.subscriber.subscribe(redisKeys.progressChannel(this.id));
+    await this.refresh();
+    this.refreshTimer = setInterval(() => {
+      this.refreshing ??= this.refresh()
+        .catch((error: Error) => this.log(`redis: ${error.message}`))
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }, REFRESH_MS);
+    this.refreshTimer.unref();
+  }
+
+  private async admit(job: ImageJob, options: SubmitOptions): Promise<JobTicket> {
+    if (this.closed) {
+      this.options.observer?.rejected?.("closed");
+      throw new QueueClosedError("the server is shutting down and takes no new jobs");
+    }
+    const waiting = await this.queue.getWaitingCount();
+    this.counts.waiting = waiting;
+    if (waiting >= this.options.capacity) {
+      this.options.observer?.rejected?.("full");
+      const { running, workers } = this.stats();
+      const retryAfter = Math.max(1, Math.ceil((this.jobSeconds * (waiting + running)) / Math.max(1, workers)));
+      throw new QueueFullError(
+        `the queue is full (${waiting} jobs waiting, ${running} running); try again in about ${retryAfter} s`,
+        retryAfter,
+      );
+    }
+    const id = randomUUID();
+    const { signal } = options;
+    const cancel = () => this.cancel(id);
+    const result = new Promise<PipelineResult>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve,
+        reject,
+        onProgress: options.onProgress,
+        attempt: 0,
+        startedAt: null,
+        ending: false,
+        stopListening: () => signal?.removeEventListener("abort", cancel),
+      });
+    });
+    result.catch(() => undefined); // the caller handles it; this keeps an early cancel from being "unhandled"
+    signal?.addEventListener("abort", cancel, { once: true });
+    const data: WireJobData = {
+      job: encodeJob(job),
+      replyTo: redisKeys.progressChannel(this.id),
+      timeoutMs: this.options.timeoutMs ?? null,
+    };
+    try {
+      await this.queue.add("image", data, { jobId: id, removeOnComplete: true, removeOnFail: true });
+    } catch (error) {
+      this.pending.get(id)?.stopListening();
+      this.pending.delete(id);
+      throw error;
+    }
+    this.counts.waiting++;
+    return { id, result };
+  }
+
+  private progress(message: WireProgress): void {
+    const entry = this.pending.get(message.jobId);
+    if (!entry || entry.ending || message.attempt < entry.attempt) return;
+    entry.attempt = message.attempt;
+    entry.onProgress?.(decodeProgress(message.event));
+  }
+
+  private async finish(jobId: string, outcome: WireOutcome): Promise<void> {
+    const entry = this.pending.get(jobId);
+    if (!entry || entry.ending) return;
+    entry.ending = true;
+    try {
+      if ("error" in outcome) throw reviveError(outcome.error);
+      const result = await decodeResult(outcome.result);
+      this.ended(entry, "completed", result);
+      entry.resolve(result);
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      this.ended(
+        entry,
+        e instanceof JobTimeoutError ? "timeout" : e instanceof CancelledError ? "cancelled" : "failed",
+      );
+      entry.reject(e);
+    } finally {
+      this.pending.delete(jobId);
+      this.checkDrained();
+    }
+  }
+
+  /** The client went away: the job ends here at once; in Redis it is removed, or its worker is told to stop. */
+  private cancel(jobId: string): void {
+    const entry = this.pending.get(jobId);
+    if (!entry || entry.ending) return;
+    entry.ending = true;
+    this.ended(entry, "cancelled");
+    entry.reject(new CancelledError("the job was cancelled (its client went away)"));
+    this.pending.delete(jobId);
+    this.checkDrained();
+    void (async () => {
+      await this.client.set(redisKeys.cancelled(jobId), "1", "PX", CANCEL_MARK_MS);
+      if ((await this.queue.remove(jobId)) !== 1) await this.client.publish(redisKeys.cancelChannel, jobId);
+    })().catch((error: Error) => this.log(`cancelling job ${jobId}: ${error.message}`));
+  }
+
+  private ended(entry: Pending, outcome: JobOutcome, result: PipelineResult | null = null): void {
+    entry.stopListening();
+    const seconds = entry.startedAt === null ? 0 : (performance.now() - entry.startedAt) / 1000;
+    if (outcome === "completed") this.jobSeconds = 0.7 * this.jobSeconds + 0.3 * seconds;
+    this.options.observer?.ended?.(outcome, seconds, result);
+  }
+
+  private async refresh(): Promise<void> {
+    const counts = await this.queue.getJobCounts("waiting", "active");
+    this.counts = { waiting: (counts.waiting ?? 0) + (counts.paused ?? 0), running: counts.active ?? 0 };
+    this.workers = await liveWorkers(this.client);
+    const first = this.workers[0];
+    if (!first) return;
+    this.firstWorker(first.served);
+    for (const worker of this.workers) {
+      if (worker.served.id !== first.served.id && !this.mismatched.has(worker.id)) {
+        this.mismatched.add(worker.id);
+        this.log(`worker ${worker.id} serves '${worker.served.id}', not '${first.served.id}' as the others`);
+      }
+    }
+  }
+
+  private checkDrained(): void {
+    if (!this.closed || this.pending.size > 0) return;
+    for (const resolve of this.drained.splice(0)) resolve();
+  }
+}

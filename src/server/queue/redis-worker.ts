@@ -1,0 +1,152 @@
+// The worker side of the Redis queue (`glide worker --queue redis://…`): takes jobs from BullMQ and
+// runs them on its executor's slots (JobRunner threads with the models loaded), sends their progress
+// to the server that waits for them, stops a job when told to (cancel channel) or at its time limit,
+// and keeps its registration alive so servers know it is there and what it serves.
+//
+// A job's own errors (a bad sampler, a cancel, the time limit) are its return value: BullMQ completes
+// it and the server rethrows the error; BullMQ fails a job only when its workers keep dying.
+import { randomUUID } from "node:crypto";
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { CancelledError } from "../../errors.ts";
+import type { ProgressEvent } from "../../pipelines/types.ts";
+import type { ImageJob } from "../image-job.ts";
+import type { ServedModel } from "../worker-pool.ts";
+import type { JobExecutor } from "./job-queue.ts";
+import { connectRedis, KEY_PREFIX, QUEUE_NAME, redisKeys, redisOptions } from "./redis-connection.ts";
+import { WorkerHeartbeat } from "./redis-registry.ts";
+import {
+  decodeJob,
+  encodeProgress,
+  encodeResult,
+  serializeError,
+  type WireJobData,
+  type WireOutcome,
+  type WireProgress,
+} from "./redis-wire.ts";
+
+export interface QueueWorkerOptions {
+  /** redis://HOST:PORT[/DB] */
+  url: string;
+  executor: JobExecutor<ImageJob>;
+  /** What the executor's models make (servers answer with it). */
+  served: ServedModel;
+  /**
+   * A job whose worker has not renewed its lock for this long is handed to another worker (default
+   * 30 s, BullMQ's). The lock is renewed by this process' event loop, which the networks never block.
+   */
+  lockDurationMs?: number;
+  /** How this worker is named in the registry (default: a random id). */
+  id?: string;
+  /** One line per job that ends. */
+  log?: (message: string) => void;
+}
+
+export class RedisQueueWorker {
+  private readonly running = new Map<string, AbortController>();
+  private readonly freeSlots: number[];
+  private readonly log: (message: string) => void;
+  private worker: Worker<WireJobData, WireOutcome> | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly options: QueueWorkerOptions,
+    private readonly client: Redis,
+    private readonly subscriber: Redis,
+    private readonly heartbeat: WorkerHeartbeat,
+  ) {
+    this.freeSlots = Array.from({ length: options.executor.slots }, (_, i) => i);
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get id(): string {
+    return this.heartbeat.registration.id;
+  }
+
+  /** Registers the worker and starts taking jobs. */
+  static async start(options: QueueWorkerOptions): Promise<RedisQueueWorker> {
+    const client = await connectRedis(options.url);
+    const subscriber = client.duplicate();
+    const heartbeat = new WorkerHeartbeat(client, options.id ?? randomUUID(), options.executor.slots, options.served);
+    const self = new RedisQueueWorker(options, client, subscriber, heartbeat);
+    for (const emitter of [client, subscriber])
+      emitter.on("error", (error: Error) => self.log(`redis: ${error.message}`));
+    subscriber.on("message", (_channel: string, jobId: string) => self.running.get(jobId)?.abort());
+    await subscriber.subscribe(redisKeys.cancelChannel);
+    await heartbeat.start();
+    const lockDuration = options.lockDurationMs ?? 30_000;
+    self.worker = new Worker<WireJobData, WireOutcome>(QUEUE_NAME, (job) => self.process(job), {
+      connection: redisOptions(options.url),
+      prefix: KEY_PREFIX,
+      concurrency: options.executor.slots,
+      lockDuration,
+      stalledInterval: lockDuration,
+      maxStalledCount: 1,
+    });
+    self.worker.on("error", (error) => self.log(`queue: ${error.message}`));
+    await self.worker.waitUntilReady();
+    return self;
+  }
+
+  /** Takes no more jobs, finishes the running ones, unregisters and disconnects. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker?.close();
+      await this.heartbeat.stop().catch(() => undefined);
+      this.subscriber.disconnect();
+      await this.client.quit().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+
+  private async process(job: Job<WireJobData, WireOutcome>): Promise<WireOutcome> {
+    const id = job.id!;
+    const { timeoutMs, replyTo } = job.data;
+    const started = performance.now();
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    let timedOut = false;
+    const timer =
+      timeoutMs === null
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, timeoutMs);
+    const slot = this.freeSlots.shift();
+    const again = job.attemptsStarted > 1 ? ` (run ${job.attemptsStarted}: an earlier worker stopped)` : "";
+    this.log(`job ${id} started${again}`);
+    let outcome: WireOutcome;
+    try {
+      if (slot === undefined) throw new Error("no free slot (BullMQ ran more jobs at once than its concurrency)");
+      // Cancelled before this worker took it (the cancel message went by while it waited).
+      if ((await this.client.exists(redisKeys.cancelled(id))) === 1) controller.abort();
+      const onProgress = (event: ProgressEvent) => {
+        const message: WireProgress = { jobId: id, attempt: job.attemptsStarted, event: encodeProgress(event) };
+        this.client.publish(replyTo, JSON.stringify(message)).catch(() => undefined);
+      };
+      const result = await this.options.executor.run(slot, decodeJob(job.data.job), {
+        signal: controller.signal,
+        onProgress,
+      });
+      outcome = { result: await encodeResult(result) };
+    } catch (error) {
+      outcome =
+        timedOut && error instanceof CancelledError
+          ? {
+              error: {
+                name: "JobTimeoutError",
+                message: `the job ran past the time limit of ${timeoutMs! / 1000} s and was stopped`,
+              },
+            }
+          : { error: serializeError(error) };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(id);
+      if (slot !== undefined) this.freeSlots.push(slot);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    this.log(`job ${id} ${"error" in outcome ? `ended with ${outcome.error.name}` : "done"} in ${seconds} s`);
+    return outcome;
+  }
+}

@@ -1,0 +1,50 @@
+// GET /ui/config: what the web UI needs to lay out its form (the picture size, the samplers and
+// the defaults the pipelines use, the most images per request, whether an API key is needed). It
+// is public like the UI's files: the page asks for it before the user has typed a key.
+import type { FastifyInstance } from "fastify";
+import { DEFAULT_SAMPLER_STEPS, SAMPLER_NAMES } from "../../diffusion/samplers/index.ts";
+import { DEFAULT_EDIT_GUIDANCE } from "../../pipelines/edit.ts";
+import { DEFAULT_GUIDANCE } from "../../pipelines/text-to-image.ts";
+import { DEFAULT_SAMPLER } from "../../pipelines/two-stage.ts";
+import type { ServerContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import type { StageSizes } from "../worker-pool.ts";
+
+export interface UiConfig {
+  model: string;
+  /** Side of the pictures a generation makes (upsampled when the server has an upsampler). */
+  imageSize: number;
+  /** Null when edits are available, else why not. */
+  editUnavailable: string | null;
+  samplers: readonly string[];
+  defaults: { sampler: string; steps: number; guidance: number; editGuidance: number };
+  samplerSteps: Readonly<Record<string, number>>;
+  maxImages: number;
+  apiKeyRequired: boolean;
+}
+
+const finalSide = (sizes: StageSizes) => sizes.upsampled ?? sizes.base;
+
+export function registerUiConfigRoute(app: FastifyInstance, ctx: ServerContext, apiKeyRequired: boolean): void {
+  app.get("/ui/config", async (_request, reply): Promise<UiConfig> => {
+    if (!ctx.running) throw new ApiError(503, "the server is loading its models", { code: "loading" });
+    const { id, sizes } = ctx.running.served;
+    if ("unavailable" in sizes.generate) throw new ApiError(503, sizes.generate.unavailable, { code: "unsupported" });
+    reply.header("cache-control", "no-cache");
+    return {
+      model: id,
+      imageSize: finalSide(sizes.generate),
+      editUnavailable: "unavailable" in sizes.edit ? sizes.edit.unavailable : null,
+      samplers: SAMPLER_NAMES,
+      defaults: {
+        sampler: DEFAULT_SAMPLER,
+        steps: DEFAULT_SAMPLER_STEPS[DEFAULT_SAMPLER],
+        guidance: DEFAULT_GUIDANCE,
+        editGuidance: DEFAULT_EDIT_GUIDANCE,
+      },
+      samplerSteps: DEFAULT_SAMPLER_STEPS,
+      maxImages: ctx.limits.maxN,
+      apiKeyRequired,
+    };
+  });
+}
