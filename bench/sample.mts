@@ -1,6 +1,10 @@
 // npm run bench:sample — sampling speed with the released model shapes (`base` and `upsample`
 // presets, random weights: the speed does not depend on the values):
 //   - seconds per guided base step (64×64, U-Net batch 2: [conditional, unconditional]);
+//   - the extra cost of CLIP guidance (the released clip/image-enc and clip/text-enc shapes): a
+//     step guided by both classifier-free guidance and the noised CLIP (its image tower forward and
+//     backward through our autodiff graph, batch 1) against the classifier-free guided step, and
+//     the prompt's CLIP text embedding (once per run);
 //   - seconds per upsampler step (64 → 256, batch 1, no guidance);
 //   - text → 256×256 with 25 DPM-Solver++ base steps + fast27 upsampling: run in full when the
 //     estimate is under 3 minutes (or with --full), else estimated from the per-step times;
@@ -10,9 +14,13 @@
 // THREADS=n (onnxruntime threads; default all cores).
 import "../src/platform/node.ts";
 import { loadavg } from "node:os";
+import { releasedClipConfig } from "../src/clip/config.ts";
+import { clipTextEmbeddings } from "../src/clip/guidance.ts";
+import { ClipModel } from "../src/clip/model.ts";
+import { CLIP_MERGES, ClipTokenizer } from "../src/clip/tokenizer.ts";
 import { GlideModel } from "../src/glide/model.ts";
 import { presetConfig } from "../src/glide/presets.ts";
-import { releaseSessions, sessionsOf } from "../src/pipelines/sessions.ts";
+import { clipSessionsOf, releaseSessions, sessionsOf } from "../src/pipelines/sessions.ts";
 import { textToImage } from "../src/pipelines/text-to-image.ts";
 import type { ProgressEvent } from "../src/pipelines/types.ts";
 import { upsample } from "../src/pipelines/upsample.ts";
@@ -46,18 +54,20 @@ function stepClock() {
   };
 }
 
-/** Median seconds of a bare U-Net run (no pipeline around it), for the pipeline's overhead. */
-async function bareRun(unet: CompiledGraph, runs = 3): Promise<number> {
-  const feeds: Record<string, HostArray> = {};
-  for (const v of unet.inputs) {
+/**
+ * Median seconds of a bare graph run (no pipeline around it), for the pipeline's overhead: the
+ * inputs not `given` are random floats.
+ */
+async function bareRun(graph: CompiledGraph, given: Record<string, HostArray>, runs = 3): Promise<number> {
+  const feeds: Record<string, HostArray> = { ...given };
+  for (const v of graph.inputs) {
     const n = v.shape.reduce((a, b) => a * b, 1);
-    feeds[v.name] = Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+    feeds[v.name] ??= Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
   }
-  feeds.timesteps = new Float32Array(unet.inputs.find((v) => v.name === "timesteps")!.shape[0]!).fill(500);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    await unet.run(feeds);
+    await graph.run(feeds);
     times.push((performance.now() - start) / 1000);
   }
   times.sort((a, b) => a - b);
@@ -98,8 +108,59 @@ const baseStep = baseClock.median();
 const baseSetup = baseRun.timings.base!.setup;
 console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(baseSetup)}`);
 console.log(`  guided step (batch 2): ${fmt(baseStep)} (median of ${listed(baseClock.all())} s)`);
-const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { session: { threads } }));
+const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { session: { threads } }), {
+  timesteps: new Float32Array(2).fill(500),
+});
 console.log(`  bare U-Net run at batch 2, for comparison: ${fmt(baseBare)} (median of 3)`);
+
+// CLIP guidance on the same base model: the released CLIP's shapes, random weights, and a stand-in
+// vocabulary (no download: the cost does not depend on which token ids the prompt gets).
+const clipStart = performance.now();
+const standInVocabulary = `#version\n${Array.from({ length: CLIP_MERGES }, () => "a b").join("\n")}`;
+const clip = new ClipModel(releasedClipConfig(), {
+  init: 1,
+  tokenizer: ClipTokenizer.fromVocabulary(standInVocabulary),
+});
+const clipParams = clip.imageParams.count() + clip.textParams.count();
+console.log(
+  `\nCLIP guidance (clip/image-enc + clip/text-enc, ${(clipParams / 1e6).toFixed(0)}M params): random weights in ${fmt((performance.now() - clipStart) / 1000)}`,
+);
+const clipClock = stepClock();
+const clipRun = await textToImage({
+  prompt,
+  model: base.model,
+  sampler: "dpm++2m",
+  steps: timedSteps + 1,
+  clipGuidance: { model: clip, scale: 3 },
+  seed: 1,
+  threads,
+  onProgress: clipClock.onProgress,
+});
+const clipStep = clipClock.median();
+console.log(
+  `  setup (+ compile the CLIP text and gradient graphs, embed the prompt): ${fmt(clipRun.timings.base!.setup)}`,
+);
+console.log(
+  `  step guided by both (U-Net batch 2 + CLIP gradient): ${fmt(clipStep)} (median of ${listed(clipClock.all())} s)`,
+);
+const clipSession = threads === undefined ? {} : { threads };
+const textGraph = await clipSessionsOf(clip).textEncoder(1, clipSession);
+const textStart = performance.now();
+await clipTextEmbeddings(clip, [prompt], textGraph);
+const textSeconds = (performance.now() - textStart) / 1000;
+const clipBare = await bareRun(await clipSessionsOf(clip).guidanceGradient(1, clipSession), {
+  t: new BigInt64Array([500n]),
+});
+console.log(`  bare CLIP gradient run (image tower forward + backward, batch 1): ${fmt(clipBare)} (median of 3)`);
+console.log(`  prompt's CLIP text embedding, once per run: ${fmt(textSeconds)}`);
+// The bare runs give the headline: back to back, they are steadier than the pipeline's step
+// medians on a loaded machine.
+console.log(
+  `  extra per step: ${fmt(clipBare)} on the bare U-Net's ${fmt(baseBare)} → a CLIP-guided step costs ` +
+    `${((baseBare + clipBare) / baseBare).toFixed(2)}× a classifier-free guided one ` +
+    `(pipeline step medians: ${fmt(clipStep)} against ${fmt(baseStep)})`,
+);
+await releaseSessions(clip);
 
 // Upsampler: batch 1, no guidance.
 const up = initModel("upsample");
@@ -118,7 +179,9 @@ const upStep = upClock.median();
 const upSetup = upRun.timings.upsample!.setup;
 console.log(`  setup (compile U-Net + text encoder, encode prompt): ${fmt(upSetup)}`);
 console.log(`  step (batch 1): ${fmt(upStep)} (median of ${listed(upClock.all())} s)`);
-const upBare = await bareRun(await sessionsOf(up.model).unet(1, { lowResSize: 64, session: { threads } }));
+const upBare = await bareRun(await sessionsOf(up.model).unet(1, { lowResSize: 64, session: { threads } }), {
+  timesteps: new Float32Array(1).fill(500),
+});
 console.log(`  bare U-Net run at batch 1, for comparison: ${fmt(upBare)} (median of 3)`);
 
 // text → 256×256: 25 DPM-Solver++ steps + fast27.

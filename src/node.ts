@@ -34,6 +34,14 @@ export { resolveCacheDir } from "./io/cache-dir.ts";
 export { countParameters } from "./io/check-state-dict.ts";
 export type { CheckpointFile } from "./io/checkpoint-file.ts";
 export { type CheckpointFormat, convertToSafetensors, loadCheckpointFile, sourceDtypes } from "./io/checkpoint-file.ts";
+export {
+  CLIP_VOCABULARY,
+  clipVocabularyPath,
+  clipVocabularyStatus,
+  downloadClipVocabulary,
+  needsClipVocabulary,
+  resolveClipVocabularyUrl,
+} from "./io/clip-vocabulary.ts";
 export { checkWritableDirectory, makeDirectory } from "./io/directory.ts";
 export type { CheckpointName } from "./io/download.ts";
 export {
@@ -42,10 +50,14 @@ export {
   CHECKPOINTS,
   cacheStatus,
   checkCheckpointName,
+  checkpointAliases,
+  checkpointNamesText,
   checkpointUrl,
   DownloadError,
   type DownloadProgress,
+  type DownloadResult,
   downloadCheckpoint,
+  type FileStatus,
   formatBytes,
   remoteSize,
   requireCheckpoint,
@@ -65,6 +77,7 @@ export {
   modelPath,
   presentBytes,
 } from "./models/catalog.ts";
+export { type ClipChoice, type ClipFiles, loadClipFor, resolveClipFiles } from "./models/clip.ts";
 export {
   loadModelsFor,
   loadUpsamplerFor,

@@ -238,6 +238,7 @@ export function report(options: SamplingCommandOptions, r: Report): void {
         name: options.sampler,
         ...stepCounts(options.sampler, r.result.timings.base.steps),
         guidance: options.guidance,
+        clipGuidance: r.result.settings.base?.clipGuidanceScale ?? null,
       },
       upsampling: r.result.timings.upsample && {
         name: options.upsampleSampler,

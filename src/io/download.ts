@@ -19,18 +19,37 @@ import { makeDirectory } from "./directory.ts";
 /** Where OpenAI published the GLIDE (filtered) checkpoints, December 2021. */
 export const DEFAULT_BASE_URL = "https://openaipublic.blob.core.windows.net/diffusion/dec-2021/";
 
-/** The released checkpoints: the names the original repository uses, and the file of each. */
+/**
+ * The released checkpoints: the names the original repository uses, and the file of each. The
+ * CLIP towers also answer to a spelling without the slash (`clip-image-enc`).
+ */
 export const CHECKPOINTS = {
   base: { file: "base.pt", description: "64×64 text-to-image model" },
   upsample: { file: "upsample.pt", description: "64→256 text-conditional upsampler" },
   "base-inpaint": { file: "base_inpaint.pt", description: "64×64 inpainting model" },
   "upsample-inpaint": { file: "upsample_inpaint.pt", description: "64→256 inpainting upsampler" },
-  "clip/image-enc": { file: "clip_image_enc.pt", description: "noise-aware CLIP image encoder" },
-  "clip/text-enc": { file: "clip_text_enc.pt", description: "CLIP text encoder" },
+  "clip/image-enc": {
+    file: "clip_image_enc.pt",
+    description: "noise-aware CLIP image encoder",
+    alias: "clip-image-enc",
+  },
+  "clip/text-enc": { file: "clip_text_enc.pt", description: "CLIP text encoder", alias: "clip-text-enc" },
 } as const;
 
 export type CheckpointName = keyof typeof CHECKPOINTS;
 export const CHECKPOINT_NAMES = Object.keys(CHECKPOINTS) as CheckpointName[];
+
+/** The other spellings of a checkpoint's name (none for most). */
+export function checkpointAliases(name: CheckpointName): string[] {
+  const entry = CHECKPOINTS[name];
+  return "alias" in entry ? [entry.alias] : [];
+}
+
+/** Every accepted name, for messages: `base, …, clip/image-enc (or clip-image-enc), …`. */
+export function checkpointNamesText(): string {
+  const spelled = (n: CheckpointName) => checkpointAliases(n).reduce((text, alias) => `${text} (or ${alias})`, n);
+  return CHECKPOINT_NAMES.map(spelled).join(", ");
+}
 
 export type DownloadErrorCode =
   | "unknown-name"
@@ -41,7 +60,8 @@ export type DownloadErrorCode =
   | "aborted"
   | "busy"
   | "io"
-  | "not-downloaded";
+  | "not-downloaded"
+  | "invalid";
 
 /** A download that could not be done; the message is one line for the user. */
 export class DownloadError extends GlideError {
@@ -59,11 +79,13 @@ export function isCheckpointName(name: string): name is CheckpointName {
   return Object.hasOwn(CHECKPOINTS, name);
 }
 
-/** `name` as a checkpoint name, or an error listing the valid ones. */
+/** `name` (or an alias) as a checkpoint name, or an error listing the valid ones. */
 export function checkCheckpointName(name: string): CheckpointName {
   if (isCheckpointName(name)) return name;
+  const aliased = CHECKPOINT_NAMES.find((n) => checkpointAliases(n).includes(name));
+  if (aliased) return aliased;
   throw new DownloadError(
-    `unknown checkpoint "${name}"; the released checkpoints are ${CHECKPOINT_NAMES.join(", ")}`,
+    `unknown checkpoint "${name}"; the released checkpoints are ${checkpointNamesText()}`,
     "unknown-name",
   );
 }
@@ -118,7 +140,8 @@ export function formatBytes(bytes: number): string {
 }
 
 export interface DownloadProgress {
-  name: CheckpointName;
+  /** The checkpoint's name, or the other file's (e.g. "clip vocabulary"). */
+  name: string;
   /** Bytes in the file so far, including those kept from an earlier run. */
   received: number;
   /** The whole file's size, when the server said it. */
@@ -144,7 +167,7 @@ export interface DownloadOptions {
 }
 
 export interface DownloadResult {
-  name: CheckpointName;
+  name: string;
   path: string;
   /** The file's size. */
   bytes: number;
@@ -156,24 +179,43 @@ export interface DownloadResult {
 export async function downloadCheckpoint(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const checked = checkCheckpointName(name);
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const url = checkpointUrl(checked, options.baseUrl);
-  const path = checkpointPath(checked, cacheDir);
+  return downloadFile(
+    { name: checked, url: checkpointUrl(checked, options.baseUrl), path: checkpointPath(checked, cacheDir) },
+    options,
+  );
+}
 
+/** A file to download: its name in messages, where it comes from and where it goes. */
+export interface DownloadTarget {
+  name: string;
+  url: string;
+  path: string;
+  /**
+   * Checks the complete file (at the path given) before it takes its final name; throws a
+   * DownloadError when it is not the expected file (it is then deleted, and not resumed).
+   */
+  verify?: (path: string) => Promise<void>;
+}
+
+/** Downloads one file into its place (the same transfer as the checkpoints'); `options.baseUrl` is not used. */
+export async function downloadFile(target: DownloadTarget, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const { name, path } = target;
   const cached = options.force ? undefined : await fileSize(path);
-  if (cached !== undefined) return { name: checked, path, bytes: cached, status: "cached" };
+  if (cached !== undefined) return { name, path, bytes: cached, status: "cached" };
 
+  const dir = dirname(path);
   try {
-    await makeDirectory(cacheDir);
+    await makeDirectory(dir);
   } catch (error) {
-    throw new DownloadError(`cannot create cache directory ${cacheDir}: ${errorMessage(error)}`, "io");
+    throw new DownloadError(`cannot create cache directory ${dir}: ${errorMessage(error)}`, "io");
   }
-  const release = await acquireLock(`${path}.lock`, checked);
+  const release = await acquireLock(`${path}.lock`, name);
   try {
     // Another process may have completed the file just before we took the lock.
     const now = options.force ? undefined : await fileSize(path);
-    if (now !== undefined) return { name: checked, path, bytes: now, status: "cached" };
+    if (now !== undefined) return { name, path, bytes: now, status: "cached" };
     if (options.force) await discardPartial(path);
-    return await transfer(checked, url, path, options);
+    return await transfer(target, options);
   } finally {
     await release();
   }
@@ -181,6 +223,8 @@ export async function downloadCheckpoint(name: string, options: DownloadOptions 
 
 export interface CacheEntry {
   name: CheckpointName;
+  /** Other names `glide download` accepts for it. */
+  aliases: string[];
   file: string;
   path: string;
   status: "cached" | "partial" | "missing";
@@ -195,17 +239,26 @@ export async function cacheStatus(cacheDir: string = defaultCacheDir()): Promise
   return Promise.all(
     CHECKPOINT_NAMES.map(async (name): Promise<CacheEntry> => {
       const path = checkpointPath(name, cacheDir);
-      const entry = { name, file: CHECKPOINTS[name].file, path };
-      const size = await fileSize(path);
-      if (size !== undefined) return { ...entry, status: "cached", bytes: size, total: size };
-      const partial = await fileSize(`${path}.partial`);
-      if (partial !== undefined) {
-        const meta = await readMeta(path);
-        return { ...entry, status: "partial", bytes: partial, total: meta?.total };
-      }
-      return { ...entry, status: "missing", bytes: undefined, total: undefined };
+      return {
+        name,
+        aliases: checkpointAliases(name),
+        file: CHECKPOINTS[name].file,
+        path,
+        ...(await fileStatus(path)),
+      };
     }),
   );
+}
+
+export type FileStatus = Pick<CacheEntry, "status" | "bytes" | "total">;
+
+/** Whether a download's file is at `path`, partly (a `.partial` file) or wholly. */
+export async function fileStatus(path: string): Promise<FileStatus> {
+  const size = await fileSize(path);
+  if (size !== undefined) return { status: "cached", bytes: size, total: size };
+  const partial = await fileSize(`${path}.partial`);
+  if (partial !== undefined) return { status: "partial", bytes: partial, total: (await readMeta(path))?.total };
+  return { status: "missing", bytes: undefined, total: undefined };
 }
 
 /** The size of checkpoint `name` on the server (a HEAD request), if the server says it. */
@@ -231,12 +284,8 @@ interface PartialMeta {
   lastModified?: string;
 }
 
-async function transfer(
-  name: CheckpointName,
-  url: string,
-  path: string,
-  options: DownloadOptions,
-): Promise<DownloadResult> {
+async function transfer(target: DownloadTarget, options: DownloadOptions): Promise<DownloadResult> {
+  const { name, url, path } = target;
   const partial = `${path}.partial`;
   const stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
   const notice = options.onNotice ?? (() => {});
@@ -264,7 +313,7 @@ async function transfer(
       res.resume();
       const total = unsatisfiedRangeTotal(res.headers) ?? meta?.total;
       if (total === offset) {
-        await finish(partial, path);
+        await complete(target, partial);
         return { name, path, bytes: offset, status: "resumed" };
       }
       notice(`${name}: the partial file does not match the server's file; starting over`);
@@ -342,10 +391,23 @@ async function transfer(
     } finally {
       await closeQuietly(file);
     }
-    await finish(partial, path);
+    await complete(target, partial);
     return { name, path, bytes: received, status: resumedFrom > 0 ? "resumed" : "downloaded" };
   }
   throw new DownloadError(`${name}: the server's answers to range requests are inconsistent; try --force`, "http");
+}
+
+/** Verifies a complete partial file (a wrong one is deleted), then gives it its final name. */
+async function complete(target: DownloadTarget, partial: string): Promise<void> {
+  if (target.verify) {
+    try {
+      await target.verify(partial);
+    } catch (error) {
+      await discardPartial(target.path);
+      throw error;
+    }
+  }
+  await finish(partial, target.path);
 }
 
 /** Moves a complete partial file to its final name (synced), and drops the metadata beside it. */
@@ -548,7 +610,7 @@ function unreachable(error: unknown, host: string): string {
   return `could not reach ${host}: ${reason}${network ? " (are you offline?)" : ""}`;
 }
 
-function httpError(name: CheckpointName, url: string, res: IncomingMessage): DownloadError {
+function httpError(name: string, url: string, res: IncomingMessage): DownloadError {
   const status = res.statusCode ?? 0;
   const text = res.statusMessage ? ` ${res.statusMessage}` : "";
   return new DownloadError(`could not download ${name}: HTTP ${status}${text} from ${url}`, "http", status);

@@ -123,7 +123,8 @@ export async function configFrom(source: Omit<ModelSource, "checkpoint">): Promi
   }
 }
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+/** A JSON object of configuration keywords from a file; one clear error for each way it can fail. */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = new TextDecoder().decode(await platform().files.readBytes(path));

@@ -11,9 +11,18 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { formatBytes } from "../../src/io/download.ts";
 import { formatClock as formatDuration, ProgressBar } from "../../src/util/progress-bar.ts";
+import { CLIP_FIXTURES } from "../clip/fixtures.ts";
 import { fixturePath } from "../fixtures.ts";
 
 const SOURCE = readFileSync(fixturePath("text2im.pt"));
+const VOCABULARY = readFileSync(join(CLIP_FIXTURES, "bpe_simple_vocab_16e6.txt.gz"));
+/** What the server has besides base.pt: a stand-in for each CLIP tower, the vocabulary, and a wrong one. */
+const OTHER_FILES: Record<string, Buffer> = {
+  "/files/clip_image_enc.pt": SOURCE.subarray(0, 4000),
+  "/files/clip_text_enc.pt": SOURCE.subarray(0, 3000),
+  "/vocab/bpe_simple_vocab_16e6.txt.gz": VOCABULARY,
+  "/bad-vocab/bpe_simple_vocab_16e6.txt.gz": VOCABULARY.subarray(0, 5000),
+};
 const seen: IncomingHttpHeaders[] = [];
 let cutAfter: number | undefined;
 
@@ -25,6 +34,11 @@ const server = createServer((req, res) => {
   if (req.url === "/stall/base.pt") {
     res.writeHead(200, { "content-length": String(SOURCE.length) });
     res.write(SOURCE.subarray(0, 1_000_000), () => onStall?.());
+    return;
+  }
+  const other = OTHER_FILES[req.url ?? ""];
+  if (other) {
+    res.writeHead(200, { "content-length": String(other.length) }).end(other);
     return;
   }
   if (req.url !== "/files/base.pt") {
@@ -128,6 +142,58 @@ test("glide download base: fetches into --cache-dir, then reports it cached", as
   assert.equal(parsed.checkpoints[0]!.url, `${baseUrl}base.pt`);
 });
 
+test("glide download clip-image-enc clip-text-enc: both towers and, once, CLIP's vocabulary", async () => {
+  const cacheDir = join(root, "clip");
+  const vocabUrl = baseUrl.replace("/files/", "/vocab/bpe_simple_vocab_16e6.txt.gz");
+  const args = ["--cache-dir", cacheDir, "--base-url", baseUrl, "--clip-vocab-url", vocabUrl];
+  const run = await glide(["download", "clip-image-enc", "clip-text-enc", ...args]);
+  assert.equal(run.code, 0, run.stderr);
+  const vocabPath = join(cacheDir, "bpe_simple_vocab_16e6.txt.gz");
+  assert.equal(
+    run.stdout,
+    [join(cacheDir, "clip_image_enc.pt"), vocabPath, join(cacheDir, "clip_text_enc.pt"), ""].join("\n"),
+    "each tower, and the vocabulary after the first",
+  );
+  assert.ok(readFileSync(vocabPath).equals(VOCABULARY), "the vocabulary, byte for byte");
+  assert.ok(readFileSync(join(cacheDir, "clip_text_enc.pt")).equals(OTHER_FILES["/files/clip_text_enc.pt"]!));
+
+  // The slash spelling names the same file; a vocabulary already there is checked, not fetched.
+  const again = await glide(["download", "clip/text-enc", ...args]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /^clip\/text-enc: already downloaded \(3\.00 kB\)$/m);
+  assert.match(again.stderr, /^clip vocabulary: already downloaded \(1\.36 MB\)$/m);
+
+  const list = await glide(["download", "--list", "--cache-dir", cacheDir]);
+  assert.match(list.stdout, /^clip\/image-enc, clip-image-enc +cached +4\.00 kB /m);
+  assert.match(list.stdout, /^\(clip vocabulary\) +cached +1\.36 MB +CLIP's BPE vocabulary/m);
+  const json = JSON.parse((await glide(["download", "--list", "--json", "--cache-dir", cacheDir])).stdout);
+  assert.deepEqual(json.checkpoints[5].aliases, ["clip-text-enc"]);
+  assert.equal(json.clipVocabulary.status, "cached");
+  assert.equal(json.clipVocabulary.path, vocabPath);
+});
+
+test("glide download: a CLIP vocabulary that is not the expected file is refused and not kept", async () => {
+  const cacheDir = join(root, "bad-vocab");
+  const run = await glide([
+    "download",
+    "clip-text-enc",
+    "--cache-dir",
+    cacheDir,
+    "--base-url",
+    baseUrl,
+    "--clip-vocab-url",
+    baseUrl.replace("/files/", "/bad-vocab/bpe_simple_vocab_16e6.txt.gz"),
+  ]);
+  assert.equal(run.code, 1);
+  assert.match(
+    run.stderr,
+    /\nglide: http:\/\/127\.0\.0\.1:\d+\/bad-vocab\/bpe_simple_vocab_16e6\.txt\.gz is not CLIP's vocabulary file \(5\.00 kB instead of 1\.36 MB\)\n$/,
+  );
+  assert.ok(existsSync(join(cacheDir, "clip_text_enc.pt")), "the tower itself was fine");
+  assert.ok(!existsSync(join(cacheDir, "bpe_simple_vocab_16e6.txt.gz")), "nothing under the final name");
+  assert.ok(!existsSync(join(cacheDir, "bpe_simple_vocab_16e6.txt.gz.partial")), "no partial file to resume");
+});
+
 test("glide download resumes an interrupted transfer", async () => {
   const cacheDir = join(root, "b");
   cutAfter = 1_000_000;
@@ -158,7 +224,7 @@ test("glide download: one-line errors, exit code 1", async () => {
   assert.equal(unknown.code, 1);
   assert.equal(
     unknown.stderr,
-    'glide: unknown checkpoint "basee"; the released checkpoints are base, upsample, base-inpaint, upsample-inpaint, clip/image-enc, clip/text-enc\n',
+    'glide: unknown checkpoint "basee"; the released checkpoints are base, upsample, base-inpaint, upsample-inpaint, clip/image-enc (or clip-image-enc), clip/text-enc (or clip-text-enc)\n',
   );
 
   const missing = await glide(["download", "upsample", "--cache-dir", cacheDir, "--base-url", baseUrl]);

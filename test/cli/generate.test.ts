@@ -37,7 +37,7 @@ test("glide generate --json writes the PNG and reports paths, seed and timings",
   assert.deepEqual(result.images, [out]);
   assert.equal(result.grid, null);
   assert.equal(result.width, 16);
-  assert.deepEqual(result.sampler, { name: "dpm++2m", steps: 4, evaluations: 4, guidance: 3 });
+  assert.deepEqual(result.sampler, { name: "dpm++2m", steps: 4, evaluations: 4, guidance: 3, clipGuidance: null });
   assert.equal(result.upsampler, null);
   assert.ok(result.timings.base.secondsPerStep > 0, "timings are reported");
   assert.match(run.stderr, /sampling: 4 steps in .* steps\/s/, "a summary line on stderr (not a TTY)");
@@ -180,10 +180,28 @@ test("glide generate: option errors are one line and a pointer to --help", () =>
 
 test("glide generate: spaced respacings, plms steps, and a prompt longer than text_ctx", () => {
   const long = "a very small corgi wearing a red bowtie and a blue hat sits on a green lawn under a tall tree";
-  const run = glide("generate", long, ...model, "--sampler", "plms", "--steps", "1, 2", "--seed", "1", "--json");
+  const out = join(dir, "long.png");
+  const run = glide(
+    "generate",
+    long,
+    ...model,
+    "--sampler",
+    "plms",
+    "--steps",
+    "1, 2",
+    "--seed",
+    "1",
+    "--out",
+    out,
+    "--json",
+  );
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout);
-  assert.deepEqual(result.sampler, { name: "plms", steps: 3, evaluations: 4, guidance: 3 }, "steps and evaluations");
+  assert.deepEqual(
+    result.sampler,
+    { name: "plms", steps: 3, evaluations: 4, guidance: 3, clipGuidance: null },
+    "steps and evaluations",
+  );
   assert.match(run.stderr, /sampling: 4 evaluations in .*plms: 3 steps \+ 1 warm-up evaluation\)/);
   assert.match(
     run.stderr,

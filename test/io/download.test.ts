@@ -9,10 +9,12 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { defaultCacheDir, resolveCacheDir } from "../../src/io/cache-dir.ts";
+import { CLIP_VOCABULARY, downloadClipVocabulary, resolveClipVocabularyUrl } from "../../src/io/clip-vocabulary.ts";
 import { makeDirectory } from "../../src/io/directory.ts";
 import {
   CHECKPOINT_NAMES,
   cacheStatus,
+  checkCheckpointName,
   checkpointPath,
   checkpointUrl,
   DEFAULT_BASE_URL,
@@ -24,6 +26,7 @@ import {
   requireCheckpoint,
   resolveBaseUrl,
 } from "../../src/io/download.ts";
+import { VOCABULARY } from "../clip/fixtures.ts";
 import { fixture, withTempDir } from "./helpers.ts";
 
 const SOURCE = new Uint8Array(readFileSync(fixture("text2im.pt")));
@@ -202,6 +205,9 @@ test("names, paths and URLs of the released checkpoints", () => {
 
   assert.equal(checkpointPath("base", "/c"), join("/c", "base.pt"));
   assert.equal(checkpointPath("clip/text-enc", "/c"), join("/c", "clip_text_enc.pt"));
+  assert.equal(checkCheckpointName("clip-image-enc"), "clip/image-enc", "the spelling without the slash");
+  assert.equal(checkpointPath("clip-text-enc", "/c"), join("/c", "clip_text_enc.pt"));
+  assert.equal(checkpointUrl("clip-image-enc", "http://127.0.0.1:9/"), "http://127.0.0.1:9/clip_image_enc.pt");
   for (const bad of ["basee", "", "../base", "toString"]) {
     assert.throws(
       () => checkpointPath(bad, "/c"),
@@ -209,7 +215,9 @@ test("names, paths and URLs of the released checkpoints", () => {
         error instanceof DownloadError &&
         error.code === "unknown-name" &&
         error.message.includes(`"${bad}"`) &&
-        error.message.includes("base, upsample, base-inpaint, upsample-inpaint, clip/image-enc, clip/text-enc"),
+        error.message.includes(
+          "base, upsample, base-inpaint, upsample-inpaint, clip/image-enc (or clip-image-enc), clip/text-enc (or clip-text-enc)",
+        ),
       `unknown name ${JSON.stringify(bad)} is rejected listing the valid ones`,
     );
   }
@@ -296,6 +304,7 @@ test("an interrupted transfer leaves only a partial file; the next run resumes w
     const [status] = await cacheStatus(cacheDir);
     assert.deepEqual(status, {
       name: "base",
+      aliases: [],
       file: "base.pt",
       path,
       status: "partial",
@@ -400,6 +409,40 @@ test("416: complete when the partial file has the whole size, otherwise start ov
       `a notice says it starts over: ${notices.join(" | ")}`,
     );
     assert.ok(sameBytes(path, SOURCE), "the restarted file equals the source");
+  });
+});
+
+test("CLIP's vocabulary: fetched, checked against its size and SHA-256, a wrong copy never kept", async () => {
+  assert.equal(resolveClipVocabularyUrl(undefined, {}), CLIP_VOCABULARY.url);
+  assert.match(CLIP_VOCABULARY.url, /^https:\/\/raw\.githubusercontent\.com\/openai\/glide-text2im\/[0-9a-f]{40}\//);
+  assert.equal(
+    resolveClipVocabularyUrl(undefined, { GLIDE_CLIP_VOCAB_URL: "http://127.0.0.1:9/v.gz" }),
+    "http://127.0.0.1:9/v.gz",
+  );
+  assert.throws(() => resolveClipVocabularyUrl("file:///v.gz"), /must use http or https/);
+  const vocabulary = new Uint8Array(readFileSync(VOCABULARY));
+  await withServer(async (server, dir) => {
+    server.files.set("/files/vocab.gz", { data: vocabulary, etag: '"v1"' });
+    const cacheDir = join(dir, "cache");
+    const path = join(cacheDir, CLIP_VOCABULARY.file);
+    const url = `${server.baseUrl}vocab.gz`;
+    const first = await downloadClipVocabulary({ cacheDir, url });
+    assert.deepEqual([first.status, first.path, first.bytes], ["downloaded", path, CLIP_VOCABULARY.bytes]);
+    assert.ok(sameBytes(path, vocabulary));
+    assert.equal((await downloadClipVocabulary({ cacheDir, url })).status, "cached");
+
+    // A complete-looking partial file with other bytes (answered 416): checked, dropped, not renamed.
+    unlinkSync(path);
+    writeFileSync(`${path}.partial`, new Uint8Array(vocabulary.length).fill(7));
+    await rejectsWith(downloadClipVocabulary({ cacheDir, url }), "invalid", /is not CLIP's vocabulary file \(SHA-256 /);
+    assert.deepEqual(readdirSync(cacheDir), [], "no final, partial or lock file");
+
+    // Something else under the final name is reported, and --force replaces it.
+    writeFileSync(path, "not a vocabulary");
+    await rejectsWith(downloadClipVocabulary({ cacheDir, url }), "invalid", /download it again with --force$/);
+    const forced = await downloadClipVocabulary({ cacheDir, url, force: true });
+    assert.equal(forced.status, "downloaded");
+    assert.ok(sameBytes(path, vocabulary));
   });
 });
 

@@ -2,21 +2,31 @@
 import { constants } from "node:os";
 import type { Command } from "commander";
 import {
-  type CacheEntry,
   CHECKPOINT_NAMES,
   CHECKPOINTS,
+  type CheckpointName,
+  CLIP_VOCABULARY,
   cacheStatus,
   catalogModel,
   checkCheckpointName,
+  checkpointAliases,
+  checkpointNamesText,
   checkpointUrl,
+  clipVocabularyPath,
+  clipVocabularyStatus,
   DownloadError,
   type DownloadProgress,
+  type DownloadResult,
   downloadCheckpoint,
+  downloadClipVocabulary,
+  type FileStatus,
   formatBytes,
+  needsClipVocabulary,
   ProgressBar,
   remoteSize,
   resolveBaseUrl,
   resolveCacheDir,
+  resolveClipVocabularyUrl,
 } from "../../node.ts";
 
 interface DownloadCommandOptions {
@@ -25,6 +35,7 @@ interface DownloadCommandOptions {
   json?: boolean;
   cacheDir?: string;
   baseUrl?: string;
+  clipVocabUrl?: string;
   force?: boolean;
   quiet?: boolean;
 }
@@ -33,7 +44,7 @@ export function registerDownload(program: Command): void {
   program
     .command("download")
     .description("download released GLIDE checkpoints into the cache directory (resumes interrupted downloads)")
-    .argument("[names...]", `checkpoints to download: ${CHECKPOINT_NAMES.join(", ")}`)
+    .argument("[names...]", `checkpoints to download: ${checkpointNamesText()}`)
     .option("--list", "list the checkpoints, whether each is in the cache, and their sizes")
     .option("--remote", "with --list: ask the server for the size of each file")
     .option("--json", "with --list: print JSON")
@@ -42,11 +53,17 @@ export function registerDownload(program: Command): void {
       "cache directory (default: $GLIDE_CACHE, $XDG_CACHE_HOME/glide-ts or ~/.cache/glide-ts)",
     )
     .option("--base-url <url>", "where the files are (default: $GLIDE_DOWNLOAD_BASE_URL or OpenAI's public bucket)")
+    .option(
+      "--clip-vocab-url <url>",
+      `where CLIP's ${CLIP_VOCABULARY.file} is (default: $GLIDE_CLIP_VOCAB_URL or the glide-text2im repository on GitHub)`,
+    )
     .option("--force", "download again even if already in the cache")
     .option("-q, --quiet", "no progress bar")
     .addHelpText(
       "after",
       `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${CHECKPOINTS[n].description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
+        `\nThe CLIP towers are also called ${CHECKPOINT_NAMES.flatMap(checkpointAliases).join(" and ")}; either one also fetches\n` +
+        `CLIP's BPE vocabulary (${CLIP_VOCABULARY.file}, ${formatBytes(CLIP_VOCABULARY.bytes)}) into the cache, checked by its SHA-256.\n` +
         "\nThe models shipped with glide-ts need no download (`glide models` lists all).\n",
     )
     .action(async (names: string[], options: DownloadCommandOptions) => {
@@ -58,50 +75,65 @@ export function registerDownload(program: Command): void {
         return;
       }
       if (names.length === 0) {
-        throw new Error(`name the checkpoints to download (${CHECKPOINT_NAMES.join(", ")}), or use --list`);
+        throw new Error(`name the checkpoints to download (${checkpointNamesText()}), or use --list`);
       }
       const unique = [...new Set(names.map(checkCheckpointName))];
-      await download(unique, cacheDir, baseUrl, options);
+      const vocabularyUrl = unique.some(needsClipVocabulary) ? resolveClipVocabularyUrl(options.clipVocabUrl) : null;
+      await download(unique, cacheDir, baseUrl, vocabularyUrl, options);
     });
 }
 
+/** The checkpoints in turn, the first CLIP one followed by the vocabulary. */
 async function download(
-  names: string[],
+  names: CheckpointName[],
   cacheDir: string,
   baseUrl: string,
+  vocabularyUrl: string | null,
   options: DownloadCommandOptions,
 ): Promise<void> {
   const controller = new AbortController();
   const stopListening = stopOnSignals(controller);
-  try {
-    for (const name of names) {
-      const bar = downloadBar(name, options.quiet === true);
-      try {
-        const result = await downloadCheckpoint(name, {
-          cacheDir,
-          baseUrl,
-          force: options.force,
-          signal: controller.signal,
-          onProgress: bar.update,
-          onNotice: bar.note,
-        });
-        if (result.status === "cached") {
-          process.stderr.write(`${name}: already downloaded (${formatBytes(result.bytes)})\n`);
-        }
-        bar.end();
-        process.stdout.write(`${result.path}\n`);
-      } catch (error) {
-        bar.cancel();
-        if (error instanceof DownloadError && error.code === "aborted") {
-          process.stderr.write(`glide: ${error.message}\n`);
-          process.exitCode ||= 130;
-          return;
-        }
-        throw error;
-      }
+  const common = { cacheDir, force: options.force, signal: controller.signal };
+  const files: { name: string; fetch: (bar: BarCallbacks) => Promise<DownloadResult> }[] = [];
+  for (const name of names) {
+    files.push({ name, fetch: (bar) => downloadCheckpoint(name, { ...common, baseUrl, ...bar }) });
+    if (vocabularyUrl !== null && needsClipVocabulary(name) && !files.some((f) => f.name === CLIP_VOCABULARY.name)) {
+      const url = vocabularyUrl;
+      files.push({ name: CLIP_VOCABULARY.name, fetch: (bar) => downloadClipVocabulary({ ...common, url, ...bar }) });
     }
+  }
+  try {
+    for (const file of files) if (!(await downloadOne(file.name, options, file.fetch))) return;
   } finally {
     stopListening();
+  }
+}
+
+type BarCallbacks = { onProgress: (p: DownloadProgress) => void; onNotice: (message: string) => void };
+
+/** One file with its progress bar; false when the user stopped it (the process then ends). */
+async function downloadOne(
+  name: string,
+  options: DownloadCommandOptions,
+  fetch: (bar: BarCallbacks) => Promise<DownloadResult>,
+): Promise<boolean> {
+  const bar = downloadBar(name, options.quiet === true);
+  try {
+    const result = await fetch({ onProgress: bar.update, onNotice: bar.note });
+    if (result.status === "cached") {
+      process.stderr.write(`${name}: already downloaded (${formatBytes(result.bytes)})\n`);
+    }
+    bar.end();
+    process.stdout.write(`${result.path}\n`);
+    return true;
+  } catch (error) {
+    bar.cancel();
+    if (error instanceof DownloadError && error.code === "aborted") {
+      process.stderr.write(`glide: ${error.message}\n`);
+      process.exitCode ||= 130;
+      return false;
+    }
+    throw error;
   }
 }
 
@@ -155,6 +187,7 @@ function stopOnSignals(controller: AbortController): () => void {
 
 async function list(cacheDir: string, baseUrl: string, options: DownloadCommandOptions): Promise<void> {
   const entries = await cacheStatus(cacheDir);
+  const vocabulary = await clipVocabularyStatus(cacheDir);
   const remote = new Map<string, number | undefined>();
   if (options.remote) {
     try {
@@ -169,20 +202,33 @@ async function list(cacheDir: string, baseUrl: string, options: DownloadCommandO
       url: checkpointUrl(e.name, baseUrl),
       ...(options.remote ? { remoteBytes: remote.get(e.name) ?? null } : {}),
     }));
-    process.stdout.write(`${JSON.stringify({ cacheDir, checkpoints }, null, 2)}\n`);
+    const clipVocabulary = {
+      file: CLIP_VOCABULARY.file,
+      path: clipVocabularyPath(cacheDir),
+      ...vocabulary,
+      url: resolveClipVocabularyUrl(options.clipVocabUrl),
+    };
+    process.stdout.write(`${JSON.stringify({ cacheDir, checkpoints, clipVocabulary }, null, 2)}\n`);
     return;
   }
   const rows = [["NAME", "STATUS", "SIZE", ...(options.remote ? ["REMOTE"] : []), "DESCRIPTION"]];
   for (const e of entries) {
     const r = remote.get(e.name);
     rows.push([
-      e.name,
+      [e.name, ...e.aliases].join(", "),
       e.status,
-      sizeText(e),
+      sizeText(e, downloadBytes(e.name)),
       ...(options.remote ? [r === undefined ? "?" : formatBytes(r)] : []),
       CHECKPOINTS[e.name].description,
     ]);
   }
+  rows.push([
+    "(clip vocabulary)",
+    vocabulary.status,
+    sizeText(vocabulary, CLIP_VOCABULARY.bytes),
+    ...(options.remote ? ["-"] : []),
+    `CLIP's BPE vocabulary, ${CLIP_VOCABULARY.file} (fetched with either CLIP tower)`,
+  ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   process.stdout.write(`cache directory: ${cacheDir}\n`);
   for (const row of rows) {
@@ -195,8 +241,8 @@ function downloadBytes(name: string): number {
   return catalogModel(name).downloadBytes ?? 0;
 }
 
-function sizeText(entry: CacheEntry): string {
-  if (entry.bytes === undefined) return `≈${formatBytes(downloadBytes(entry.name))} to download`;
+function sizeText(entry: FileStatus, expectedBytes: number): string {
+  if (entry.bytes === undefined) return `≈${formatBytes(expectedBytes)} to download`;
   if (entry.status === "partial") {
     return entry.total ? `${formatBytes(entry.bytes)} of ${formatBytes(entry.total)}` : formatBytes(entry.bytes);
   }

@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_EDIT_GUIDANCE, edit } from "../../node.ts";
+import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
 import { checkOutputPath } from "../output-path.ts";
 import {
   addFitOption,
@@ -49,29 +50,35 @@ Examples:
   addModelOptions(command, "base model (inpaint or text2im)");
   addUpsamplerOptions(command);
   addSamplingOptions(command, DEFAULT_EDIT_GUIDANCE);
+  addClipOptions(command);
   addUpsampleSamplingOptions(command, "ddpm");
   addFitOption(command);
   addOutputOptions(command, "edit-SEED.png");
-  command.action(async (image: string, mask: string, prompt: string, options: SamplingCommandOptions) => {
-    const seed = options.seed ?? randomSeed();
-    const out = await checkOutputPath(options.out ?? `edit-${seed}.png`, options.batch ?? 1, [
-      { label: "image", path: image },
-      { label: "mask", path: mask },
-    ]);
-    const loadStart = performance.now();
-    const models = await loadModels(options, "edit");
-    const loadSeconds = seconds(loadStart);
-    warnLongPrompt(prompt, [models.base, models.upsampler]);
-    const result = await edit({
-      image,
-      mask,
-      prompt,
-      fit: options.fit,
-      model: models.base.model,
-      upsampler: models.upsampler?.model ?? null,
-      ...pipelineOptions(options, seed),
-    });
-    const written = await writeImages(out, result.images);
-    report(options, { command: "edit", prompt, models, result, written, loadSeconds, extra: { image, mask } });
-  });
+  command.action(
+    async (image: string, mask: string, prompt: string, options: SamplingCommandOptions & ClipCommandOptions) => {
+      const seed = options.seed ?? randomSeed();
+      const out = await checkOutputPath(options.out ?? `edit-${seed}.png`, options.batch ?? 1, [
+        { label: "image", path: image },
+        { label: "mask", path: mask },
+      ]);
+      const clipFiles = await prepareClip(options);
+      const loadStart = performance.now();
+      const models = await loadModels(options, "edit");
+      const clip = await clipGuidance(clipFiles, options, models.base.model.config.image_size);
+      const loadSeconds = seconds(loadStart);
+      warnLongPrompt(prompt, [models.base, models.upsampler]);
+      const result = await edit({
+        image,
+        mask,
+        prompt,
+        fit: options.fit,
+        model: models.base.model,
+        upsampler: models.upsampler?.model ?? null,
+        clipGuidance: clip,
+        ...pipelineOptions(options, seed),
+      });
+      const written = await writeImages(out, result.images);
+      report(options, { command: "edit", prompt, models, result, written, loadSeconds, extra: { image, mask } });
+    },
+  );
 }

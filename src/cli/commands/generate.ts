@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_GUIDANCE, textToImage } from "../../node.ts";
+import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
 import { checkOutputPath } from "../output-path.ts";
 import {
   addModelOptions,
@@ -36,24 +37,29 @@ Examples:
   glide generate "red heart" --seed 7
   glide generate "an oil painting of a corgi" --model glide --seed 7
   glide generate "a red fox in the snow" -n 4 --sampler ddpm --steps 100 --out fox.png
-  glide generate "a castle" --checkpoint my.pt --config my-config.json --no-upsample --json`,
+  glide generate "a castle" --checkpoint my.pt --config my-config.json --no-upsample --json
+  glide generate "a corgi in a field" --model glide --clip-guidance 3 --seed 7   (after \`glide download base upsample clip-image-enc clip-text-enc\`)`,
     );
   addModelOptions(command, "base model");
   addUpsamplerOptions(command);
   addSamplingOptions(command, DEFAULT_GUIDANCE);
+  addClipOptions(command);
   addUpsampleSamplingOptions(command, "ddim");
   addOutputOptions(command, "glide-SEED.png");
-  command.action(async (prompt: string, options: SamplingCommandOptions) => {
+  command.action(async (prompt: string, options: SamplingCommandOptions & ClipCommandOptions) => {
     const seed = options.seed ?? randomSeed();
     const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1);
+    const clipFiles = await prepareClip(options);
     const loadStart = performance.now();
     const models = await loadModels(options, "generate");
+    const clip = await clipGuidance(clipFiles, options, models.base.model.config.image_size);
     const loadSeconds = seconds(loadStart);
     warnLongPrompt(prompt, [models.base, models.upsampler]);
     const result = await textToImage({
       prompt,
       model: models.base.model,
       upsampler: models.upsampler?.model ?? null,
+      clipGuidance: clip,
       ...pipelineOptions(options, seed),
     });
     const written = await writeImages(out, result.images);
