@@ -102,6 +102,7 @@ export { type QueueWorkerOptions, RedisQueueWorker } from "./server/queue/redis-
 export { type QueueWorkerProcess, type QueueWorkerProcessOptions, startQueueWorker } from "./server/queue-worker.ts";
 export { resolveServedModels, type ServedModelSources } from "./server/served-models.ts";
 export { type GlideServer, type ServeOptions, startServer } from "./server/server.ts";
+export { defaultWebDir, type StaticWebServer, serveStaticWeb } from "./server/static-web.ts";
 export type { TrainSummary } from "./train/trainer.ts";
 export { type StepProgress, type TrainOptions, train } from "./train/trainer.ts";
 export { ProgressBar, type ProgressStream } from "./util/progress-bar.ts";

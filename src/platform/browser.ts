@@ -62,7 +62,12 @@ const images: ImageCodec = {
 
 export const browserPlatform: Platform = {
   name: "browser",
-  inference: { InferenceSession: ort.InferenceSession, Tensor: ort.Tensor, defaultProvider: "wasm" },
+  inference: {
+    InferenceSession: ort.InferenceSession,
+    Tensor: ort.Tensor,
+    defaultProvider: "wasm",
+    fillsPreallocatedOutputs: false,
+  },
   images,
   files: {
     async readBytes(url) {

@@ -12,6 +12,11 @@ export interface InferenceEngine {
   Tensor: typeof Tensor;
   /** The execution provider a session gets when none is asked for ("cpu", "wasm"). */
   defaultProvider: string;
+  /**
+   * Whether `session.run` writes outputs into the tensors passed as fetches (default true).
+   * onnxruntime-web's CPU backends return those tensors unwritten: outputs are then fetched and copied.
+   */
+  fillsPreallocatedOutputs?: boolean;
 }
 
 /** How a picture that is not square becomes square (see image/decode.ts). */

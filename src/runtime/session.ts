@@ -96,7 +96,7 @@ export class CompiledGraph {
     feeds: Record<string, HostArray>,
     into: Record<string, HostArray> = {},
   ): Promise<Record<string, HostArray>> {
-    const { Tensor } = platform().inference;
+    const { Tensor, fillsPreallocatedOutputs = true } = platform().inference;
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const v of this.inputs) {
       const data = feeds[v.name];
@@ -115,14 +115,20 @@ export class CompiledGraph {
     for (const v of this.outputs) {
       const buffer = into[v.name];
       if (buffer) checkArray(v, buffer, "output buffer");
-      fetches[v.name] = buffer ? new Tensor(ORT_TYPE[v.dtype], buffer, v.shape as number[]) : null;
+      fetches[v.name] =
+        buffer && fillsPreallocatedOutputs ? new Tensor(ORT_TYPE[v.dtype], buffer, v.shape as number[]) : null;
     }
     for (const name of Object.keys(into)) {
       if (!this.outputs.some((v) => v.name === name)) throw new RuntimeError(`unknown output '${name}'`);
     }
     const results = await this.session.run(ortFeeds, fetches);
     const out: Record<string, HostArray> = {};
-    for (const v of this.outputs) out[v.name] = into[v.name] ?? (results[v.name]!.data as HostArray);
+    for (const v of this.outputs) {
+      const data = results[v.name]!.data as HostArray;
+      const buffer = into[v.name];
+      if (buffer && !fillsPreallocatedOutputs) (buffer as Float32Array).set(data as Float32Array);
+      out[v.name] = buffer ?? data;
+    }
     return out;
   }
 

@@ -2,7 +2,7 @@
 // of worker threads that keep the models loaded.
 
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { describeRedis, loadApiKeys, resolveServedModels, startServer } from "../../node.ts";
+import { describeRedis, loadApiKeys, resolveServedModels, serveStaticWeb, startServer } from "../../node.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
@@ -20,6 +20,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   urlTtl: number;
   maxN: number;
   queue?: string;
+  web?: string | true;
 }
 
 function parsePort(value: string): number {
@@ -52,6 +53,10 @@ export function registerServe(program: Command): void {
     )
     .option("--url-ttl <seconds>", 'how long "url" results can be fetched', parsePositive("--url-ttl"), 3600)
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
+    .option(
+      "--web [dir]",
+      "instead of the API, serve the in-browser page `npm run build:web` wrote (default dist/web-local), cross-origin isolated; it runs the models itself",
+    )
     .addHelpText(
       "after",
       `
@@ -65,7 +70,8 @@ Examples:
   glide serve
   glide serve --model glide --port 8080 --workers 2 --api-key-file keys.txt
   glide serve --checkpoint runs/small/ema.safetensors --no-upsample
-  glide serve --queue redis://127.0.0.1:6379   # and on any machines: glide worker --queue redis://…`,
+  glide serve --queue redis://127.0.0.1:6379   # and on any machines: glide worker --queue redis://…
+  glide serve --web                            # the page of \`npm run build:web\`: no server-side models`,
     );
   addQueueOption(
     command,
@@ -75,6 +81,7 @@ Examples:
   addModelOptions(command, "base model");
   addUpsamplerOptions(command);
   command.action(async (options: ServeCommandOptions) => {
+    if (options.web !== undefined) return serveWebPage(options);
     // On a queue the workers load the models (their model options); this process loads none.
     const models = options.queue ? undefined : await resolveServedModels(modelChoice(options));
     const server = await startServer({
@@ -113,4 +120,17 @@ Examples:
     await stopped;
     process.stdout.write("glide serve: stopped\n");
   });
+}
+
+/** `--web`: static files with the COOP/COEP headers WebAssembly threads need; no model loads here. */
+async function serveWebPage(options: ServeCommandOptions): Promise<void> {
+  const dir = options.web === true ? undefined : options.web;
+  const server = await serveStaticWeb({ dir, host: options.host, port: options.port });
+  process.stdout.write(`glide serve: the in-browser page ${server.dir} on ${server.url} (cross-origin isolated)\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await server.close();
+  process.stdout.write("glide serve: stopped\n");
 }
