@@ -100,13 +100,14 @@ after(async () => {
 });
 
 /** A queue and one worker on a Redis database of their own. */
-async function setUp(options: { capacity?: number; timeoutMs?: number } = {}) {
+async function setUp(options: { capacity?: number; timeoutMs?: number; drainWithoutWorkersMs?: number } = {}) {
   const url = `${redis.url}/${++db}`;
   const outcomes: JobOutcome[] = [];
   const queue = await RedisJobQueue.connect({
     url,
     capacity: options.capacity ?? 4,
     timeoutMs: options.timeoutMs,
+    drainWithoutWorkersMs: options.drainWithoutWorkersMs,
     observer: { ended: (outcome) => outcomes.push(outcome) },
   });
   const executor = new FakeExecutor();
@@ -117,7 +118,7 @@ async function setUp(options: { capacity?: number; timeoutMs?: number } = {}) {
     await queue.close();
     client.disconnect();
   });
-  return { queue, executor, worker, client, outcomes };
+  return { queue, executor, worker, client, outcomes, url };
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -210,4 +211,21 @@ test("a late duplicate of a job's end is ignored; drain waits for the accepted j
   assert.equal((await second.result).seed, 2);
   await draining;
   assert.deepEqual(outcomes, ["completed", "completed"], "the duplicate was not counted");
+});
+
+test("a drain with no live worker hands the waiting jobs back after its grace period", async () => {
+  const { queue, worker, outcomes, url } = await setUp({ drainWithoutWorkersMs: 300 });
+  await worker.close(); // the only worker leaves; its registration goes with it
+  const waiting = await queue.submit(job({ seed: 3 }));
+  const started = performance.now();
+  await queue.drain();
+  await assert.rejects(waiting.result, QueueClosedError);
+  assert.ok(performance.now() - started >= 300, "it waited for a worker first");
+  assert.deepEqual(outcomes, ["failed"]);
+  // It left the queue: a worker that comes later is not given it.
+  const late = new FakeExecutor();
+  const lateWorker = await RedisQueueWorker.start({ url, executor: late, served: SERVED });
+  await new Promise((r) => setTimeout(r, 500));
+  await lateWorker.close();
+  assert.equal(late.signals.length, 0, "the job was removed from Redis");
 });

@@ -45,6 +45,11 @@ export interface RedisQueueOptions {
   timeoutMs?: number;
   observer?: QueueObserver;
   log?: (message: string) => void;
+  /**
+   * While draining with no live worker, how long to wait for one (default 30 s) before the jobs
+   * still waiting are taken off the queue and answered with a QueueClosedError.
+   */
+  drainWithoutWorkersMs?: number;
 }
 
 interface Pending {
@@ -72,6 +77,8 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
   private workers: WorkerRegistration[] = [];
   private readonly mismatched = new Set<string>();
   private closed = false;
+  /** When a drain first found no live worker (null: it has one, or no drain). */
+  private noWorkersSince: number | null = null;
   private drained: (() => void)[] = [];
   /** Admissions one after another: the waiting count checked is the one the job is added to. */
   private admission: Promise<unknown> = Promise.resolve();
@@ -289,6 +296,7 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     const counts = await this.queue.getJobCounts("waiting", "active");
     this.counts = { waiting: (counts.waiting ?? 0) + (counts.paused ?? 0), running: counts.active ?? 0 };
     this.workers = await liveWorkers(this.client);
+    await this.abandonIfNoWorkers();
     const first = this.workers[0];
     if (!first) return;
     this.firstWorker(first.served);
@@ -298,6 +306,28 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         this.log(`worker ${worker.id} serves '${worker.served.id}', not '${first.served.id}' as the others`);
       }
     }
+  }
+
+  /**
+   * A drain waits for the accepted jobs, but with no worker alive they would never end: after a
+   * grace period the jobs still waiting are removed from Redis and answered (503); a job some worker
+   * already runs is left to it.
+   */
+  private async abandonIfNoWorkers(): Promise<void> {
+    if (!this.closed || this.pending.size === 0 || this.workers.length > 0) {
+      this.noWorkersSince = null;
+      return;
+    }
+    this.noWorkersSince ??= performance.now();
+    if (performance.now() - this.noWorkersSince < (this.options.drainWithoutWorkersMs ?? 30_000)) return;
+    for (const [jobId, entry] of this.pending) {
+      if (entry.ending || (await this.queue.remove(jobId)) !== 1) continue;
+      entry.ending = true;
+      this.ended(entry, "failed");
+      entry.reject(new QueueClosedError("the server shut down with no worker alive to run this job; send it again"));
+      this.pending.delete(jobId);
+    }
+    this.checkDrained();
   }
 
   private checkDrained(): void {
