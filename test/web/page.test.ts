@@ -83,6 +83,7 @@ test("the page generates the Node pipeline's picture for the same prompt, seed a
         seconds: (performance.now() - started) / 1000,
         png: await w.blobToBase64(images[0]!),
         stages: events.map((e) => e.stage ?? ""),
+        fractions: events.flatMap((e) => (e.fraction === undefined ? [] : [e.fraction])),
         steps: events.filter((e) => e.total > 0 && !e.preview).map((e) => e.step),
         previews: events.filter((e) => e.preview?.type === "image/png").length,
       };
@@ -92,6 +93,11 @@ test("the page generates the Node pipeline's picture for the same prompt, seed a
   const loading = run.stages.filter((s) => s.startsWith("loading the model"));
   assert.match(loading.at(-1)!, /^loading the model 100% \(\d+ of \d+ MB\)$/);
   assert.ok(loading.length > 3, "download progress was reported as it went");
+  assert.equal(run.fractions.at(-1), 1, "the download's fraction, for the progress bar, ends at 1");
+  assert.ok(
+    run.fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= run.fractions[i - 1]!)),
+    "it only grows",
+  );
   assert.deepEqual(run.steps, [0, 1, 2, 3, 4]);
   assert.ok(run.previews >= 1, "previews of the predicted picture");
 

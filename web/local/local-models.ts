@@ -19,7 +19,7 @@ export interface LocalModels {
 }
 
 /** "loading the model 40% (31 of 76 MB)", or where the bytes come from. */
-export type StageReporter = (stage: string) => void;
+export type StageReporter = (stage: string, fraction?: number) => void;
 
 const MB = 1e6;
 
@@ -39,7 +39,8 @@ export async function loadLocalModels(baseUrl: string, report: StageReporter): P
     if (percent === lastPercent) return;
     lastPercent = percent;
     const from = cached.every(Boolean) ? " from this browser's cache" : "";
-    report(`loading the model ${percent}% (${(sum / MB).toFixed(0)} of ${(total / MB).toFixed(0)} MB${from})`);
+    const stage = `loading the model ${percent}% (${(sum / MB).toFixed(0)} of ${(total / MB).toFixed(0)} MB${from})`;
+    report(stage, sum / total);
   };
   const [runtimeBinary, baseBytes, upsamplerBytes] = await Promise.all(
     files.map((file, i) => fetchStaticFile(file, baseUrl, cache, onProgress(i))),

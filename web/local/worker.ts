@@ -37,7 +37,7 @@ let settings: Extract<ToWorker, { type: "init" }> | null = null;
 let choice: Promise<BackendChoice> | null = null;
 let models: Promise<LocalModels> | null = null;
 /** Where model-loading progress goes: the job waiting for the models. */
-let reportLoading: (stage: string) => void = () => {};
+let reportLoading: (stage: string, fraction?: number) => void = () => {};
 const runs = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -88,7 +88,7 @@ function loadedModels(): Promise<LocalModels> {
   const baseUrl = settings.baseUrl;
   models ??= (async () => {
     const chosen = await backendChoice();
-    const loaded = await loadLocalModels(baseUrl, (stage) => reportLoading(stage));
+    const loaded = await loadLocalModels(baseUrl, (stage, fraction) => reportLoading(stage, fraction));
     const module = new URL(loaded.manifest.runtimeModule, baseUrl).href;
     configureRuntime(chosen, { module, binary: loaded.runtimeBinary });
     return loaded;
@@ -111,7 +111,8 @@ async function execute(id: number, job: Job, signal: AbortSignal): Promise<Blob[
   const onProgress = (progress: Progress) => {
     if (!signal.aborted) post({ type: "progress", id, progress });
   };
-  reportLoading = (stage) => onProgress({ step: 0, total: 0, stage });
+  reportLoading = (stage, fraction) =>
+    onProgress({ step: 0, total: 0, stage, ...(fraction === undefined ? {} : { fraction }) });
   const loaded = await Promise.race([loadedModels(), whenAborted(signal)]);
   reportLoading = () => {};
   let chosen = await backendChoice();

@@ -29,6 +29,8 @@ export interface Progress {
   preview?: Blob;
   /** What is happening, e.g. "loading the model 40%" or "upsampling". */
   stage?: string;
+  /** For a stage without steps (a download): how far it is, 0 to 1. */
+  fraction?: number;
 }
 
 export interface RunControl {

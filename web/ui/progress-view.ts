@@ -48,6 +48,11 @@ export class ProgressView {
       this.detail.textContent = `${what}: step ${progress.step} of ${progress.total}${left}`;
     } else if (progress.stage) {
       this.detail.textContent = capitalize(progress.stage);
+      if (progress.fraction === undefined) this.bar.removeAttribute("value");
+      else {
+        this.bar.max = 1;
+        this.bar.value = progress.fraction;
+      }
     }
     if (progress.preview) this.setPreview(progress.preview);
   }
