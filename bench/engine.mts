@@ -71,6 +71,7 @@ async function handMadeConv(n: number, c: number, size: number, weight: Float32A
     {
       bytes,
       externalData: [],
+      externalFolder: null,
       inputs: [{ name: "x", dtype: "float32", shape: [n, c, size, size] }],
       outputs: [{ name: "y", dtype: "float32", shape: [n, c, size, size] }],
     },

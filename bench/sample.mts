@@ -221,6 +221,11 @@ console.log(
 console.log(
   `  with 25 dpm++2m steps instead of 100: ${fmt(ours)} → ${(ORIGINAL_SECONDS / ours).toFixed(1)}× faster than the original's hour`,
 );
+const weightBytes = 4 * (base.model.params.count() + up.model.params.count());
+const peak = process.resourceUsage().maxRSS * 1024;
+console.log(
+  `peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB = ${(peak / weightBytes).toFixed(2)}× the ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights of both models (both loaded; per model: npm run bench:memory)`,
+);
 console.log(`load average at end: ${listed(loadavg())}`);
 await releaseSessions(base.model);
 await releaseSessions(up.model);

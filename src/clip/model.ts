@@ -7,6 +7,7 @@ import * as g from "../graph/index.ts";
 import { checkStateDict } from "../io/check-state-dict.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
 import { CompiledGraph, type SessionOptions } from "../runtime/session.ts";
+import { storeWeights } from "../runtime/stored-weights.ts";
 import { type ClipConfig, expLogitScale, validateClipConfig } from "./config.ts";
 import { ClipError } from "./errors.ts";
 import { ClipImageEncoder } from "./image-encoder.ts";
@@ -142,6 +143,7 @@ export class ClipModel {
   }
 }
 
+/** As GlideModel's sessions: the tower's weights move to the platform's weight files first (Node). */
 function compile(params: ParamStore, what: string, graph: ClipGraph, session: SessionOptions): Promise<CompiledGraph> {
   const unset = params.unset();
   if (unset.length > 0) {
@@ -149,7 +151,8 @@ function compile(params: ParamStore, what: string, graph: ClipGraph, session: Se
       `CLIP ${what}: ${unset.length} parameter(s) have no value (first: '${unset[0]}'); load a checkpoint or pass an init seed`,
     );
   }
-  return CompiledGraph.compile(graph.outputs, { ...session, params: "initializers" });
+  const options = { ...session, keepRunMemory: session.keepRunMemory ?? false, params: "initializers" as const };
+  return storeWeights(params).then(() => CompiledGraph.compile(graph.outputs, options));
 }
 
 /** Each tower's parameter keys (no prefix) and shapes, in the reference state_dict order. */

@@ -46,7 +46,13 @@ export async function validationLoss(options: ValidationLossOptions): Promise<Va
   const graph = buildTrainingGraph(model, { batch: batchFor(wanted), dropout: false });
   const set = await buildValidationSet(graph, held, wanted, VALIDATION_SEED);
   if (set.pairs === 0) return null;
-  const params = Object.fromEntries(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!]));
+  const params: Record<string, Float32Array> = {};
+  for (const p of graph.params) {
+    const { name, value } = g.paramAttrs(p);
+    // A model whose sessions moved its weights to a file has no values here.
+    if (!value) throw new Error(`validation loss: parameter '${name}' has no value (load with weightsInMemory: true)`);
+    params[name] = value;
+  }
   const evaluator = await LossEvaluator.create(graph, options.session);
   try {
     // One batch at a time, for the progress; the mean over batches is the evaluator's.

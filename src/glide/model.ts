@@ -7,6 +7,7 @@ import { checkStateDict } from "../io/check-state-dict.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
 import { CompiledGraph, type SessionOptions } from "../runtime/session.ts";
+import { storeWeights } from "../runtime/stored-weights.ts";
 import { type GlideConfig, type GlideVariant, validateConfig } from "./config.ts";
 import { declareTextEmbeddings, TextEncoder } from "./text-encoder.ts";
 import { UNet } from "./unet.ts";
@@ -19,6 +20,12 @@ export interface GlideModelOptions {
    * PyTorch's default initializations), a custom initializer, or "none" (default: no value, shapes only).
    */
   init?: number | Initializer | "none";
+  /**
+   * Keep the parameter values in JavaScript memory when sessions are built. By default, where the
+   * platform has weight files (Node), the first compile moves them there and lets go of the arrays:
+   * onnxruntime reads the weights from the file, and the process holds them once instead of twice.
+   */
+  weightsInMemory?: boolean;
 }
 
 /** A graph with its named inputs and outputs, ready for `CompiledGraph.compile(outputs, …)`. */
@@ -39,12 +46,14 @@ export class GlideModel {
   readonly unet: UNet;
   /** Null for a model without text (xf_width 0). */
   readonly textEncoder: TextEncoder | null;
+  private readonly weightsInMemory: boolean;
 
   constructor(
     readonly config: GlideConfig,
     options: GlideModelOptions = {},
   ) {
     validateConfig(config);
+    this.weightsInMemory = options.weightsInMemory ?? false;
     this.params = new ParamStore({ values: options.stateDict, init: options.init });
     const root = this.params.root();
     // Declaration order = the reference state_dict order: the top module's own parameters,
@@ -62,9 +71,10 @@ export class GlideModel {
     config: GlideConfig,
     stateDict: ReadonlyMap<string, ParamValue>,
     label = "checkpoint",
+    options: Omit<GlideModelOptions, "stateDict" | "init"> = {},
   ): GlideModel {
     checkStateDict(parameterShapes(config), stateDict, label);
-    return new GlideModel(config, { stateDict });
+    return new GlideModel(config, { ...options, stateDict });
   }
 
   get variant(): GlideVariant {
@@ -122,7 +132,10 @@ export class GlideModel {
     return { inputs, outputs: { out } };
   }
 
-  /** The text graph compiled with the parameters as initializers (every parameter needs a value). */
+  /**
+   * The text graph compiled with the parameters as initializers (every parameter needs a value).
+   * Inference sessions free their working memory after each run unless `keepRunMemory` is set.
+   */
   compileTextEncoder(batch: number, session: SessionOptions = {}): Promise<CompiledGraph> {
     return this.compile(this.textEncoderGraph(batch), session);
   }
@@ -132,6 +145,7 @@ export class GlideModel {
     return this.compile(this.unetGraph(batch, options), options);
   }
 
+  /** Throws at once (not in the promise) when a parameter has no value. */
   private compile(graph: BuiltGraph, session: SessionOptions): Promise<CompiledGraph> {
     const unset = this.params.unset();
     if (unset.length > 0) {
@@ -139,7 +153,9 @@ export class GlideModel {
         `${unset.length} parameter(s) have no value (first: '${unset[0]}'); load a state dict or pass an init seed`,
       );
     }
-    return CompiledGraph.compile(graph.outputs, { ...session, params: "initializers" });
+    const options = { ...session, keepRunMemory: session.keepRunMemory ?? false, params: "initializers" as const };
+    if (this.weightsInMemory) return CompiledGraph.compile(graph.outputs, options);
+    return storeWeights(this.params).then(() => CompiledGraph.compile(graph.outputs, options));
   }
 }
 

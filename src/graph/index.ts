@@ -3,7 +3,7 @@ export { gradients } from "./autodiff.ts";
 export { type DType, GraphError } from "./dtype.ts";
 export { type ExportedModel, type ExportOptions, exportModel } from "./onnx/export.ts";
 export * from "./ops/elementwise.ts";
-export { constant, input, isParam, param, paramAttrs } from "./ops/leaf.ts";
+export { constant, hasValue, input, isParam, param, paramAttrs, type StoredTensor } from "./ops/leaf.ts";
 export { type Conv2dOptions, conv2d, convTranspose2d, linear, matmul, transposeLast } from "./ops/linalg.ts";
 export { groupNorm, layerNorm, softmax } from "./ops/norm.ts";
 export { avgPool2x2, bilinearMatrix, resizeBilinear, upsampleNearest2x } from "./ops/resample.ts";

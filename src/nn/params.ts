@@ -66,11 +66,14 @@ export function seededInitializer(seed: number): Initializer {
 /** Every parameter of a model, in declaration order (which models keep equal to the reference state_dict order). */
 export class ParamStore {
   private readonly declared = new Map<string, g.Tensor>();
-  private readonly values: ReadonlyMap<string, ParamValue>;
+  private values: ReadonlyMap<string, ParamValue>;
+  /** The bound state dict's keys (kept when its values are let go of). */
+  private readonly boundKeys: readonly string[];
   private readonly initializer: Initializer | null;
 
   constructor(options: ParamStoreOptions = {}) {
     this.values = options.values ?? new Map();
+    this.boundKeys = [...this.values.keys()];
     const init = options.init ?? "none";
     this.initializer = init === "none" ? null : typeof init === "number" ? seededInitializer(init) : init;
   }
@@ -123,12 +126,33 @@ export class ParamStore {
 
   /** Declared parameters that have no value (neither bound nor initialized). */
   unset(): string[] {
-    return [...this.declared].filter(([, t]) => g.paramAttrs(t).value === null).map(([k]) => k);
+    return [...this.declared].filter(([, t]) => !g.hasValue(t)).map(([k]) => k);
   }
 
   /** Keys of the bound values that no declared parameter uses. */
   unused(): string[] {
-    return [...this.values.keys()].filter((k) => !this.declared.has(k));
+    return this.boundKeys.filter((k) => !this.declared.has(k));
+  }
+
+  /** Parameters whose value is a JavaScript array (not stored in a file). */
+  inMemory(): g.Tensor[] {
+    return [...this.declared.values()].filter((t) => g.paramAttrs(t).value !== null);
+  }
+
+  /**
+   * Moves every in-memory value out (`write` stores the arrays and says where each one went): the
+   * parameters then point at their stored copies, and the store lets go of the arrays and of the
+   * bound state dict, so that they can be freed. Parameters declared afterwards get no bound value.
+   */
+  async moveValues(write: (arrays: readonly Float32Array[]) => Promise<g.StoredTensor[]>): Promise<void> {
+    const moving = this.inMemory();
+    const stored = await write(moving.map((t) => g.paramAttrs(t).value!));
+    moving.forEach((t, i) => {
+      const attrs = g.paramAttrs(t);
+      attrs.stored = stored[i]!;
+      attrs.value = null;
+    });
+    this.values = new Map();
   }
 }
 

@@ -32,6 +32,8 @@ export interface ModelSource {
    * `super_res`).
    */
   config?: string | Readonly<Record<string, unknown>>;
+  /** Keep the weights in JavaScript memory when sessions are built (see GlideModelOptions). */
+  weightsInMemory?: boolean;
 }
 
 export interface LoadedModel {
@@ -57,7 +59,8 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
     preset = recognizePreset(stateDict, checkpoint);
     config = presetConfig(preset);
   }
-  return { model: GlideModel.fromStateDict(config, stateDict, checkpoint), preset, checkpoint };
+  const model = GlideModel.fromStateDict(config, stateDict, checkpoint, { weightsInMemory: source.weightsInMemory });
+  return { model, preset, checkpoint };
 }
 
 function parseConfigMetadata(text: string, checkpoint: string): Record<string, unknown> {

@@ -45,8 +45,8 @@ export class ModelSessions {
 }
 
 /** The options in a fixed key order, so equal options find the same cached session. */
-function sessionKey({ threads, executionProvider, spinning }: SessionOptions): SessionOptions {
-  return { threads, executionProvider, spinning };
+function sessionKey({ threads, executionProvider, spinning, keepRunMemory }: SessionOptions): SessionOptions {
+  return { threads, executionProvider, spinning, keepRunMemory };
 }
 
 const byModel = new WeakMap<GlideModel, ModelSessions>();

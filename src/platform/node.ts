@@ -5,6 +5,7 @@ import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import type { RawImage } from "../image/pixels.ts";
 import { loadCheckpointFile } from "../io/checkpoint-file.ts";
+import { createWeightFiles } from "../io/weight-files.ts";
 import { type ImageCodec, type Platform, setPlatform } from "./platform.ts";
 
 const images: ImageCodec = {
@@ -55,6 +56,7 @@ export const nodePlatform: Platform = {
     },
     readCheckpoint: loadCheckpointFile,
   },
+  weights: createWeightFiles(),
 };
 
 setPlatform(nodePlatform);

@@ -4,6 +4,7 @@
 // URLs). The core asks `platform()` for them; an entry point (src/node.ts, src/browser.ts) sets one.
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { GlideError } from "../errors.ts";
+import type { StoredTensor } from "../graph/ops/leaf.ts";
 import type { RawImage } from "../image/pixels.ts";
 import type { CheckpointContents } from "../io/checkpoint-contents.ts";
 
@@ -41,11 +42,31 @@ export interface FileAccess {
   readCheckpoint?(location: string): Promise<CheckpointContents>;
 }
 
+/**
+ * Files of float32 weights that the inference engine reads itself when it builds a session, so that
+ * a model's parameters need not stay in JavaScript memory beside the engine's own copy (Node; a
+ * browser's engine cannot read files).
+ */
+export interface WeightStorage {
+  /**
+   * Writes the arrays, one after another, into a new file and says where each one is. The file is
+   * removed once `owner` is garbage collected (or the process exits).
+   */
+  write(arrays: readonly Float32Array[], owner: object): Promise<StoredTensor[]>;
+  /**
+   * Frees the arrays nothing refers to any more, now: the engine's allocations are not seen by the
+   * garbage collector, which would otherwise keep them until later.
+   */
+  collectGarbage(): Promise<void>;
+}
+
 export interface Platform {
   name: string;
   inference: InferenceEngine;
   images: ImageCodec;
   files: FileAccess;
+  /** Absent where the engine only takes weights from memory. */
+  weights?: WeightStorage;
 }
 
 let current: Platform | null = null;

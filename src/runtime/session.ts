@@ -22,6 +22,14 @@ export interface SessionOptions {
    * threads of one session steal the CPU from the next when several sessions alternate.
    */
   spinning?: boolean;
+  /**
+   * Keep a run's working memory for the next run in onnxruntime's CPU arena (its default, and ours
+   * here; inference sessions of a GlideModel or ClipModel turn it off). Off, each run allocates its
+   * planned block and frees it afterwards: a lower peak (the arena grows in steps and reuses its
+   * chunks poorly), and nothing held between runs of sessions that take turns, for the page faults
+   * of one block per run.
+   */
+  keepRunMemory?: boolean;
 }
 
 /** A feed, a fetch or a session that does not match the graph. */
@@ -78,7 +86,12 @@ export class CompiledGraph {
       externalData: model.externalData,
     };
     if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
-    if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: "0" } } };
+    if (options.keepRunMemory === false) sessionOptions.enableCpuMemArena = false;
+    const config: Record<string, string> = {};
+    if (options.spinning === false) config["intra_op.allow_spinning"] = "0";
+    // Stored parameters: onnxruntime reads each one from its file when it needs it (no copy in memory).
+    if (model.externalFolder !== null) config.model_external_initializers_file_folder_path = model.externalFolder;
+    if (Object.keys(config).length > 0) sessionOptions.extra = { session: config };
     let session: ort.InferenceSession;
     try {
       session = await engine.InferenceSession.create(model.bytes, sessionOptions);

@@ -158,7 +158,8 @@ test("loadClip: one file per tower (released layout) or both in one, with the vo
     vocabulary: new Uint8Array(readFileSync(VOCABULARY)),
     config,
   });
-  const combined = await fixtureClip();
+  // A fresh model: one that has built sessions keeps its weights in a file, not in its parameters.
+  const combined = await loadClip({ checkpoint: clipFixturePath("clip.pt"), vocabulary: VOCABULARY, config });
   assert.equal(perTower.textParams.count(), combined.textParams.count());
   assert.deepEqual(perTower.encodePrompts([prompt]), combined.encodePrompts([prompt]));
   const w = (m: typeof combined) => m.imageParams.params.get("blocks.input.w_t")!;

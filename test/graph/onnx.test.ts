@@ -1,8 +1,9 @@
-// The ONNX writer: models with external initializers and with parameters as inputs load and run in
-// onnxruntime with exactly the values they were given.
+// The ONNX writer: models with external initializers (from memory or from weight files) and with
+// parameters as inputs load and run in onnxruntime with exactly the values they were given.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as g from "../../src/graph/index.ts";
+import { nodePlatform } from "../../src/platform/node.ts";
 import { CompiledGraph } from "../../src/runtime/session.ts";
 import { randn, runGraph } from "./helpers.ts";
 
@@ -65,6 +66,35 @@ describe("ONNX export", () => {
       const expected = Float32Array.from([2 * rowSum(0), 2 * (rowSum(1) + rowSum(2))]);
       assert.ok(Math.abs((out.y as Float32Array)[0]! - expected[0]!) < 1e-5);
       assert.ok(Math.abs((out.y as Float32Array)[1]! - expected[1]!) < 1e-5);
+    } finally {
+      await session.release();
+    }
+  });
+
+  test("stored parameters are read from their file; large constants beside them go inline", async () => {
+    const big = randn(5000, 1);
+    const small = randn(8, 2);
+    const [storedBig, storedSmall] = await nodePlatform.weights!.write([big, small], {});
+    const w = g.param("big.weight", [50, 100]);
+    const s = g.param("small.weight", [8]);
+    Object.assign(g.paramAttrs(w), { stored: storedBig });
+    Object.assign(g.paramAttrs(s), { stored: storedSmall });
+    const x = g.input("x", [8]);
+    const outputs = { w, y: g.add(x, s), bigConstant: g.mul(g.constant(big, [5000]), 1) };
+    const model = g.exportModel(outputs);
+    assert.equal(model.externalFolder, storedBig!.folder);
+    assert.deepEqual(model.externalData, [], "onnxruntime takes external data from memory or from files, not both");
+
+    const session = await CompiledGraph.fromModel(model);
+    try {
+      const xs = randn(8, 3);
+      const out = await session.run({ x: xs });
+      assert.deepEqual(out.w, big);
+      assert.deepEqual(out.bigConstant, big);
+      assert.deepEqual(
+        out.y,
+        xs.map((v, i) => v + small[i]!),
+      );
     } finally {
       await session.release();
     }

@@ -149,7 +149,13 @@ async function loadEvalModel(options: EvalCommandOptions): Promise<LoadedModel> 
   if (options.checkpoint === undefined) {
     throw new PipelineError("glide eval needs --checkpoint FILE (it has no default model yet)");
   }
-  return loadModel({ checkpoint: options.checkpoint, preset: options.preset, config: options.config });
+  // The validation loss feeds the parameter values to a training graph: they stay in memory.
+  return loadModel({
+    checkpoint: options.checkpoint,
+    preset: options.preset,
+    config: options.config,
+    weightsInMemory: true,
+  });
 }
 
 async function checkReadable(path: string): Promise<void> {

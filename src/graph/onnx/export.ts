@@ -1,7 +1,16 @@
 // Turns output tensors into an ONNX model: nodes, initializers (inline or external), inputs, outputs.
 import { type DType, GraphError } from "../dtype.ts";
-import { type ConstData, constAttrs, inputAttrs, isConstant, isInput, isParam, paramAttrs } from "../ops/leaf.ts";
-import type { Shape } from "../shape.ts";
+import {
+  type ConstData,
+  constAttrs,
+  inputAttrs,
+  isConstant,
+  isInput,
+  isParam,
+  paramAttrs,
+  type StoredTensor,
+} from "../ops/leaf.ts";
+import { numel, type Shape } from "../shape.ts";
 import type { Attr, Emitter, Tensor } from "../tensor.ts";
 import { topologicalOrder } from "../traverse.ts";
 import { type InitializerSpec, type NodeSpec, type ValueSpec, writeModel } from "./model-proto.ts";
@@ -23,6 +32,11 @@ export interface ExportedModel {
   bytes: Uint8Array;
   /** Weights kept out of the protobuf (no 2 GB limit, no copy); pass to the session as external data. */
   externalData: ExternalBlob[];
+  /**
+   * The folder of the files that stored parameters are read from (onnxruntime resolves their
+   * locations there), or null when the graph has none.
+   */
+  externalFolder: string | null;
   inputs: ValueSpec[];
   outputs: ValueSpec[];
 }
@@ -35,6 +49,7 @@ class GraphEmitter implements Emitter {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: InitializerSpec[] = [];
   readonly externalData: ExternalBlob[] = [];
+  externalFolder: string | null = null;
   private counter = 0;
   private constants = new Map<string, string>();
 
@@ -63,6 +78,34 @@ class GraphEmitter implements Emitter {
     } else {
       this.initializers.push({ name, dtype, shape, raw: raw.slice(), byteLength: raw.byteLength });
     }
+  }
+
+  /** A float32 initializer whose bytes onnxruntime reads from a file itself. */
+  storedInitializer(name: string, shape: Shape, stored: StoredTensor): void {
+    if (this.externalFolder !== null && this.externalFolder !== stored.folder) {
+      throw new GraphError(
+        `export: parameter '${name}' is stored in ${stored.folder}, others in ${this.externalFolder}: one graph reads one folder`,
+      );
+    }
+    this.externalFolder = stored.folder;
+    const byteLength = 4 * numel(shape);
+    this.initializers.push({ name, dtype: "float32", shape, location: stored.file, offset: stored.offset, byteLength });
+  }
+
+  /**
+   * onnxruntime takes external data either from memory or from files, not both: beside stored
+   * parameters, the other large initializers (constants) go into the protobuf.
+   */
+  inlineMemoryData(): void {
+    const blobs = new Map(this.externalData.map((b) => [b.path, b.data]));
+    for (const init of this.initializers) {
+      const data = init.location === undefined || init.offset !== undefined ? undefined : blobs.get(init.location);
+      if (data) {
+        init.raw = data.slice();
+        init.location = undefined;
+      }
+    }
+    this.externalData.length = 0;
   }
 
   /**
@@ -121,9 +164,12 @@ export function exportModel(outputs: Record<string, Tensor>, options: ExportOpti
       claim(a.name, "parameter");
       if (mode === "inputs") {
         inputs.push({ name: a.name, dtype: "float32", shape: a.shape });
-      } else {
-        if (!a.value) throw new GraphError(`export: parameter '${a.name}' has no value`);
+      } else if (a.value) {
         e.initializer(a.name, "float32", a.shape, a.value);
+      } else if (a.stored) {
+        e.storedInitializer(a.name, a.shape, a.stored);
+      } else {
+        throw new GraphError(`export: parameter '${a.name}' has no value`);
       }
       names.set(t.id, a.name);
     } else if (isConstant(t)) {
@@ -138,6 +184,7 @@ export function exportModel(outputs: Record<string, Tensor>, options: ExportOpti
     e.nodeNamed("Identity", [names.get(t.id)!], name);
     return { name, dtype: t.dtype, shape: t.shape };
   });
+  if (e.externalFolder !== null) e.inlineMemoryData();
   const bytes = writeModel({
     name: options.name ?? "glide-ts",
     nodes: e.nodes,
@@ -145,5 +192,5 @@ export function exportModel(outputs: Record<string, Tensor>, options: ExportOpti
     inputs,
     outputs: outputSpecs,
   });
-  return { bytes, externalData: e.externalData, inputs, outputs: outputSpecs };
+  return { bytes, externalData: e.externalData, externalFolder: e.externalFolder, inputs, outputs: outputSpecs };
 }

@@ -22,6 +22,8 @@ export interface InitializerSpec {
   shape: Shape;
   raw?: Uint8Array;
   location?: string;
+  /** Where the tensor's bytes start in `location` (default 0). */
+  offset?: number;
   byteLength: number;
 }
 
@@ -60,7 +62,7 @@ function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
   if (t.location !== undefined) {
     const entry = (key: string, value: string) => w.message(13, (e) => e.string(1, key).string(2, value));
     entry("location", t.location);
-    entry("offset", "0");
+    entry("offset", String(t.offset ?? 0));
     entry("length", String(t.byteLength));
     w.int(14, 1);
   } else {

@@ -10,11 +10,26 @@ export interface InputAttrs {
   shape: Shape;
   dtype: DType;
 }
+/**
+ * A parameter's float32 values (little-endian, contiguous) in a file that onnxruntime reads itself
+ * when it builds a session, instead of a JavaScript array (see runtime/stored-weights.ts).
+ */
+export interface StoredTensor {
+  /** The folder onnxruntime resolves `file` in; every stored tensor of one graph shares it. */
+  folder: string;
+  /** The file's name in `folder`. */
+  file: string;
+  /** Where the values start, in bytes. */
+  offset: number;
+}
+
 export interface ParamAttrs {
   name: string;
   shape: Shape;
   /** Current value; exported as an initializer for inference graphs. */
   value: Float32Array | null;
+  /** Where the value is kept instead, when it was moved out of memory (then `value` is null). */
+  stored?: StoredTensor;
 }
 export interface ConstAttrs {
   data: ConstData;
@@ -88,6 +103,11 @@ export function isConstant(t: Tensor): boolean {
 }
 export function paramAttrs(t: Tensor): ParamAttrs {
   return attrsOf<ParamAttrs>(t);
+}
+/** Whether the parameter has a value, in memory or stored. */
+export function hasValue(t: Tensor): boolean {
+  const a = paramAttrs(t);
+  return a.value !== null || a.stored !== undefined;
 }
 export function inputAttrs(t: Tensor): InputAttrs {
   return attrsOf<InputAttrs>(t);
