@@ -1,0 +1,59 @@
+// The int8 form of a graph: each planned conv gets static QuantizeLinear/DequantizeLinear pairs on its
+// input, weight (per output channel), bias (int32) and output. onnxruntime fuses the pattern
+// DQ → Conv → Q into QLinearConv (its x86 U8S8 kernels; a CPU without VNNI runs the same kernels
+// on wider instructions).
+import * as g from "../graph/index.ts";
+import { activationQuantization, type Range } from "./activation.ts";
+import { convSiteName } from "./conv-sites.ts";
+import type { ConvRanges, Int8Plan } from "./plan.ts";
+import { quantizePerChannel } from "./weights.ts";
+
+/** x through uint8 quantization with the scale and zero point of `range`; returns the scale too. */
+function fakeQuantize(x: g.Tensor, range: Range): { y: g.Tensor; scale: number } {
+  const { scale, zeroPoint } = activationQuantization(range);
+  const s = g.constant(scale);
+  const z = g.constant(new Uint8Array([zeroPoint]), [], "uint8");
+  return { y: g.dequantizeLinear(g.quantizeLinear(x, s, z), s, z), scale: Math.fround(scale) };
+}
+
+/** The conv `t` (inputs already rewritten) in QDQ form. */
+export function quantizedConv(t: g.Tensor, inputs: readonly g.Tensor[], ranges: ConvRanges): g.Tensor {
+  const [x, weight, bias] = inputs as [g.Tensor, g.Tensor, g.Tensor | undefined];
+  const value = g.paramAttrs(weight).value;
+  if (!value) throw new g.GraphError(`int8: parameter '${g.paramAttrs(weight).name}' has no value`);
+  const channels = weight.shape[0]!;
+  const q = quantizePerChannel(value, channels);
+  const input = fakeQuantize(x, ranges.input);
+  const w = g.dequantizeLinear(
+    g.constant(q.values, weight.shape),
+    g.constant(q.scales, [channels]),
+    g.constant(new Int8Array(channels), [channels]),
+    0,
+  );
+  let b: g.Tensor | null = null;
+  if (bias) {
+    // QLinearConv's bias is int32 with scale input scale × weight scale and zero point 0.
+    const biasValue = g.paramAttrs(bias).value ?? new Float32Array(channels);
+    const scales = q.scales.map((ws) => Math.fround(input.scale * ws));
+    const values = Int32Array.from(biasValue, (v, c) =>
+      Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / scales[c]!))),
+    );
+    b = g.dequantizeLinear(
+      g.constant(values, [channels]),
+      g.constant(scales, [channels]),
+      g.constant(new Int32Array(channels), [channels]),
+      0,
+    );
+  }
+  const y = g.conv2d(input.y, w, b, t.attrs as g.Conv2dOptions);
+  return fakeQuantize(y, ranges.output).y;
+}
+
+/** The graph with every conv that `plan` has ranges for (and does not keep in fp32) quantized. */
+export function quantizeConvs(outputs: Record<string, g.Tensor>, plan: Int8Plan): Record<string, g.Tensor> {
+  return g.rewriteGraph(outputs, (t, inputs) => {
+    const site = convSiteName(t);
+    const ranges = site === null || plan.keepFp32.has(site) ? undefined : plan.ranges.get(site);
+    return ranges ? quantizedConv(t, inputs, ranges) : null;
+  });
+}
