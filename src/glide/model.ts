@@ -4,7 +4,7 @@
 // every sampling step, takes its outputs as inputs. Graph shapes are static: build one per batch size.
 import * as g from "../graph/index.ts";
 import type { Int8Plan } from "../int8/plan.ts";
-import { quantizeConvs } from "../int8/quantize-graph.ts";
+import { quantizeLayers } from "../int8/quantize-graph.ts";
 import { checkStateDict } from "../io/check-state-dict.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
@@ -123,7 +123,7 @@ export class GlideModel {
       },
       options.dropout ?? null,
     );
-    return { inputs, outputs: options.int8 ? quantizeConvs({ out }, options.int8) : { out } };
+    return { inputs, outputs: options.int8 ? quantizeLayers({ out }, options.int8) : { out } };
   }
 
   /** The text graph compiled with the parameters as initializers (every parameter needs a value). */

@@ -1,11 +1,12 @@
-// The int8 form of a graph: each planned conv gets static QuantizeLinear/DequantizeLinear pairs on its
-// input, weight (per output channel), bias (int32) and output. onnxruntime fuses the pattern
-// DQ → Conv → Q into QLinearConv (its x86 U8S8 kernels; a CPU without VNNI runs the same kernels
-// on wider instructions).
+// The int8 form of a graph: each planned layer becomes a conv with static QuantizeLinear /
+// DequantizeLinear pairs on its input, weight (per output channel), bias (int32) and output.
+// onnxruntime fuses the pattern DQ → Conv → Q into QLinearConv (its x86 U8S8 kernels; a CPU without
+// VNNI runs the same kernels on wider instructions). A pointwise layer (weight · x) becomes a 1×1
+// conv on x viewed as [N, C, T, 1].
 import * as g from "../graph/index.ts";
 import { activationQuantization, type Range } from "./activation.ts";
-import { convSiteName } from "./conv-sites.ts";
 import type { ConvRanges, Int8Plan } from "./plan.ts";
+import { type Site, siteOf } from "./sites.ts";
 import { quantizePerChannel } from "./weights.ts";
 
 /** x through uint8 quantization with the scale and zero point of `range`; returns the scale too. */
@@ -16,11 +17,31 @@ function fakeQuantize(x: g.Tensor, range: Range): { y: g.Tensor; scale: number }
   return { y: g.dequantizeLinear(g.quantizeLinear(x, s, z), s, z), scale: Math.fround(scale) };
 }
 
-/** The conv `t` (inputs already rewritten) in QDQ form. */
-export function quantizedConv(t: g.Tensor, inputs: readonly g.Tensor[], ranges: ConvRanges): g.Tensor {
-  const [x, weight, bias] = inputs as [g.Tensor, g.Tensor, g.Tensor | undefined];
-  const value = g.paramAttrs(weight).value;
-  if (!value) throw new g.GraphError(`int8: parameter '${g.paramAttrs(weight).name}' has no value`);
+/** The site's layer in QDQ form, on `inputs` (the layer's inputs, maybe rewritten). */
+export function quantizedSite(site: Site, inputs: readonly g.Tensor[], ranges: ConvRanges): g.Tensor {
+  if (site.kind === "conv") {
+    const [x, , bias] = inputs as [g.Tensor, g.Tensor, g.Tensor | undefined];
+    return quantizedConv(x, site.weight, bias ?? null, site.tensor.attrs as g.Conv2dOptions, ranges);
+  }
+  const x = inputs[1]!;
+  const [out, inChannels] = site.weight.shape as [number, number];
+  const [n, , length] = x.shape as [number, number, number];
+  const weight = g.reshape(site.weight, [out, inChannels, 1, 1]);
+  const y = quantizedConv(g.reshape(x, [n, inChannels, length, 1]), weight, null, {}, ranges);
+  return g.reshape(y, [n, out, length]);
+}
+
+/** conv2d(x, weight, bias) in QDQ form; `weight` is a parameter or a reshape of one. */
+function quantizedConv(
+  x: g.Tensor,
+  weight: g.Tensor,
+  bias: g.Tensor | null,
+  options: g.Conv2dOptions,
+  ranges: ConvRanges,
+): g.Tensor {
+  const param = g.isParam(weight) ? weight : weight.inputs[0]!;
+  const value = g.paramAttrs(param).value;
+  if (!value) throw new g.GraphError(`int8: parameter '${g.paramAttrs(param).name}' has no value`);
   const channels = weight.shape[0]!;
   const q = quantizePerChannel(value, channels);
   const input = fakeQuantize(x, ranges.input);
@@ -45,15 +66,15 @@ export function quantizedConv(t: g.Tensor, inputs: readonly g.Tensor[], ranges: 
       0,
     );
   }
-  const y = g.conv2d(input.y, w, b, t.attrs as g.Conv2dOptions);
+  const y = g.conv2d(input.y, w, b, options);
   return fakeQuantize(y, ranges.output).y;
 }
 
-/** The graph with every conv that `plan` has ranges for (and does not keep in fp32) quantized. */
-export function quantizeConvs(outputs: Record<string, g.Tensor>, plan: Int8Plan): Record<string, g.Tensor> {
+/** The graph with every layer that `plan` has ranges for (and does not keep in fp32) quantized. */
+export function quantizeLayers(outputs: Record<string, g.Tensor>, plan: Int8Plan): Record<string, g.Tensor> {
   return g.rewriteGraph(outputs, (t, inputs) => {
-    const site = convSiteName(t);
-    const ranges = site === null || plan.keepFp32.has(site) ? undefined : plan.ranges.get(site);
-    return ranges ? quantizedConv(t, inputs, ranges) : null;
+    const site = siteOf(t);
+    const ranges = site === null || plan.keepFp32.has(site.name) ? undefined : plan.ranges.get(site.name);
+    return site && ranges ? quantizedSite(site, inputs, ranges) : null;
   });
 }

@@ -1,11 +1,11 @@
-// Which layers int8 hurts: for every conv, its fp32 output and its int8 output from the same fp32
+// Which layers int8 hurts: for every layer, its fp32 output and its int8 output from the same fp32
 // input, in one graph, give the layer's SQNR when only that layer is quantized:
 // 10·log10(Σ y² / Σ (y − y_int8)²) dB. Layers under a threshold stay fp32.
 import * as g from "../graph/index.ts";
 import { CompiledGraph, type HostArray, type SessionOptions } from "../runtime/session.ts";
-import { convSites } from "./conv-sites.ts";
 import type { ConvRanges } from "./plan.ts";
-import { quantizedConv } from "./quantize-graph.ts";
+import { quantizedSite } from "./quantize-graph.ts";
+import { quantizableSites } from "./sites.ts";
 
 /** Per-layer SQNR in dB by site (Infinity where the int8 output is exact), over all the feeds. */
 export async function layerSqnr(
@@ -14,11 +14,11 @@ export async function layerSqnr(
   feeds: readonly Record<string, HostArray>[],
   session: SessionOptions = {},
 ): Promise<Map<string, number>> {
-  const sites = convSites(Object.values(outputs)).filter((s) => ranges.has(s.name));
+  const sites = quantizableSites(Object.values(outputs)).filter((s) => ranges.has(s.name));
   const measured: Record<string, g.Tensor> = {};
   sites.forEach((site, k) => {
-    const y = site.conv;
-    const error = g.sub(y, quantizedConv(y, y.inputs, ranges.get(site.name)!));
+    const y = site.tensor;
+    const error = g.sub(y, quantizedSite(site, y.inputs, ranges.get(site.name)!));
     measured[`signal.${k}`] = g.sum(g.mul(y, y));
     measured[`noise.${k}`] = g.sum(g.mul(error, error));
   });

@@ -7,7 +7,7 @@ import type { GlideModel } from "../glide/model.ts";
 import type { HostArray, SessionOptions } from "../runtime/session.ts";
 import { Rng } from "../util/rng.ts";
 import { type CalibrationResult, calibrate } from "./calibrate.ts";
-import { meanOutputError, outputsOf } from "./output-error.ts";
+import { meanOutputError } from "./output-error.ts";
 import type { Int8Plan } from "./plan.ts";
 import { layerSqnr } from "./sensitivity.ts";
 
@@ -99,12 +99,15 @@ export async function planUNetInt8(model: GlideModel, options: UNetCalibrationOp
   const keepFp32 = new Set([...sqnr].filter(([, db]) => db < threshold).map(([site]) => site));
   const sites = calibration.sites;
   const boundary = [...new Set([sites[0]!, sites[sites.length - 1]!])].filter((s) => !keepFp32.has(s));
+  // Checked where int8 drifts most, the low timesteps; the calibration's outputs are the fp32 reference.
+  const checked = Math.max(0, feeds.length - 3);
   const boundaryErrors = await boundaryCheck(
     model,
     options,
     { ranges: calibration.ranges, keepFp32 },
     boundary,
-    feeds.slice(-3),
+    feeds.slice(checked),
+    calibration.outputs.slice(checked).map((o) => o.out as Float32Array),
   );
   for (const [site, error] of boundaryErrors.keeping) {
     if (error <= (1 - BOUNDARY_KEEP_GAIN) * boundaryErrors.allInt8) keepFp32.add(site);
@@ -127,24 +130,18 @@ async function boundaryCheck(
   plan: Int8Plan,
   sites: readonly string[],
   feeds: readonly Record<string, HostArray>[],
+  reference: readonly Float32Array[],
 ): Promise<UNetInt8Plan["boundaryErrors"]> {
-  const compile = async (int8: Int8Plan | null) =>
-    model.compileUNet(options.batch, { ...options.session, lowResSize: options.lowResSize, int8 });
-  const measure = async (int8: Int8Plan | null, reference: Float32Array[]) => {
-    const graph = await compile(int8);
+  const measure = async (int8: Int8Plan) => {
+    const graph = await model.compileUNet(options.batch, { ...options.session, lowResSize: options.lowResSize, int8 });
     try {
       return await meanOutputError(graph, feeds, reference);
     } finally {
       await graph.release();
     }
   };
-  const fp32 = await compile(null);
-  const reference = await outputsOf(fp32, feeds);
-  await fp32.release();
-  const allInt8 = await measure(plan, reference);
+  const allInt8 = await measure(plan);
   const keeping = new Map<string, number>();
-  for (const site of sites) {
-    keeping.set(site, await measure({ ...plan, keepFp32: new Set([...plan.keepFp32, site]) }, reference));
-  }
+  for (const site of sites) keeping.set(site, await measure({ ...plan, keepFp32: new Set([...plan.keepFp32, site]) }));
   return { allInt8, keeping };
 }

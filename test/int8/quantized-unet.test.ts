@@ -6,6 +6,7 @@ import { test } from "node:test";
 import * as g from "../../src/graph/index.ts";
 import { topologicalOrder } from "../../src/graph/traverse.ts";
 import { relativeError } from "../../src/int8/output-error.ts";
+import { quantizableSites } from "../../src/int8/sites.ts";
 import { calibrationFeeds } from "../../src/int8/unet-plan.ts";
 import { int8PlanOf } from "../../src/pipelines/int8-plan.ts";
 import { textFeeds } from "../../src/pipelines/text-features.ts";
@@ -17,16 +18,25 @@ const MAX_RELATIVE_ERROR = 0.08;
 test("the int8 U-Net exports, runs and stays within 8 % of fp32 on the fixture model", async () => {
   const model = await fixtureModel("text2im");
   const plan = await int8PlanOf(model, { threads: 1 });
-  assert.ok(plan.ranges.size > 5, "every conv was calibrated");
   assert.equal(plan.calibration.perRun.length, plan.timesteps.length, "one calibration run per timestep");
   for (const [site, db] of plan.sqnr) assert.ok(!Number.isNaN(db), `SQNR of ${site} is a number`);
 
+  const sites = quantizableSites(Object.values(model.unetGraph(2).outputs));
+  assert.deepEqual(new Set(sites.map((s) => s.name)), new Set(plan.ranges.keys()), "every layer was calibrated");
+  const count = (kind: string) => sites.filter((s) => s.kind === kind && !plan.keepFp32.has(s.name)).length;
+  assert.ok(count("conv") > 0 && count("pointwise") > 0, "convs and attention projections are quantized");
   const ops = topologicalOrder(Object.values(model.unetGraph(2, { int8: plan }).outputs)).map((t) => t.op.name);
-  const quantizedConvs = plan.ranges.size - plan.keepFp32.size;
-  // Per quantized conv: input and output activations (Q + DQ each), DQ of the weight and of the bias.
-  assert.equal(ops.filter((op) => op === "quantizeLinear").length, 2 * quantizedConvs);
-  assert.equal(ops.filter((op) => op === "dequantizeLinear").length, 4 * quantizedConvs);
-  assert.equal(ops.filter((op) => op === "conv2d").length, plan.ranges.size, "no conv added or lost");
+  const quantized = count("conv") + count("pointwise");
+  // Per quantized layer: input and output activations (Q + DQ each), DQ of the weight, and of the
+  // bias for convs (a pointwise layer adds its bias after the product).
+  assert.equal(ops.filter((op) => op === "quantizeLinear").length, 2 * quantized);
+  assert.equal(ops.filter((op) => op === "dequantizeLinear").length, 3 * quantized + count("conv"));
+  const convs = sites.filter((s) => s.kind === "conv").length;
+  assert.equal(
+    ops.filter((op) => op === "conv2d").length,
+    convs + count("pointwise"),
+    "pointwise layers become 1×1 convs",
+  );
 
   const fp32 = await model.compileUNet(2, { threads: 1 });
   const int8 = await model.compileUNet(2, { threads: 1, int8: plan });
