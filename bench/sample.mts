@@ -17,7 +17,9 @@
 // Options: --full (always run text → 256 in full), --steps N (steps timed per model, default 4),
 // --no-int8 (fp32 only), --no-clip (skip CLIP guidance), THREADS=n (onnxruntime threads; default all cores).
 import "../src/platform/node.ts";
+import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { releasedClipConfig } from "../src/clip/config.ts";
 import { clipTextEmbeddings } from "../src/clip/guidance.ts";
 import { ClipModel } from "../src/clip/model.ts";
@@ -29,7 +31,20 @@ import type { ProgressEvent } from "../src/pipelines/types.ts";
 import { upsample } from "../src/pipelines/upsample.ts";
 import type { CompiledGraph, HostArray } from "../src/runtime/session.ts";
 import { randomModel } from "./int8-drift.mts";
-import { psnr, shippedInt8Runs, stepTimes } from "./sample-int8.mts";
+import { psnr, shippedInt8Runs } from "./sample-int8.mts";
+
+/** One released-shape stage's fp32 and int8 step times, measured in a child process (bench/sample-int8-stage.mts). */
+function stageInChild(stage: "base" | "upsample"): { fp32: number; int8: number; lines: string[] } {
+  const script = fileURLToPath(new URL("./sample-int8-stage.mts", import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, script, stage, String(timedSteps + 1)], {
+    encoding: "utf-8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = child.stdout.trim().split("\n");
+  if (child.status !== 0)
+    throw new Error(`the ${stage} int8 stage failed (status ${child.status}): ${lines.join(" ")}`);
+  return { ...JSON.parse(lines[lines.length - 1]!), lines: lines.slice(0, -1) };
+}
 
 // The original implementation: "on the order of an hour" for 100 + 27 steps on this machine, as the
 // project was told (not measured here: no PyTorch run); the printed ratio is against this figure.
@@ -99,6 +114,10 @@ function initModel(preset: string): { model: GlideModel; seconds: number } {
 
 console.log(`bench:sample — onnxruntime-node CPU, threads: ${threads ?? "default (all cores)"}`);
 console.log(`load average at start: ${listed(loadavg())} (a shared machine: figures vary)`);
+
+// int8 against fp32 at the released shapes, measured first, each model in its own process: this
+// process's 385M-parameter models and sessions would not leave room for their calibration.
+const releasedInt8 = withInt8 ? { base: stageInChild("base"), upsample: stageInChild("upsample") } : null;
 
 // Base model: one guided step = one U-Net run at batch 2.
 const base = initModel("base");
@@ -239,40 +258,9 @@ if (withInt8) {
   console.log("shipped glide-ts-base32 → glide-ts-upsample128, default settings (25 dpm++2m + fast27), fixed seeds:");
   await shippedInt8Runs([1, 2, 3], threads);
 
-  const baseQ = await stepTimes((precision, onProgress) =>
-    textToImage({
-      prompt,
-      model: base.model,
-      sampler: "dpm++2m",
-      steps: timedSteps + 1,
-      seed: 1,
-      threads,
-      precision,
-      onProgress,
-    }),
-  );
-  console.log(`released base shapes (random weights), guided step at batch 2:`);
-  console.log(
-    `  fp32 ${fmt(baseQ.fp32)} | int8 ${fmt(baseQ.int8)} → ${(baseQ.int8 / baseQ.fp32).toFixed(2)}× (steps fp32 ${listed(baseQ.fp32Steps)}; int8 ${listed(baseQ.int8Steps)}); int8 setup incl. calibration ${fmt(baseQ.int8Setup)}`,
-  );
-  await releaseSessions(base.model);
-  const upQ = await stepTimes((precision, onProgress) =>
-    upsample({
-      image: baseRun.images[0]!,
-      prompt,
-      upsampler: up.model,
-      steps: timedSteps + 1,
-      seed: 1,
-      threads,
-      precision,
-      onProgress,
-    }),
-  );
-  console.log(`released upsample shapes (random weights), step at batch 1:`);
-  console.log(
-    `  fp32 ${fmt(upQ.fp32)} | int8 ${fmt(upQ.int8)} → ${(upQ.int8 / upQ.fp32).toFixed(2)}× (steps fp32 ${listed(upQ.fp32Steps)}; int8 ${listed(upQ.int8Steps)}); int8 setup incl. calibration ${fmt(upQ.int8Setup)}`,
-  );
-  await releaseSessions(up.model);
+  const baseQ = releasedInt8!.base;
+  const upQ = releasedInt8!.upsample;
+  for (const line of [...baseQ.lines, ...upQ.lines]) console.log(line);
   const fp32Whole = 25 * baseQ.fp32 + 27 * upQ.fp32;
   const int8Whole = 25 * baseQ.int8 + 27 * upQ.int8;
   let ratio = int8Whole / fp32Whole;
