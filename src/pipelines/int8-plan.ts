@@ -7,7 +7,11 @@ import type { SessionOptions } from "../runtime/session.ts";
 import { Rng } from "../util/rng.ts";
 import { textFeeds } from "./text-features.ts";
 
-/** Calibration batch: one row with a caption and one without (the unconditional pass of guidance). */
+/**
+ * Calibration batch: a row with a caption and one without (the unconditional pass of guidance);
+ * upsamplers, sampled with the prompt alone, get the first row only (their batch-2 activations at
+ * 256×256 take 8 GB).
+ */
 const CALIBRATION_CAPTIONS = ["a colourful painting of an animal", ""];
 
 const plans = new WeakMap<GlideModel, Promise<UNetInt8Plan>>();
@@ -25,9 +29,15 @@ export function int8PlanOf(model: GlideModel, session: SessionOptions = {}): Pro
 
 async function makePlan(model: GlideModel, session: SessionOptions): Promise<UNetInt8Plan> {
   const c = model.config;
-  const batch = CALIBRATION_CAPTIONS.length;
+  const captions = c.super_res ? CALIBRATION_CAPTIONS.slice(0, 1) : CALIBRATION_CAPTIONS;
+  const batch = captions.length;
   const rng = new Rng(1);
-  const conditioning: Record<string, Float32Array> = await textFeeds(model, CALIBRATION_CAPTIONS, [0, 1], session);
+  const conditioning: Record<string, Float32Array> = await textFeeds(
+    model,
+    captions,
+    captions.map((_, i) => i),
+    session,
+  );
   const size = c.image_size;
   if (c.inpaint) {
     // One row with the left half known, one with nothing known.
