@@ -1,84 +1,128 @@
-// npm run bench:forward — one U-Net forward of the released model shapes (random weights):
-// `base` at batch 2 (one guided step) and `upsample` at batch 1, with effective GFLOP/s and peak memory,
-// and the peak memory of the way sessions were built before (the weights kept in JavaScript beside
-// onnxruntime's copy, and onnxruntime's CPU arena) for comparison.
-// Each preset and way runs in its own process so that its peak RSS is its own.
+// npm run bench:forward — one U-Net forward in fp32 and in int8, side by side in one process
+// (timings interleaved): the released shapes with random weights (`base` at batch 2, one guided
+// step; `upsample` at batch 1) and the shipped models (models/*.safetensors). For each: seconds,
+// effective G(FL)OP/s, the int8/fp32 time ratio, int8's relative error against fp32 on inputs the
+// calibration did not see, the int8 plan (calibration timesteps, how activation ranges move with t,
+// layers kept fp32), and peak RSS. Each case runs in its own process so its peak RSS is its own.
+// Options: --fp32-only (no int8), a case name (base, upsample, base32, upsample128) to run just it.
+// THREADS=n (onnxruntime threads; default all cores).
 import "../src/platform/node.ts";
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
+import type { GlideModel } from "../src/glide/model.ts";
+import { relativeError } from "../src/int8/output-error.ts";
+import { calibrationFeeds } from "../src/int8/unet-plan.ts";
 import { countFlops } from "../src/nn/flops.ts";
-import type { HostArray } from "../src/runtime/session.ts";
+import { int8PlanOf } from "../src/pipelines/int8-plan.ts";
+import { loadModel } from "../src/pipelines/load-model.ts";
+import { textFeeds } from "../src/pipelines/text-features.ts";
+import type { CompiledGraph } from "../src/runtime/session.ts";
+import { describePlan, interleaved, pct, randomModel } from "./int8-drift.mts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
-const cases: Record<string, number> = { base: 2, upsample: 1 };
-/** The goal for peak RSS over the weights (issue 14). */
-const MEMORY_GOAL = 1.3;
+const args = process.argv.slice(2);
+const fp32Only = args.includes("--fp32-only");
+const CASES: Record<string, { batch: number; load: () => Promise<GlideModel>; label: string }> = {
+  base: { batch: 2, load: async () => randomModel("base"), label: "released base shapes, random weights" },
+  upsample: { batch: 1, load: async () => randomModel("upsample"), label: "released upsample shapes, random weights" },
+  base32: {
+    batch: 2,
+    load: async () => (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model,
+    label: "shipped glide-ts-base32",
+  },
+  upsample128: {
+    batch: 1,
+    load: async () => (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model,
+    label: "shipped glide-ts-upsample128",
+  },
+};
+/** Timesteps of the error measurement (the calibration used others, and other inputs). */
+const ERROR_TIMESTEPS = [900, 500, 100, 20];
 
-function randomArray(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (Math.random() * 2 - 1) * scale;
-  return a;
-}
-
-async function measure(preset: string, batch: number, before: boolean): Promise<void> {
-  const config = presetConfig(preset);
-  const model = new GlideModel(config, { init: 1, weightsInMemory: before });
+async function measure(name: string): Promise<void> {
+  const spec = CASES[name]!;
+  const { batch } = spec;
+  const model = await spec.load();
+  const config = model.config;
   const weightBytes = 4 * model.params.count();
-  const graph = model.unetGraph(batch);
-  const flops = countFlops(Object.values(graph.outputs)).total;
+  const flops = countFlops(Object.values(model.unetGraph(batch).outputs)).total;
+  console.log(
+    `${name} (${spec.label}; ${(weightBytes / 4 / 1e6).toFixed(1)}M params), batch ${batch}, ${config.image_size}×${config.image_size}, ${(flops / 1e9).toFixed(0)} GFLOP conv+linear:`,
+  );
+  const session = { threads };
+  // The int8 plan before the fp32 session: calibration's graphs on top of it outgrow this machine for upsample.
+  const planStart = performance.now();
+  const plan = fp32Only ? null : await int8PlanOf(model, session);
+  const planSeconds = (performance.now() - planStart) / 1000;
   const compileStart = performance.now();
-  const unet = await model.compileUNet(batch, { threads, keepRunMemory: before });
+  const fp32 = await model.compileUNet(batch, session);
   const compileSeconds = (performance.now() - compileStart) / 1000;
-  const feeds: Record<string, HostArray> = {};
-  for (const v of unet.inputs) feeds[v.name] = randomArray(v.shape.reduce((a, b) => a * b, 1));
-  feeds.timesteps = Float32Array.from({ length: batch }, () => 500);
-  await unet.run(feeds); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const start = performance.now();
-    await unet.run(feeds);
-    times.push((performance.now() - start) / 1000);
+  const captions = batch === 2 ? ["a red fox in the snow", ""] : ["a red fox in the snow"];
+  const conditioning = await textFeeds(
+    model,
+    captions,
+    captions.map((_, i) => i),
+    session,
+  );
+  if (config.super_res) {
+    const low = config.image_size / 4;
+    conditioning.low_res = Float32Array.from({ length: batch * 3 * low * low }, (_, i) => Math.sin(i * 0.01));
   }
-  times.sort((a, b) => a - b);
-  const seconds = times[1]!;
-  const peak = process.resourceUsage().maxRSS * 1024;
-  const ratio = peak / weightBytes;
-  const memory = `peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB = ${ratio.toFixed(2)}× the ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights`;
-  if (before) {
-    console.log(
-      `  before (weights also kept in JavaScript, onnxruntime's arena): compile ${compileSeconds.toFixed(1)} s;`,
+  const { feeds } = calibrationFeeds(model, { batch, conditioning, seed: 7, timesteps: ERROR_TIMESTEPS });
+  const feed = feeds[1]!;
+  let int8: CompiledGraph | null = null;
+  if (plan) {
+    for (const line of describePlan(plan, planSeconds)) console.log(line);
+    int8 = await model.compileUNet(batch, { ...session, int8: plan });
+  }
+  await fp32.run(feed); // warm-up
+  if (int8) await int8.run(feed);
+  const rate = (s: number) => (flops / 1e9 / s).toFixed(0);
+  if (int8) {
+    const t = await interleaved(
+      () => fp32.run(feed),
+      () => int8!.run(feed),
     );
-    console.log(`    forward ${seconds.toFixed(2)} s; ${memory}`);
-    return;
+    console.log(
+      `  forward: fp32 ${t.a.toFixed(2)} s (${rate(t.a)} GFLOP/s) | int8 ${t.b.toFixed(2)} s (${rate(t.b)} G(FL)OP/s) | int8/fp32 ${(t.b / t.a).toFixed(2)}× the time (runs ${t.all.map(([a, b]) => `${a.toFixed(2)}/${b.toFixed(2)}`).join(", ")})`,
+    );
+    const shape = fp32.outputs[0]!.shape;
+    const errors: string[] = [];
+    for (const [i, f] of feeds.entries()) {
+      const a = (await fp32.run(f)).out as Float32Array;
+      const b = (await int8.run(f)).out as Float32Array;
+      errors.push(`t=${ERROR_TIMESTEPS[i]} ${pct(relativeError(a, b, shape))}`);
+    }
+    console.log(`  int8 relative error of the predicted noise against fp32: ${errors.join(", ")}`);
+  } else {
+    const t = await interleaved(
+      () => fp32.run(feed),
+      async () => {},
+      3,
+    );
+    console.log(`  forward: fp32 ${t.a.toFixed(2)} s (${rate(t.a)} GFLOP/s)`);
   }
+  const peak = process.resourceUsage().maxRSS * 1024;
   console.log(
-    `${preset} (${(weightBytes / 4 / 1e6).toFixed(1)}M params), batch ${batch}, ${config.image_size}×${config.image_size}:`,
-  );
-  console.log(
-    `  forward ${seconds.toFixed(2)} s (runs ${times.map((t) => t.toFixed(2)).join(", ")}), ${(flops / 1e9).toFixed(0)} GFLOP conv+linear → ${(flops / 1e9 / seconds).toFixed(0)} GFLOP/s`,
-  );
-  console.log(
-    `  compile ${compileSeconds.toFixed(1)} s; ${memory} (goal ≤ ${MEMORY_GOAL}×: ${ratio <= MEMORY_GOAL ? "met" : "not met"})`,
+    `  fp32 compile ${compileSeconds.toFixed(1)} s; peak RSS (both sessions and the calibration) ${(peak / 2 ** 30).toFixed(2)} GiB = ${(peak / weightBytes).toFixed(2)}× the ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights`,
   );
 }
 
-const [preset, batch, way] = process.argv.slice(2);
-if (preset) {
-  await measure(preset, Number(batch), way === "before");
+const only = args.find((a) => a in CASES);
+if (process.env.BENCH_FORWARD_CHILD) {
+  await measure(only!);
 } else {
   console.log(
-    `onnxruntime-node, threads: ${threads ?? "default"}; reference: the original network exported to ONNX runs base at batch 2 in ~1.5 s here`,
+    `onnxruntime-node, threads: ${threads ?? "default"}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")} (a shared machine: compare the ratios)`,
   );
-  for (const [name, n] of Object.entries(cases)) {
-    for (const w of ["now", "before"]) {
-      const child = spawnSync(
-        process.execPath,
-        [...process.execArgv, fileURLToPath(import.meta.url), name, String(n), w],
-        { stdio: "inherit" },
-      );
-      if (child.status !== 0) process.exitCode = 1;
-    }
+  for (const name of only ? [only] : Object.keys(CASES)) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, ...args], {
+      stdio: "inherit",
+      env: { ...process.env, BENCH_FORWARD_CHILD: "1" },
+    });
+    if (child.status !== 0) process.exitCode = 1;
   }
 }

@@ -10,21 +10,41 @@
 //     estimate is under 3 minutes (or with --full), else estimated from the per-step times;
 //   - the same for the original implementation's workload (100 base steps + 27 upsampler steps),
 //     which takes on the order of an hour on the 2-core development machine, and the ratio.
+//   - int8 against fp32, side by side: the shipped models' whole runs at fixed seeds (times and the
+//     PSNR of the final image against fp32's), the released shapes' step times in both precisions,
+//     and text → 256×256 in int8 against fp32 (goal: ≤ 0.4× the time), estimated from the step
+//     times or, with --full, run in full in both precisions.
 // Options: --full (always run text → 256 in full), --steps N (steps timed per model, default 4),
-// THREADS=n (onnxruntime threads; default all cores).
+// --no-int8 (fp32 only), --no-clip (skip CLIP guidance), THREADS=n (onnxruntime threads; default all cores).
 import "../src/platform/node.ts";
+import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { releasedClipConfig } from "../src/clip/config.ts";
 import { clipTextEmbeddings } from "../src/clip/guidance.ts";
 import { ClipModel } from "../src/clip/model.ts";
 import { CLIP_MERGES, ClipTokenizer } from "../src/clip/tokenizer.ts";
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
+import type { GlideModel } from "../src/glide/model.ts";
 import { clipSessionsOf, releaseSessions, sessionsOf } from "../src/pipelines/sessions.ts";
 import { textToImage } from "../src/pipelines/text-to-image.ts";
 import type { ProgressEvent } from "../src/pipelines/types.ts";
 import { upsample } from "../src/pipelines/upsample.ts";
 import type { CompiledGraph, HostArray } from "../src/runtime/session.ts";
+import { randomModel } from "./int8-drift.mts";
+import { psnr, shippedInt8Runs } from "./sample-int8.mts";
+
+/** One released-shape stage's fp32 and int8 step times, measured in a child process (bench/sample-int8-stage.mts). */
+function stageInChild(stage: "base" | "upsample"): { fp32: number; int8: number; lines: string[] } {
+  const script = fileURLToPath(new URL("./sample-int8-stage.mts", import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, script, stage, String(timedSteps + 1)], {
+    encoding: "utf-8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = child.stdout.trim().split("\n");
+  if (child.status !== 0)
+    throw new Error(`the ${stage} int8 stage failed (status ${child.status}): ${lines.join(" ")}`);
+  return { ...JSON.parse(lines[lines.length - 1]!), lines: lines.slice(0, -1) };
+}
 
 // The original implementation: "on the order of an hour" for 100 + 27 steps on this machine, as the
 // project was told (not measured here: no PyTorch run); the printed ratio is against this figure.
@@ -33,6 +53,9 @@ const FULL_LIMIT_SECONDS = 180;
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 const args = process.argv.slice(2);
 const forceFull = args.includes("--full");
+const withInt8 = !args.includes("--no-int8");
+const withClip = !args.includes("--no-clip");
+const INT8_GOAL = 0.4;
 const timedSteps = Number(args[args.indexOf("--steps") + 1] ?? 0) > 0 ? Number(args[args.indexOf("--steps") + 1]) : 4;
 const prompt = "an oil painting of a corgi";
 
@@ -82,14 +105,19 @@ function fmt(seconds: number): string {
   return seconds >= 120 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
 }
 
+/** Random weights, none all zero: int8's calibration and PSNR need a network whose output is not 0. */
 function initModel(preset: string): { model: GlideModel; seconds: number } {
   const start = performance.now();
-  const model = new GlideModel(presetConfig(preset), { init: 1 });
+  const model = randomModel(preset);
   return { model, seconds: (performance.now() - start) / 1000 };
 }
 
 console.log(`bench:sample — onnxruntime-node CPU, threads: ${threads ?? "default (all cores)"}`);
 console.log(`load average at start: ${listed(loadavg())} (a shared machine: figures vary)`);
+
+// int8 against fp32 at the released shapes, measured first, each model in its own process: this
+// process's 385M-parameter models and sessions would not leave room for their calibration.
+const releasedInt8 = withInt8 ? { base: stageInChild("base"), upsample: stageInChild("upsample") } : null;
 
 // Base model: one guided step = one U-Net run at batch 2.
 const base = initModel("base");
@@ -113,54 +141,56 @@ const baseBare = await bareRun(await sessionsOf(base.model).unet(2, { session: {
 });
 console.log(`  bare U-Net run at batch 2, for comparison: ${fmt(baseBare)} (median of 3)`);
 
-// CLIP guidance on the same base model: the released CLIP's shapes, random weights, and a stand-in
-// vocabulary (no download: the cost does not depend on which token ids the prompt gets).
-const clipStart = performance.now();
-const standInVocabulary = `#version\n${Array.from({ length: CLIP_MERGES }, () => "a b").join("\n")}`;
-const clip = new ClipModel(releasedClipConfig(), {
-  init: 1,
-  tokenizer: ClipTokenizer.fromVocabulary(standInVocabulary),
-});
-const clipParams = clip.imageParams.count() + clip.textParams.count();
-console.log(
-  `\nCLIP guidance (clip/image-enc + clip/text-enc, ${(clipParams / 1e6).toFixed(0)}M params): random weights in ${fmt((performance.now() - clipStart) / 1000)}`,
-);
-const clipClock = stepClock();
-const clipRun = await textToImage({
-  prompt,
-  model: base.model,
-  sampler: "dpm++2m",
-  steps: timedSteps + 1,
-  clipGuidance: { model: clip, scale: 3 },
-  seed: 1,
-  threads,
-  onProgress: clipClock.onProgress,
-});
-const clipStep = clipClock.median();
-console.log(
-  `  setup (+ compile the CLIP text and gradient graphs, embed the prompt): ${fmt(clipRun.timings.base!.setup)}`,
-);
-console.log(
-  `  step guided by both (U-Net batch 2 + CLIP gradient): ${fmt(clipStep)} (median of ${listed(clipClock.all())} s)`,
-);
-const clipSession = threads === undefined ? {} : { threads };
-const textGraph = await clipSessionsOf(clip).textEncoder(1, clipSession);
-const textStart = performance.now();
-await clipTextEmbeddings(clip, [prompt], textGraph);
-const textSeconds = (performance.now() - textStart) / 1000;
-const clipBare = await bareRun(await clipSessionsOf(clip).guidanceGradient(1, clipSession), {
-  t: new BigInt64Array([500n]),
-});
-console.log(`  bare CLIP gradient run (image tower forward + backward, batch 1): ${fmt(clipBare)} (median of 3)`);
-console.log(`  prompt's CLIP text embedding, once per run: ${fmt(textSeconds)}`);
-// The bare runs give the headline: back to back, they are steadier than the pipeline's step
-// medians on a loaded machine.
-console.log(
-  `  extra per step: ${fmt(clipBare)} on the bare U-Net's ${fmt(baseBare)} → a CLIP-guided step costs ` +
-    `${((baseBare + clipBare) / baseBare).toFixed(2)}× a classifier-free guided one ` +
-    `(pipeline step medians: ${fmt(clipStep)} against ${fmt(baseStep)})`,
-);
-await releaseSessions(clip);
+if (withClip) {
+  // CLIP guidance on the same base model: the released CLIP's shapes, random weights, and a stand-in
+  // vocabulary (no download: the cost does not depend on which token ids the prompt gets).
+  const clipStart = performance.now();
+  const standInVocabulary = `#version\n${Array.from({ length: CLIP_MERGES }, () => "a b").join("\n")}`;
+  const clip = new ClipModel(releasedClipConfig(), {
+    init: 1,
+    tokenizer: ClipTokenizer.fromVocabulary(standInVocabulary),
+  });
+  const clipParams = clip.imageParams.count() + clip.textParams.count();
+  console.log(
+    `\nCLIP guidance (clip/image-enc + clip/text-enc, ${(clipParams / 1e6).toFixed(0)}M params): random weights in ${fmt((performance.now() - clipStart) / 1000)}`,
+  );
+  const clipClock = stepClock();
+  const clipRun = await textToImage({
+    prompt,
+    model: base.model,
+    sampler: "dpm++2m",
+    steps: timedSteps + 1,
+    clipGuidance: { model: clip, scale: 3 },
+    seed: 1,
+    threads,
+    onProgress: clipClock.onProgress,
+  });
+  const clipStep = clipClock.median();
+  console.log(
+    `  setup (+ compile the CLIP text and gradient graphs, embed the prompt): ${fmt(clipRun.timings.base!.setup)}`,
+  );
+  console.log(
+    `  step guided by both (U-Net batch 2 + CLIP gradient): ${fmt(clipStep)} (median of ${listed(clipClock.all())} s)`,
+  );
+  const clipSession = threads === undefined ? {} : { threads };
+  const textGraph = await clipSessionsOf(clip).textEncoder(1, clipSession);
+  const textStart = performance.now();
+  await clipTextEmbeddings(clip, [prompt], textGraph);
+  const textSeconds = (performance.now() - textStart) / 1000;
+  const clipBare = await bareRun(await clipSessionsOf(clip).guidanceGradient(1, clipSession), {
+    t: new BigInt64Array([500n]),
+  });
+  console.log(`  bare CLIP gradient run (image tower forward + backward, batch 1): ${fmt(clipBare)} (median of 3)`);
+  console.log(`  prompt's CLIP text embedding, once per run: ${fmt(textSeconds)}`);
+  // The bare runs give the headline: back to back, they are steadier than the pipeline's step
+  // medians on a loaded machine.
+  console.log(
+    `  extra per step: ${fmt(clipBare)} on the bare U-Net's ${fmt(baseBare)} → a CLIP-guided step costs ` +
+      `${((baseBare + clipBare) / baseBare).toFixed(2)}× a classifier-free guided one ` +
+      `(pipeline step medians: ${fmt(clipStep)} against ${fmt(baseStep)})`,
+  );
+  await releaseSessions(clip);
+}
 
 // Upsampler: batch 1, no guidance.
 const up = initModel("upsample");
@@ -221,11 +251,47 @@ console.log(
 console.log(
   `  with 25 dpm++2m steps instead of 100: ${fmt(ours)} → ${(ORIGINAL_SECONDS / ours).toFixed(1)}× faster than the original's hour`,
 );
-const weightBytes = 4 * (base.model.params.count() + up.model.params.count());
-const peak = process.resourceUsage().maxRSS * 1024;
-console.log(
-  `peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB = ${(peak / weightBytes).toFixed(2)}× the ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights of both models (both loaded; per model: npm run bench:memory)`,
-);
+if (withInt8) {
+  await releaseSessions(base.model);
+  await releaseSessions(up.model);
+  console.log("\nint8 against fp32, side by side (an int8 session calibrates its model on first use):");
+  console.log("shipped glide-ts-base32 → glide-ts-upsample128, default settings (25 dpm++2m + fast27), fixed seeds:");
+  await shippedInt8Runs([1, 2, 3], threads);
+
+  const baseQ = releasedInt8!.base;
+  const upQ = releasedInt8!.upsample;
+  for (const line of [...baseQ.lines, ...upQ.lines]) console.log(line);
+  const fp32Whole = 25 * baseQ.fp32 + 27 * upQ.fp32;
+  const int8Whole = 25 * baseQ.int8 + 27 * upQ.int8;
+  let ratio = int8Whole / fp32Whole;
+  console.log(`text → 256×256 (25 dpm++2m + fast27), released shapes:`);
+  console.log(
+    `  from the step times: fp32 ${fmt(fp32Whole)}, int8 ${fmt(int8Whole)} → int8 takes ${ratio.toFixed(2)}× the fp32 time`,
+  );
+  if (forceFull) {
+    const whole = (precision: "fp32" | "int8") =>
+      textToImage({
+        prompt,
+        model: base.model,
+        upsampler: up.model,
+        sampler: "dpm++2m",
+        steps: 25,
+        seed: 2,
+        threads,
+        precision,
+      });
+    const fp32Run = await whole("fp32");
+    const int8Run = await whole("int8");
+    const sampling = (r: typeof fp32Run) => r.timings.base!.sampling + r.timings.upsample!.sampling;
+    ratio = sampling(int8Run) / sampling(fp32Run);
+    console.log(
+      `  measured in full: fp32 ${fmt(sampling(fp32Run))}, int8 ${fmt(sampling(int8Run))} sampling → ${ratio.toFixed(2)}×; PSNR of the 256×256 image against fp32: ${psnr(fp32Run.images[0]!, int8Run.images[0]!).toFixed(1)} dB (random weights)`,
+    );
+  } else {
+    console.log("  (estimated; --full runs both in full)");
+  }
+  console.log(`  goal ≤ ${INT8_GOAL}× the fp32 time: ${ratio <= INT8_GOAL ? "met" : "not met"}`);
+}
 console.log(`load average at end: ${listed(loadavg())}`);
 await releaseSessions(base.model);
 await releaseSessions(up.model);

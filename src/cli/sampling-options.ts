@@ -19,7 +19,9 @@ import {
   type ModelJob,
   numberedPath,
   type PipelineResult,
+  PRECISIONS,
   PRESET_NAMES,
+  type Precision,
   RESIZE_FITS,
   type RgbImage,
   SAMPLER_NAMES,
@@ -50,6 +52,7 @@ export interface SamplingCommandOptions {
   out?: string;
   json?: boolean;
   threads?: number;
+  precision?: Precision;
   quiet?: boolean;
   fit?: "crop" | "stretch";
 }
@@ -116,6 +119,14 @@ export function addOutputOptions(command: Command, defaultOut: string): void {
     .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
+    .addOption(
+      new Option(
+        "--precision <type>",
+        "U-Net arithmetic: int8 quantizes the convolutions (calibrated at load, ~1-3 % drift; see README)",
+      )
+        .choices(PRECISIONS)
+        .default("fp32"),
+    )
     .option("--json", "print the result as JSON on stdout")
     .option("-q, --quiet", "no progress on stderr");
 }
@@ -137,6 +148,7 @@ export function pipelineOptions(options: SamplingCommandOptions, seed: number) {
     seed,
     batchSize: options.batch ?? 1,
     threads: options.threads,
+    precision: options.precision,
     onProgress: stageProgress(process.stderr, options.quiet === true, {
       base: options.sampler,
       upsample: options.upsampleSampler,

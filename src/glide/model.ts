@@ -3,6 +3,8 @@
 // U-Net are separate graphs: the text graph runs once per prompt batch, and the U-Net graph, run at
 // every sampling step, takes its outputs as inputs. Graph shapes are static: build one per batch size.
 import * as g from "../graph/index.ts";
+import type { Int8Plan } from "../int8/plan.ts";
+import { quantizeLayers } from "../int8/quantize-graph.ts";
 import { checkStateDict } from "../io/check-state-dict.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
@@ -39,6 +41,8 @@ export interface UNetGraphOptions {
   dropout?: DropoutNoise | null;
   /** Super-res variants: the low-resolution input's side (default image_size / 4, GLIDE's 64 → 256). */
   lowResSize?: number;
+  /** Inference in int8: the planned convolutions quantized (see src/int8). Default: fp32. */
+  int8?: Int8Plan | null;
 }
 
 export class GlideModel {
@@ -129,7 +133,7 @@ export class GlideModel {
       },
       options.dropout ?? null,
     );
-    return { inputs, outputs: { out } };
+    return { inputs, outputs: options.int8 ? quantizeLayers({ out }, options.int8) : { out } };
   }
 
   /**

@@ -28,6 +28,11 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
     const t = order[i]!;
     const g = grads.get(t.id);
     if (!g || t.inputs.length === 0 || !t.inputs.some((x) => needed.has(x.id))) continue;
+    if (t.op.inferenceOnly) {
+      throw new GraphError(
+        `gradients: op '${t.op.name}' is inference-only (int8 quantization); differentiate the fp32 graph`,
+      );
+    }
     if (!t.op.grad) throw new GraphError(`gradients: op '${t.op.name}' has no gradient rule`);
     const inputGrads = t.op.grad(g, t);
     t.inputs.forEach((x, k) => {

@@ -3,6 +3,10 @@ export const DTYPES = {
   float32: { onnx: 1, bytes: 4 },
   int64: { onnx: 7, bytes: 8 },
   bool: { onnx: 9, bytes: 1 },
+  // Quantized values (int8 inference): weights, activations, biases.
+  int8: { onnx: 3, bytes: 1 },
+  uint8: { onnx: 2, bytes: 1 },
+  int32: { onnx: 6, bytes: 4 },
 } as const;
 
 export type DType = keyof typeof DTYPES;

@@ -31,6 +31,8 @@ export interface OpDef<A = unknown> {
    * built from other ops. `null` means no gradient flows to that input. Absent: not differentiable.
    */
   grad?(gy: Tensor, self: Tensor): readonly (Tensor | null)[];
+  /** Ops that exist only in inference graphs (int8 quantization): autodiff refuses them by name. */
+  readonly inferenceOnly?: boolean;
 }
 
 let nextId = 0;

@@ -4,7 +4,7 @@
 // folder when the main thread exits; folders left behind by processes that died are removed the
 // next time one is made.
 
-import { mkdirSync, readdirSync, rmSync, unlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, unlinkSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,5 +114,21 @@ export function createWeightFiles(root: string = tmpdir()): WeightStorage {
       return stored;
     },
     collectGarbage,
+    read(stored, length) {
+      const values = new Float32Array(length);
+      const fd = openSync(join(stored.folder, stored.file), "r");
+      try {
+        const bytes = new Uint8Array(values.buffer);
+        let done = 0;
+        while (done < bytes.byteLength) {
+          const n = readSync(fd, bytes, done, bytes.byteLength - done, stored.offset + done);
+          if (n === 0) throw new Error(`${stored.file}: ends before the tensor at ${stored.offset} does`);
+          done += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      return values;
+    },
   };
 }

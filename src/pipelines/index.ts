@@ -1,5 +1,7 @@
 // What users call: text → image, editing, variations, upsampling, and loading models for them. The
 // library API behind `glide generate`, `glide edit` and `glide upsample`.
+
+export { PRECISIONS, type Precision } from "../int8/plan.ts";
 export { type ClipGuidanceOptions, checkClipGuidance } from "./clip-guidance.ts";
 export { DEFAULT_EDIT_GUIDANCE, type EditOptions, edit } from "./edit.ts";
 export { PipelineError } from "./errors.ts";

@@ -3,6 +3,7 @@
 
 import type { NetworkFn } from "../diffusion/guidance.ts";
 import type { GlideModel } from "../glide/model.ts";
+import type { Int8Plan } from "../int8/plan.ts";
 import type { HostArray, SessionOptions } from "../runtime/session.ts";
 import { sessionsOf } from "./sessions.ts";
 
@@ -13,6 +14,8 @@ export interface NetworkOptions {
   conditioning: Readonly<Record<string, Float32Array>>;
   lowResSize?: number;
   session?: SessionOptions;
+  /** Run the int8 U-Net of this plan (default: fp32). */
+  int8?: Int8Plan | null;
 }
 
 export function unetNetwork(model: GlideModel, options: NetworkOptions): NetworkFn {
@@ -22,7 +25,11 @@ export function unetNetwork(model: GlideModel, options: NetworkOptions): Network
   let output: Float32Array | null = null; // reused: the guidance code copies what it keeps
   return async (x, t, shape) => {
     if (shape[0] !== batch) throw new RangeError(`this network runs batches of ${batch}, got ${shape[0]}`);
-    const unet = await sessions.unet(batch, { lowResSize: options.lowResSize, session: options.session });
+    const unet = await sessions.unet(batch, {
+      lowResSize: options.lowResSize,
+      session: options.session,
+      int8: options.int8,
+    });
     timesteps.fill(t);
     const feeds: Record<string, HostArray> = { ...options.conditioning, x, timesteps };
     output ??= new Float32Array(2 * x.length);

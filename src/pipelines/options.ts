@@ -3,6 +3,7 @@
 import { spaceTimesteps } from "../diffusion/respace.ts";
 import { SAMPLER_NAMES, type SamplerName, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import type { GlideModel } from "../glide/model.ts";
+import { PRECISIONS, type Precision } from "../int8/plan.ts";
 import { PipelineError } from "./errors.ts";
 
 /**
@@ -84,4 +85,12 @@ export function checkModelKind(
     );
   }
   return model;
+}
+
+export function checkPrecision(precision: unknown): Precision {
+  if (precision === undefined) return "fp32";
+  if (!(PRECISIONS as readonly unknown[]).includes(precision)) {
+    throw new PipelineError(`precision must be one of ${PRECISIONS.join(", ")}, got '${String(precision)}'`);
+  }
+  return precision as Precision;
 }

@@ -11,10 +11,12 @@ import { sample } from "../diffusion/sample.ts";
 import { createSampler, DEFAULT_SAMPLER_STEPS, type Sampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts";
 import type { GlideModel } from "../glide/model.ts";
+import type { Precision } from "../int8/plan.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import type { Rng } from "../util/rng.ts";
 import { type ClipGuidanceOptions, clipGuidanceGradient } from "./clip-guidance.ts";
 import { PipelineError } from "./errors.ts";
+import { int8PlanOf } from "./int8-plan.ts";
 import { unetNetwork } from "./network.ts";
 import { sessionsOf } from "./sessions.ts";
 import { textFeeds } from "./text-features.ts";
@@ -65,6 +67,8 @@ export interface ModelSamplingOptions {
    */
   startFrom?: StartFrom;
   session?: SessionOptions;
+  /** The U-Net's arithmetic (default fp32); int8 calibrates the model on first use. */
+  precision?: Precision;
   /** Stops sampling between steps with a CancelledError. */
   signal?: AbortSignal;
   /** Before compiling and encoding. */
@@ -130,7 +134,8 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   }
   if (options.lowRes) conditioning.low_res = perRow(options.lowRes.images, n, imageOfRow);
   const lowResSize = options.lowRes?.size;
-  await sessionsOf(model).unet(batch, { lowResSize, session: options.session });
+  const int8 = options.precision === "int8" ? await int8PlanOf(model, options.session) : null;
+  await sessionsOf(model).unet(batch, { lowResSize, session: options.session, int8 });
   const gradient = options.clipGuidance
     ? await clipGuidanceGradient(options.clipGuidance, options.prompt, n, options.session)
     : null;
@@ -143,7 +148,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   const { sampler, startTimestep } = startFrom
     ? truncatedSampler(base, options.sampler, startFrom.strength)
     : { sampler: createSampler(base, options.sampler), startTimestep: null };
-  const network = unetNetwork(model, { batch, conditioning, lowResSize, session: options.session });
+  const network = unetNetwork(model, { batch, conditioning, lowResSize, session: options.session, int8 });
   const start = rng.normalArray(n * 3 * size * size);
   const temperature = options.temperature ?? 1;
   if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;

@@ -3,12 +3,14 @@
 
 import { ClipModel } from "../clip/model.ts";
 import type { GlideModel } from "../glide/model.ts";
+import type { Int8Plan, Precision } from "../int8/plan.ts";
 import { type CompiledGraph, SessionCache, type SessionOptions } from "../runtime/session.ts";
 
 interface UNetKey {
   batch: number;
   lowResSize: number | null;
   session: SessionOptions;
+  precision: Precision;
 }
 interface TextKey {
   batch: number;
@@ -18,11 +20,17 @@ interface TextKey {
 export class ModelSessions {
   private readonly text: SessionCache<TextKey>;
   private readonly unets: SessionCache<UNetKey>;
+  /** The model's int8 plan (one per model: pipelines/int8-plan.ts), given with the first int8 request. */
+  private int8Plan: Int8Plan | null = null;
 
   constructor(readonly model: GlideModel) {
     this.text = new SessionCache((k) => model.compileTextEncoder(k.batch, k.session));
     this.unets = new SessionCache((k) =>
-      model.compileUNet(k.batch, { ...k.session, lowResSize: k.lowResSize ?? undefined }),
+      model.compileUNet(k.batch, {
+        ...k.session,
+        lowResSize: k.lowResSize ?? undefined,
+        int8: k.precision === "int8" ? this.int8Plan : null,
+      }),
     );
   }
 
@@ -30,11 +38,16 @@ export class ModelSessions {
     return this.text.get({ batch, session: sessionKey(session) });
   }
 
-  unet(batch: number, options: { lowResSize?: number; session?: SessionOptions } = {}): Promise<CompiledGraph> {
+  unet(
+    batch: number,
+    options: { lowResSize?: number; session?: SessionOptions; int8?: Int8Plan | null } = {},
+  ): Promise<CompiledGraph> {
+    if (options.int8) this.int8Plan = options.int8;
     return this.unets.get({
       batch,
       lowResSize: options.lowResSize ?? null,
       session: sessionKey(options.session ?? {}),
+      precision: options.int8 ? "int8" : "fp32",
     });
   }
 

@@ -9,6 +9,7 @@ import {
   checkBatchSize,
   checkGuidanceScale,
   checkModelKind,
+  checkPrecision,
   checkPrompt,
   resolveSeed,
   samplerSpec,
@@ -66,6 +67,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
   const rng = new Rng(seed);
   const session = resolveSession(options);
+  const precision = checkPrecision(options.precision);
 
   const base = await sampleModel({
     model,
@@ -78,6 +80,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     known: input.known,
     startFrom: input.startFrom,
     session,
+    precision,
     signal: options.signal,
     ...stageProgress("base", options, () => [n, 3, model.config.image_size, model.config.image_size]),
   });
@@ -114,6 +117,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     settings: upsampling,
     known: input.knownAt ? await input.knownAt(upsampler.config.image_size, n) : undefined,
     session,
+    precision,
     signal: options.signal,
     options,
   });

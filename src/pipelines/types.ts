@@ -1,6 +1,7 @@
 // What the pipelines report and return.
 
 import type { RgbImage } from "../image/pixels.ts";
+import type { Precision } from "../int8/plan.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 
 export type Stage = "base" | "upsample";
@@ -81,6 +82,11 @@ export interface CommonOptions {
   session?: SessionOptions;
   /** Shorthand for `session.threads` (default: all cores). */
   threads?: number;
+  /**
+   * The U-Nets' arithmetic: "fp32" (default) or "int8" (convolutions quantized, calibrated once per
+   * model on first use; faster on CPUs with int8 dot products, with a small measured drift).
+   */
+  precision?: Precision;
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run between two steps with a CancelledError. */
   signal?: AbortSignal;

@@ -7,11 +7,20 @@ import type { GlideModel } from "../glide/model.ts";
 import type { ImageSource, ResizeFit } from "../image/decode.ts";
 import { quantize8bit, tensorToImages } from "../image/pixels.ts";
 import { readImage } from "../image/read.ts";
+import type { Precision } from "../int8/plan.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { Rng } from "../util/rng.ts";
 import { PipelineError } from "./errors.ts";
 import { repeatImage } from "./known-region.ts";
-import { checkBatchSize, checkModelKind, checkPrompt, checkTemperature, resolveSeed, samplerSpec } from "./options.ts";
+import {
+  checkBatchSize,
+  checkModelKind,
+  checkPrecision,
+  checkPrompt,
+  checkTemperature,
+  resolveSeed,
+  samplerSpec,
+} from "./options.ts";
 import { stageProgress } from "./progress.ts";
 import { type KnownRegion, type ModelSamplingResult, sampleModel } from "./sample-model.ts";
 import { resolveSession } from "./session-options.ts";
@@ -57,6 +66,7 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
     upsampler,
     settings,
     session: resolveSession(options),
+    precision: checkPrecision(options.precision),
     signal: options.signal,
     options,
     prompt,
@@ -120,6 +130,7 @@ export interface UpsampleStageInput {
   rng: Rng;
   known?: KnownRegion;
   session: SessionOptions;
+  precision?: Precision;
   signal?: AbortSignal;
   /** Where progress goes (onProgress, previewEvery). */
   options: Pick<CommonOptions, "onProgress" | "previewEvery">;
@@ -139,6 +150,7 @@ export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingR
     lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize },
     known: input.known,
     session: input.session,
+    precision: input.precision,
     signal: input.signal,
     ...stageProgress("upsample", input.options, () => [input.count, 3, size, size]),
   });

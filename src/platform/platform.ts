@@ -58,6 +58,8 @@ export interface WeightStorage {
    * garbage collector, which would otherwise keep them until later.
    */
   collectGarbage(): Promise<void>;
+  /** Reads back `length` float32 values of a stored tensor (a graph rewrite that needs the weights). */
+  read(stored: StoredTensor, length: number): Float32Array;
 }
 
 export interface Platform {

@@ -43,7 +43,14 @@ interface ValueInfo {
   shape: Shape;
 }
 
-const ORT_TYPE: Record<DType, "float32" | "int64" | "bool"> = { float32: "float32", int64: "int64", bool: "bool" };
+const ORT_TYPE: Record<DType, "float32" | "int64" | "bool" | "int8" | "uint8" | "int32"> = {
+  float32: "float32",
+  int64: "int64",
+  bool: "bool",
+  int8: "int8",
+  uint8: "uint8",
+  int32: "int32",
+};
 
 function describe(v: ValueInfo): string {
   return `'${v.name}' (${v.dtype} ${formatShape(v.shape)})`;

@@ -64,6 +64,7 @@ Examples:
       seed,
       batchSize: options.batch ?? 1,
       threads: options.threads,
+      precision: options.precision,
       onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
     });
     const written = await writeImages(out, result.images);

@@ -114,9 +114,11 @@ class GraphEmitter implements Emitter {
    */
   constant(dtype: DType, shape: Shape, data: ConstData, inline = false): string {
     const small = data.length <= 64;
-    // Object.is keeps -0 apart from 0.
-    const values = Array.from(data as ArrayLike<number | bigint>, (v) => (Object.is(v, -0) ? "-0" : String(v)));
-    const key = small ? `${dtype}|${shape.join(",")}|${values.join(",")}` : "";
+    // Object.is keeps -0 apart from 0. Only small constants get a key: large ones (int8 weights) are
+    // never shared, and stringifying them would take longer than the export.
+    const key = small
+      ? `${dtype}|${shape.join(",")}|${Array.from(data as ArrayLike<number | bigint>, (v) => (Object.is(v, -0) ? "-0" : String(v))).join(",")}`
+      : "";
     const known = small ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.fresh("c");

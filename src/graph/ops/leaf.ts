@@ -3,7 +3,7 @@ import { checkDType, DTYPES, type DType, GraphError } from "../dtype.ts";
 import { checkShape, formatShape, numel, type Shape } from "../shape.ts";
 import { apply, attrsOf, type OpDef, Tensor } from "../tensor.ts";
 
-export type ConstData = Float32Array | BigInt64Array | Uint8Array;
+export type ConstData = Float32Array | BigInt64Array | Uint8Array | Int8Array | Int32Array;
 
 export interface InputAttrs {
   name: string;
@@ -76,8 +76,15 @@ export function param(name: string, shape: readonly number[], value: Float32Arra
   return apply(ParamOp, [], { name, shape: s, value });
 }
 
-/** A constant tensor; numbers become float32 unless the data says otherwise. */
-export function constant(data: ConstData | readonly number[] | number, shape?: readonly number[]): Tensor {
+/**
+ * A constant tensor; numbers become float32 unless the data says otherwise (a Uint8Array is bool
+ * unless `dtype` says "uint8").
+ */
+export function constant(
+  data: ConstData | readonly number[] | number,
+  shape?: readonly number[],
+  dtype?: DType,
+): Tensor {
   const array =
     typeof data === "number"
       ? new Float32Array([data])
@@ -88,8 +95,19 @@ export function constant(data: ConstData | readonly number[] | number, shape?: r
   if (numel(s) !== array.length) {
     throw new GraphError(`constant: ${array.length} values do not fill shape ${formatShape(s)}`);
   }
-  const dtype: DType = array instanceof BigInt64Array ? "int64" : array instanceof Uint8Array ? "bool" : "float32";
-  return apply(ConstOp, [], { data: array, shape: s, dtype });
+  const natural = dataType(array);
+  if (dtype !== undefined && dtype !== natural && !(natural === "bool" && dtype === "uint8")) {
+    throw new GraphError(`constant: a ${array.constructor.name} cannot hold ${dtype}`);
+  }
+  return apply(ConstOp, [], { data: array, shape: s, dtype: dtype ?? natural });
+}
+
+function dataType(array: ConstData): DType {
+  if (array instanceof BigInt64Array) return "int64";
+  if (array instanceof Uint8Array) return "bool";
+  if (array instanceof Int8Array) return "int8";
+  if (array instanceof Int32Array) return "int32";
+  return "float32";
 }
 
 export function isParam(t: Tensor): boolean {
