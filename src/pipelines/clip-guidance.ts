@@ -24,8 +24,9 @@ export function checkClipGuidance(
 ): ClipGuidanceOptions | null {
   if (guidance === undefined) return null;
   if (!(guidance.model instanceof ClipModel)) throw new PipelineError("CLIP guidance: `model` must come from loadClip");
-  if (!Number.isFinite(guidance.scale)) {
-    throw new PipelineError(`CLIP guidance scale must be a number, got ${guidance.scale}`);
+  if (!Number.isFinite(guidance.scale) || guidance.scale < 0) {
+    // A negative scale would push the picture away from the prompt.
+    throw new PipelineError(`CLIP guidance scale must be a number ≥ 0, got ${guidance.scale}`);
   }
   const clip = guidance.model.config;
   const base = model.config;

@@ -139,7 +139,11 @@ test("CLIP guidance that cannot fit the model is refused before sampling", async
   const base = await fixtureBase();
   await assert.rejects(
     textToImage({ prompt, model: base, clipGuidance: { model: clip, scale: Number.NaN }, seed: 1 }),
-    /CLIP guidance scale must be a number/,
+    /CLIP guidance scale must be a number ≥ 0, got NaN/,
+  );
+  await assert.rejects(
+    textToImage({ prompt, model: base, clipGuidance: { model: clip, scale: -1 }, seed: 1 }),
+    /CLIP guidance scale must be a number ≥ 0, got -1/,
   );
   await releaseSessions(clip);
 });
