@@ -66,3 +66,10 @@ export function parseEvents(text: string): { event: string; data: Record<string,
       return { event, data };
     });
 }
+
+/** A counter or gauge from the server's Prometheus /metrics (NaN when it is not there). */
+export async function readMetric(serverUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(" ")[1] ?? Number.NaN);
+}

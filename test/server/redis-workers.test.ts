@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import { redisKeys } from "../../src/server/queue/redis-connection.ts";
 import { fixtureFiles } from "../pipelines/helpers.ts";
-import { parseEvents, pngSize } from "./helpers.ts";
+import { parseEvents, pngSize, readMetric } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
 
 interface Glide {
@@ -84,15 +84,7 @@ const generate = (body: Record<string, unknown>) =>
     body: JSON.stringify(body),
   });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(
-    text
-      .split("\n")
-      .find((l) => l.startsWith(`${name} `))
-      ?.split(" ")[1] ?? Number.NaN,
-  );
-}
+const metric = (name: string) => readMetric(url, name);
 
 /** The ids of the jobs a worker started, and of those it finished. */
 function jobsOf(worker: Glide): { started: string[]; ended: string[] } {

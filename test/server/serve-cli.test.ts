@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { glide } from "../cli/glide-cli.ts";
 import { fixtureFiles, tempDir } from "../pipelines/helpers.ts";
+import { readMetric } from "./helpers.ts";
 
 let child: ChildProcess;
 let url = "";
@@ -56,15 +57,7 @@ const auth = { authorization: "Bearer sk-cli", "content-type": "application/json
 const generate = (body: Record<string, unknown>, headers: Record<string, string> = auth) =>
   fetch(`${url}/v1/images/generations`, { method: "POST", headers, body: JSON.stringify(body) });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(
-    text
-      .split("\n")
-      .find((l) => l.startsWith(`${name} `))
-      ?.split(" ")[1],
-  );
-}
+const metric = (name: string) => readMetric(url, name);
 
 test("it prints the URL it listens on (loopback) and the model it serves, with health and metrics", async () => {
   assert.match(stdout, /ready: model 'text2im' \(generate 16, edit 16, variation 16\), 1 worker/);

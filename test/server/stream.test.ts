@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { GlideServer } from "../../src/server/server.ts";
-import { fixtureServer, parseEvents, pngBytes, pngSize } from "./helpers.ts";
+import { fixtureServer, parseEvents, pngBytes, pngSize, readMetric } from "./helpers.ts";
 
 let server: GlideServer;
 before(async () => {
@@ -19,11 +19,7 @@ const post = (path: string, body: unknown, signal?: AbortSignal) =>
     signal,
   });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(" ")[1] ?? Number.NaN);
-}
+const metric = (name: string) => readMetric(server.url, name);
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

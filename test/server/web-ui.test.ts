@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import sharp from "sharp";
 import type { GlideServer } from "../../src/server/server.ts";
 import { launchChromium } from "../browser/chromium.ts";
-import { fixtureServer } from "./helpers.ts";
+import { fixtureServer, readMetric } from "./helpers.ts";
 
 const ARTIFACTS = join(process.cwd(), ".cache", "test-artifacts", "web-ui");
 const KEY = "sk-web-ui-test";
@@ -46,11 +46,7 @@ function rawGet(
   });
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(" ")[1] ?? Number.NaN);
-}
+const metric = (name: string) => readMetric(server.url, name);
 
 /** A page that records its errors and requests from other origins. */
 async function openPage(
