@@ -53,6 +53,11 @@ export function formatReport(report: EvalReport, model: string): string {
       ? `validation loss  ${v.loss.toFixed(5)} (mse ${v.mse.toFixed(5)}, vb ${v.vb.toFixed(5)}; ${v.pairs} pairs)`
       : "validation loss  — (no validation pairs)",
   );
+  if (v) {
+    lines.push(
+      `caption gain  ${percent(v.captionGain)} (ε mse ${v.mse.toFixed(5)} with captions, ${v.uncaptionedMse.toFixed(5)} without: the share of the error the captions remove)`,
+    );
+  }
   const t = report.secondsPerImage;
   const sec = (x: number | null) => (x === null ? "—" : `${x.toFixed(3)} s`);
   lines.push(

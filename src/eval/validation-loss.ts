@@ -5,7 +5,7 @@ import type { GlideModel } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { buildTrainingGraph } from "../train/objective-graph.ts";
-import { buildValidationSet, LossEvaluator } from "../train/validation.ts";
+import { buildValidationSet, captionGain, LossEvaluator } from "../train/validation.ts";
 
 /** `glide train`'s default --seed is 0 and its validation noise uses seed + 1. */
 export const VALIDATION_SEED = 1;
@@ -16,6 +16,10 @@ export interface ValidationLoss {
   loss: number;
   mse: number;
   vb: number;
+  /** ε MSE of the same pairs, timesteps and noise with empty captions. */
+  uncaptionedMse: number;
+  /** 1 − mse / uncaptionedMse: how much of the ε error the captions remove. */
+  captionGain: number;
   /** Pairs evaluated. */
   pairs: number;
 }
@@ -56,13 +60,17 @@ export async function validationLoss(options: ValidationLossOptions): Promise<Va
   const evaluator = await LossEvaluator.create(graph, options.session);
   try {
     // One batch at a time, for the progress; the mean over batches is the evaluator's.
-    const total = { loss: 0, mse: 0, vb: 0 };
+    const total = { loss: 0, mse: 0, vb: 0, uncaptionedMse: 0 };
     for (let i = 0; i < set.batches.length; i++) {
-      const one = await evaluator.evaluate({ batches: [set.batches[i]!], pairs: graph.batch }, params);
+      const one = await evaluator.evaluate(
+        { batches: [set.batches[i]!], uncaptioned: [set.uncaptioned![i]!], pairs: graph.batch },
+        params,
+      );
       for (const key of ["loss", "mse", "vb"] as const) total[key] += one[key] / set.batches.length;
+      total.uncaptionedMse += one.uncaptioned_mse! / set.batches.length;
       options.onBatch?.(i + 1, set.batches.length);
     }
-    return { ...total, pairs: set.pairs };
+    return { ...total, captionGain: captionGain(total.mse, total.uncaptionedMse), pairs: set.pairs };
   } finally {
     await evaluator.release();
   }

@@ -78,6 +78,8 @@ export interface StepProgress {
   imagesPerSecond: number;
   skippedImages: number;
   validationLoss?: number;
+  /** The validation set's caption gain (text models), when this step validated. */
+  captionGain?: number;
 }
 
 export interface TrainSummary {
@@ -262,9 +264,11 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       };
       await paths.metrics.append(record);
       let validationLoss: number | undefined;
+      let captionGain: number | undefined;
       if (validation && step % validateEvery === 0) {
         const values = await validation.evaluator.evaluate(validation.set, { ...paramRecord(session), ...frozen });
         validationLoss = values.loss;
+        captionGain = values.caption_gain;
         await paths.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
       }
       if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
@@ -283,6 +287,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
         imagesPerSecond: record.images_per_s,
         skippedImages: dataset.skipped.count,
         validationLoss,
+        captionGain,
       });
       if (step % saveEvery === 0) await save();
       if (options.shouldStop?.() || options.signal?.aborted) break;

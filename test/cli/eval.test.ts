@@ -147,6 +147,10 @@ test("glide eval --quick --json reports every figure with sane values", async ()
 
   assert.ok(Number.isFinite(r.validationLoss.loss) && r.validationLoss.loss > 0, `loss ${r.validationLoss.loss}`);
   assert.equal(r.validationLoss.pairs, validation.length);
+  const v = r.validationLoss;
+  assert.ok(Number.isFinite(v.uncaptionedMse) && v.uncaptionedMse > 0);
+  assert.notEqual(v.uncaptionedMse, v.mse, "the fixture's text encoder changes ε: the empty caption must differ");
+  assert.ok(Math.abs(v.captionGain - (1 - v.mse / v.uncaptionedMse)) < 1e-12);
   assert.ok(r.secondsPerImage.all > 0 && r.secondsPerImage.guided > 0 && r.secondsPerImage.unguided > 0);
   const images = 6 * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
   assert.equal(r.secondsPerImage.images, images);

@@ -190,6 +190,7 @@ export function registerTrain(program: Command): void {
 function progressDetail(p: StepProgress): string {
   const parts = [`loss ${p.loss.toFixed(4)}`, `${p.imagesPerSecond.toFixed(1)} img/s`];
   if (p.validationLoss !== undefined) parts.push(`val ${p.validationLoss.toFixed(4)}`);
+  if (p.captionGain !== undefined) parts.push(`caption gain ${(100 * p.captionGain).toFixed(2)}%`);
   if (p.skippedImages > 0) parts.push(`${p.skippedImages} skipped`);
   return parts.join("  ");
 }
