@@ -26,6 +26,13 @@ export interface GlideConfig {
   xf_heads: number;
   xf_final_ln: boolean;
   xf_padding: boolean;
+  /**
+   * Which text position feeds `transformer_proj` (joined to the timestep embedding). "position":
+   * the last position, as GLIDE does (padding for captions shorter than text_ctx). "token" (our
+   * extension, needs xf_padding): the caption's last token, or the last position for an empty
+   * caption. Not in the reference: its configurations, and the released models, use "position".
+   */
+  xf_pool: XfPool;
   diffusion_steps: number;
   noise_schedule: string;
   timestep_respacing: string;
@@ -38,6 +45,9 @@ export interface GlideConfig {
   inpaint: boolean;
   super_res: boolean;
 }
+
+export const XF_POOLS = ["position", "token"] as const;
+export type XfPool = (typeof XF_POOLS)[number];
 
 /** GPT-2 BPE vocabulary size (the reference tokenizer's n_vocab). */
 export const N_VOCAB = 50257;
@@ -68,6 +78,7 @@ export function modelAndDiffusionDefaults(): GlideConfig {
     xf_heads: 8,
     xf_final_ln: true,
     xf_padding: true,
+    xf_pool: "position",
     diffusion_steps: 1000,
     noise_schedule: "squaredcos_cap_v2",
     timestep_respacing: "",
@@ -114,7 +125,13 @@ const BOOLEAN_KEYS = [
   "inpaint",
   "super_res",
 ] as const;
-const STRING_KEYS = ["channel_mult", "attention_resolutions", "noise_schedule", "timestep_respacing"] as const;
+const STRING_KEYS = [
+  "channel_mult",
+  "attention_resolutions",
+  "noise_schedule",
+  "timestep_respacing",
+  "xf_pool",
+] as const;
 const CONFIG_KEYS = new Set<string>([...INTEGER_KEYS, ...BOOLEAN_KEYS, ...STRING_KEYS, "dropout"]);
 
 /**
@@ -131,6 +148,24 @@ export function resolveConfig(
   const config = { ...base, ...overrides } as GlideConfig;
   validateConfig(config);
   return config;
+}
+
+/**
+ * A configuration read back from a file (a checkpoint's metadata): keys added to GlideConfig after
+ * the file was written take their defaults, which are the behaviour the file was trained with.
+ */
+export function storedConfig(raw: Readonly<Record<string, unknown>>): GlideConfig {
+  return resolveConfig(
+    raw,
+    raw.super_res === true ? modelAndDiffusionDefaultsUpsampler() : modelAndDiffusionDefaults(),
+  );
+}
+
+/** Whether two complete configurations agree on every key (in any key order). */
+export function sameConfig(a: GlideConfig, b: GlideConfig): boolean {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  return [...CONFIG_KEYS].every((key) => left[key] === right[key]);
 }
 
 /** Throws a GlideConfigError for the first invalid entry of a complete configuration. */
@@ -171,6 +206,14 @@ export function validateConfig(config: GlideConfig): void {
     if (config.xf_heads < 1 || config.xf_width % config.xf_heads !== 0) {
       throw new GlideConfigError(`xf_width ${config.xf_width} must be divisible by xf_heads ${config.xf_heads}`);
     }
+  }
+  if (!(XF_POOLS as readonly string[]).includes(config.xf_pool)) {
+    throw new GlideConfigError(`xf_pool must be one of ${XF_POOLS.join(", ")}, got '${config.xf_pool}'`);
+  }
+  if (config.xf_pool === "token" && !config.xf_padding) {
+    throw new GlideConfigError(
+      "xf_pool 'token' finds the caption's last token by the padding mask: it needs xf_padding",
+    );
   }
   unetStructure(config);
 }

@@ -1,11 +1,12 @@
 // GLIDE's text encoder (the reference's Text2ImUNet.get_text_emb): token + positional embedding,
 // the padding embedding where the mask is false (xf_padding), the transformer, an optional final
-// LayerNorm, and the projection of the LAST position to the U-Net's embedding width.
+// LayerNorm, and the projection of the LAST position to the U-Net's embedding width (or, with our
+// xf_pool "token" extension, of the caption's last token).
 import * as g from "../graph/index.ts";
 import { Embedding, LayerNorm, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/params.ts";
 import { Transformer } from "../nn/transformer.ts";
-import { type GlideConfig, N_VOCAB } from "./config.ts";
+import { type GlideConfig, N_VOCAB, type XfPool } from "./config.ts";
 
 /**
  * The encoder's own parameters `positional_embedding` and `padding_embedding`. They are plain
@@ -41,6 +42,7 @@ export class TextEncoder {
   private readonly finalLn: LayerNorm | null;
   private readonly tokenEmbedding: Embedding;
   private readonly proj: Linear;
+  private readonly pool: XfPool;
 
   constructor(
     root: Scope,
@@ -53,6 +55,7 @@ export class TextEncoder {
     this.finalLn = config.xf_final_ln ? new LayerNorm(root.child("final_ln"), config.xf_width) : null;
     this.tokenEmbedding = new Embedding(root.child("token_embedding"), N_VOCAB, config.xf_width);
     this.proj = new Linear(root.child("transformer_proj"), config.xf_width, 4 * config.num_channels);
+    this.pool = config.xf_pool;
   }
 
   /** Whether `forward` needs the mask. */
@@ -78,7 +81,24 @@ export class TextEncoder {
     }
     h = this.transformer.forward(h);
     if (this.finalLn) h = this.finalLn.forward(h);
-    const last = g.reshape(g.slice(h, 1, length - 1, length), [n, this.width]);
-    return { xfProj: this.proj.forward(last), xfOut: g.transpose(h, [0, 2, 1]) };
+    const pooled =
+      this.pool === "token"
+        ? g.sum(g.mul(h, lastTokenWeights(mask!)), [1])
+        : g.reshape(g.slice(h, 1, length - 1, length), [n, this.width]);
+    return { xfProj: this.proj.forward(pooled), xfOut: g.transpose(h, [0, 2, 1]) };
   }
+}
+
+/**
+ * [N, ctx, 1] float: 1 at each caption's last token, 0 elsewhere; 1 at the last position for an
+ * empty caption. Masks are a prefix of trues (captions fill the first positions), so the last token
+ * is where mask[i] is true and mask[i + 1] is not.
+ */
+function lastTokenWeights(mask: g.Tensor): g.Tensor {
+  const [n, length] = mask.shape as [number, number];
+  const m = g.cast(mask, "float32");
+  const next = g.padAxis(g.slice(m, 1, 1, length), 1, 0, 1);
+  // At the last position: m[ctx−1] (a caption that fills the context) + 1 − m[0] (an empty one).
+  const empty = g.padAxis(g.sub(1, g.slice(m, 1, 0, 1)), 1, length - 1, 0);
+  return g.reshape(g.add(g.sub(m, g.mul(m, next)), empty), [n, length, 1]);
 }

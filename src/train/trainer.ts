@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
 import { throwIfCancelled } from "../errors.ts";
-import type { GlideConfig, GlideVariant } from "../glide/config.ts";
+import { type GlideConfig, type GlideVariant, sameConfig, storedConfig } from "../glide/config.ts";
 import { GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import type { AdamWOptions } from "../graph/optim.ts";
@@ -309,7 +309,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 }
 
 function checkResumable(meta: RunMeta, options: TrainOptions, path: string): void {
-  const same = JSON.stringify(meta.config) === JSON.stringify(options.config);
+  const same = sameConfig(storedConfig(meta.config as unknown as Record<string, unknown>), options.config);
   if (!same)
     throw new CheckpointError(
       `${path}: the run was trained with another model configuration; use a new --out directory`,
