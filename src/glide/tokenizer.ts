@@ -19,8 +19,8 @@ import { bpeMerge } from "../util/bpe.ts";
 
 /** GPT-2's `<|endoftext|>`: pads captions to `text_ctx`; the last id of the vocabulary. */
 export const END_TOKEN = 50256;
-/** Size of the vocabulary, end token included (the reference `n_vocab`). */
-export const N_VOCAB = 50257;
+/** Size of the vocabulary, end token included (the reference `n_vocab`); defined with the configuration. */
+export { N_VOCAB } from "./config.ts";
 
 /**
  * GPT-2's pre-tokenizer pattern with `\s` spelled as `\p{White_Space}`, which is what `\s` means

@@ -19,7 +19,7 @@ import { PipelineError } from "./errors.ts";
 import { int8PlanOf } from "./int8-plan.ts";
 import { unetNetwork } from "./network.ts";
 import { sessionsOf } from "./sessions.ts";
-import { textFeeds } from "./text-features.ts";
+import { repeatRows, textFeeds } from "./text-features.ts";
 
 /** Pixels to keep: `image` [N, 3, S, S] in [-1, 1] where `mask` [N, 1, S, S] is 1. */
 export interface KnownRegion {
@@ -128,11 +128,11 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (config.inpaint) {
     const known = options.known;
     conditioning.inpaint_image = known
-      ? perRow(masked(known.image, known.mask, n), n, imageOfRow)
+      ? repeatRows(masked(known.image, known.mask, n), n, imageOfRow)
       : zeros(batch * 3 * size * size);
-    conditioning.inpaint_mask = known ? perRow(known.mask, n, imageOfRow) : zeros(batch * size * size);
+    conditioning.inpaint_mask = known ? repeatRows(known.mask, n, imageOfRow) : zeros(batch * size * size);
   }
-  if (options.lowRes) conditioning.low_res = perRow(options.lowRes.images, n, imageOfRow);
+  if (options.lowRes) conditioning.low_res = repeatRows(options.lowRes.images, n, imageOfRow);
   const lowResSize = options.lowRes?.size;
   const int8 = options.precision === "int8" ? await int8PlanOf(model, options.session) : null;
   await sessionsOf(model).unet(batch, { lowResSize, session: options.session, int8 });
@@ -213,16 +213,6 @@ function scheduleOf(name: string): BetaScheduleName {
     throw new PipelineError(`noise_schedule '${name}' is unknown (known: ${BETA_SCHEDULES.join(", ")})`);
   }
   return name as BetaScheduleName;
-}
-
-/** Rows of a batch from per-image arrays of N images. */
-function perRow(images: Float32Array, n: number, imageOfRow: readonly number[]): Float32Array {
-  const per = images.length / n;
-  const out = new Float32Array(imageOfRow.length * per);
-  imageOfRow.forEach((k, i) => {
-    out.set(images.subarray(k * per, (k + 1) * per), i * per);
-  });
-  return out;
 }
 
 /** image × mask, the mask [N, 1, S, S] broadcast over the image's channels. */
