@@ -93,7 +93,12 @@ export { configFrom, type LoadedModel, loadModel } from "./pipelines/load-model.
 export { DEFAULT_GUIDANCE, textToImage } from "./pipelines/text-to-image.ts";
 export { DEFAULT_SAMPLER } from "./pipelines/two-stage.ts";
 export type { PipelineResult, ProgressEvent, Stage, StageTiming } from "./pipelines/types.ts";
-export { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE, upsample } from "./pipelines/upsample.ts";
+export {
+  DEFAULT_UPSAMPLE_SAMPLER,
+  DEFAULT_UPSAMPLE_STEPS,
+  DEFAULT_UPSAMPLE_TEMPERATURE,
+  upsample,
+} from "./pipelines/upsample.ts";
 export { DEFAULT_VARIATION_STRENGTH, type VariationOptions, variation } from "./pipelines/variation.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { loadApiKeys } from "./server/api-keys.ts";

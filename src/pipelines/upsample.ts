@@ -27,6 +27,8 @@ import { resolveSession } from "./session-options.ts";
 import type { CommonOptions, PipelineResult, StageSettings, UpsampleStageOptions } from "./types.ts";
 
 export const DEFAULT_UPSAMPLE_TEMPERATURE = 0.997;
+/** The upsampler's sampler and steps in textToImage, variation and upsample (edit: DDPM). */
+export const DEFAULT_UPSAMPLE_SAMPLER = "ddim";
 export const DEFAULT_UPSAMPLE_STEPS = "fast27";
 
 export interface UpsampleOptions extends CommonOptions {
@@ -59,7 +61,7 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
   const settings = upsampleSettings(
     upsampler,
     { upsampleSampler: options.sampler, upsampleSteps: options.steps, upsampleTemperature: options.temperature },
-    "ddim",
+    DEFAULT_UPSAMPLE_SAMPLER,
   );
   const picture = await readImage(options.image, { size: lowResSize, fit: options.fit, label: "image" });
   const result = await upsampleStage({
