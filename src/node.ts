@@ -11,7 +11,9 @@ export { openDataset } from "./data/open-dataset.ts";
 export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";
 export { GlideError } from "./errors.ts";
 export { formatReport } from "./eval/format-report.ts";
+export { formatUpsampleReport } from "./eval/format-upsample-report.ts";
 export { checkEvalModel, type EvalPhase, runEval } from "./eval/run-eval.ts";
+export { checkUpsampleEvalModel, runUpsampleEval, type UpsampleEvalReport } from "./eval/upsample-eval.ts";
 export type { GlideConfig } from "./glide/config.ts";
 export {
   compareShapes,
