@@ -217,7 +217,8 @@ if (upRows.length > 0) {
   out.push("| upsampler sampler, steps | evaluations | PSNR, dB | low-frequency PSNR, dB | SSIM | seconds per image |");
   out.push("| --- | --- | --- | --- | --- | --- |");
   for (const r of [...upRows, ...(bicubic ? [bicubic] : [])]) {
-    const isDefault = r.sampler === DEFAULT_UPSAMPLE_SAMPLER && r.steps === DEFAULT_UPSAMPLE_STEPS;
+    const isDefault =
+      r.sampler === DEFAULT_UPSAMPLE_SAMPLER && r.steps === DEFAULT_UPSAMPLE_STEPS[DEFAULT_UPSAMPLE_SAMPLER];
     const name = r.evaluations === 0 ? r.sampler : mark(r.sampler, r.steps, isDefault);
     out.push(
       `| ${name} | ${r.evaluations || "—"} | ${spread(r.psnr, 2)} | ${spread(r.lowFrequencyPsnr, 2)} | ${spread(r.ssim, 3)} | ${sec(r.seconds)} |`,

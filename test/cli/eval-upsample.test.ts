@@ -88,7 +88,7 @@ test("glide eval on a super-res model: PSNR, SSIM and seconds per image of held-
   // Without --sampler and --steps: the upsampler's own defaults (as glide upsample), and the table.
   const table = glide("eval", ...model, "--data", data, ...split, "--pairs", "1", "--threads", "1", "--quiet");
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /sampling {2}ddim, fast27 steps \(27 evaluations\)/);
+  assert.match(table.stdout, /sampling {2}dpm\+\+2m, 10 steps \(10 evaluations\)/);
   assert.match(table.stdout, /PSNR\s+[\d.]+ dB/);
   assert.match(table.stdout, /bicubic resize of the same input/);
   assert.match(table.stdout, /seconds per image {2}[\d.]+ s/);

@@ -140,7 +140,7 @@ Figures (goals in brackets):
 A super-res model (variant chosen by the checkpoint) is evaluated on --pairs held-out pairs of a
 corpus at its own resolution (e.g. corpus/128/all.jsonl for a 32 → 128 model): each one's low-res
 input is made as in training (4× box average, 8 bits), upsampled with --sampler/--steps/--temp
-(default ${DEFAULT_UPSAMPLE_SAMPLER}, ${DEFAULT_UPSAMPLE_STEPS}, as glide upsample) from seed --seed + i, and compared with the true
+(default ${DEFAULT_UPSAMPLE_SAMPLER} at ${DEFAULT_UPSAMPLE_STEPS[DEFAULT_UPSAMPLE_SAMPLER]} steps, as glide upsample) from seed --seed + i, and compared with the true
 picture: PSNR, PSNR of the 4×4 block means (agreement with the input), SSIM (luma), beside a
 bicubic resize of the same input; seconds per image. --guidance does not apply (the upsampler is
 not guided).
