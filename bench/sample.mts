@@ -31,7 +31,7 @@ import type { ProgressEvent } from "../src/pipelines/types.ts";
 import { upsample } from "../src/pipelines/upsample.ts";
 import type { CompiledGraph, HostArray } from "../src/runtime/session.ts";
 import { randomModel } from "./int8-drift.mts";
-import { psnr, shippedInt8Runs } from "./sample-int8.mts";
+import { psnr, shippedInt8Runs, UPSAMPLE_FAST27 } from "./sample-int8.mts";
 
 /** One released-shape stage's fp32 and int8 step times, measured in a child process (bench/sample-int8-stage.mts). */
 function stageInChild(stage: "base" | "upsample"): { fp32: number; int8: number; lines: string[] } {
@@ -218,7 +218,7 @@ console.log(`  bare U-Net run at batch 1, for comparison: ${fmt(upBare)} (median
 const estimate = 25 * baseStep + 27 * upStep;
 console.log(`\ntext → 256×256, 25 dpm++2m base steps + fast27 (27) upsampler steps:`);
 console.log(`  estimate from the step times: ${fmt(estimate)} sampling (+ ${fmt(baseSetup + upSetup)} setup)`);
-/** The whole text → 256×256 run (25 dpm++2m + the upsampler's default fast27), at a fixed seed. */
+/** The whole text → 256×256 run (25 dpm++2m + DDIM fast27, as the original's notebook), at a fixed seed. */
 const wholeRun = (precision: "fp32" | "int8") =>
   textToImage({
     prompt,
@@ -226,6 +226,7 @@ const wholeRun = (precision: "fp32" | "int8") =>
     upsampler: up.model,
     sampler: "dpm++2m",
     steps: 25,
+    ...UPSAMPLE_FAST27,
     seed: 2,
     threads,
     precision,

@@ -6,7 +6,7 @@
 //   - for both servers: a burst of 100 requests at once on a bounded queue (the excess gets 429), and
 //     the server process' resident memory before and at its peak during the burst.
 // Options: --clients N (4), --requests R (12), --steps S (10 base steps), --size 32|128 (32: the base
-// model alone; 128 adds the upsampler, fast27), --burst B (100), --queue-size Q (16), --threads T
+// model alone; 128 adds the upsampler at its defaults), --burst B (100), --queue-size Q (16), --threads T
 // (onnxruntime threads of the local worker, default all cores; each Redis worker gets half).
 // The machine may be shared: the figures are indicative; run it on a quiet machine to quote them.
 import "../src/platform/node.ts";
@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { loadModel } from "../src/pipelines/load-model.ts";
 import { textToImage } from "../src/pipelines/text-to-image.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../src/pipelines/upsample.ts";
 import { resolveServedModels } from "../src/server/served-models.ts";
 import { startRedisServer } from "../test/server/redis-server.ts";
 
@@ -52,6 +53,7 @@ async function direct(): Promise<Figures> {
   const sources = await resolveServedModels({ upsample });
   const model = (await loadModel(sources.generate.base)).model;
   const upsampler = upsample && sources.generate.upsampler ? (await loadModel(sources.generate.upsampler)).model : null;
+  // The servers' jobs upsample with the defaults, so the direct calls do too.
   const run = (seed: number) => textToImage({ prompt, model, upsampler, steps, seed, threads });
   await run(0); // compiles the sessions, as the servers' warm-up request does
   const latencies: number[] = [];
@@ -202,7 +204,7 @@ process.on("exit", () => {
 });
 
 console.log(
-  `bench:serve — glide-ts default model, ${side}×${side} (${upsample ? "base + upsampler fast27" : "base model alone"}), ${steps} dpm++2m steps`,
+  `bench:serve — glide-ts default model, ${side}×${side} (${upsample ? `base + upsampler ${DEFAULT_UPSAMPLE_SAMPLER} ${DEFAULT_UPSAMPLE_STEPS[DEFAULT_UPSAMPLE_SAMPLER]}` : "base model alone"}), ${steps} dpm++2m steps`,
 );
 console.log(
   `${clients} concurrent clients, ${requests} requests per server; onnxruntime threads: ${threads} (direct, local worker), ${workerThreads} per Redis worker`,

@@ -7,7 +7,7 @@
 //     times that too, slowly);
 //   - Node (onnxruntime-node) with 1 and 2 threads, the same prompt, seed and settings.
 // The workload is the UI's default run: 1 image, the 32×32 base with 25 DPM-Solver++ steps
-// (guided) and the 128×128 upsampler with fast27. "Per image" is the sampling time (first step to
+// (guided) and the 128×128 upsampler at its defaults. "Per image" is the sampling time (first step to
 // last), the sessions already compiled; the page's first load (download or cache, parsing,
 // compiling) is printed apart. Options: --steps N (25), --no-upsample, --swiftshader.
 // The machine may be shared: the figures are indicative; run it on a quiet machine to quote them.
@@ -19,6 +19,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { buildWeb } from "../scripts/build-web.ts";
 import { loadModel } from "../src/pipelines/load-model.ts";
 import { textToImage } from "../src/pipelines/text-to-image.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../src/pipelines/upsample.ts";
 import { serveStaticWeb } from "../src/server/static-web.ts";
 import { launchChromium } from "../test/browser/chromium.ts";
 import type { Backend, Progress } from "../web/ui/backend.ts";
@@ -116,7 +117,7 @@ const notes: string[] = [];
 try {
   print(
     `bench:web — seconds per image: 1 image, "${prompt}", base 32×32 dpm++2m ${steps} steps (guided)` +
-      `${upsample ? " + upsampler 128×128 fast27" : ""}; sampling time, sessions compiled; ` +
+      `${upsample ? ` + upsampler 128×128 ${DEFAULT_UPSAMPLE_SAMPLER} ${DEFAULT_UPSAMPLE_STEPS[DEFAULT_UPSAMPLE_SAMPLER]}` : ""}; sampling time, sessions compiled; ` +
       `${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(1)}`,
   );
   const context = await browser.newContext(); // one cache: the model downloads once

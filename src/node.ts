@@ -11,7 +11,9 @@ export { openDataset } from "./data/open-dataset.ts";
 export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";
 export { GlideError } from "./errors.ts";
 export { formatReport } from "./eval/format-report.ts";
+export { formatUpsampleReport } from "./eval/format-upsample-report.ts";
 export { checkEvalModel, type EvalPhase, runEval } from "./eval/run-eval.ts";
+export { checkUpsampleEvalModel, runUpsampleEval, type UpsampleEvalReport } from "./eval/upsample-eval.ts";
 export type { GlideConfig } from "./glide/config.ts";
 export {
   compareShapes,
@@ -93,7 +95,12 @@ export { configFrom, type LoadedModel, loadModel } from "./pipelines/load-model.
 export { DEFAULT_GUIDANCE, textToImage } from "./pipelines/text-to-image.ts";
 export { DEFAULT_SAMPLER } from "./pipelines/two-stage.ts";
 export type { PipelineResult, ProgressEvent, Stage, StageTiming } from "./pipelines/types.ts";
-export { DEFAULT_UPSAMPLE_STEPS, DEFAULT_UPSAMPLE_TEMPERATURE, upsample } from "./pipelines/upsample.ts";
+export {
+  DEFAULT_UPSAMPLE_SAMPLER,
+  DEFAULT_UPSAMPLE_STEPS,
+  DEFAULT_UPSAMPLE_TEMPERATURE,
+  upsample,
+} from "./pipelines/upsample.ts";
 export { DEFAULT_VARIATION_STRENGTH, type VariationOptions, variation } from "./pipelines/variation.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { loadApiKeys } from "./server/api-keys.ts";

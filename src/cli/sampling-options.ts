@@ -104,7 +104,11 @@ export function addUpsampleSamplingOptions(command: Command, defaultSampler: str
     .addOption(
       new Option(`${flag("sampler")} <name>`, "upsampler's sampler").choices(SAMPLER_NAMES).default(defaultSampler),
     )
-    .option(`${flag("steps")} <n>`, `upsampler's steps or respacing; ${PLMS_NOTE}`, parseSteps, DEFAULT_UPSAMPLE_STEPS)
+    .option(
+      `${flag("steps")} <n>`,
+      `upsampler's steps or respacing (default ${DEFAULT_UPSAMPLE_STEPS["dpm++2m"]} for dpm++2m, ${DEFAULT_UPSAMPLE_STEPS.ddim} for the others); ${PLMS_NOTE}`,
+      parseSteps,
+    )
     .option(
       `${flag("temp")} <t>`,
       "scale of the upsampler's starting noise (1 is sharper but can be grainy)",

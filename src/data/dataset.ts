@@ -10,6 +10,8 @@ export interface Sample {
   caption: string;
   /** RGB, shape [3, resolution, resolution] row-major (NCHW without N), values in [-1, 1]. */
   image: Float32Array;
+  /** The stored picture's size before it was scaled to the resolution (when the format knows it). */
+  sourceSize?: { width: number; height: number };
 }
 
 /**

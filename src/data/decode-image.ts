@@ -9,8 +9,17 @@ import type { RawImage } from "../image/pixels.ts";
  * corrupt input (truncated files included).
  */
 export async function trainingImage(bytes: Uint8Array, size: number): Promise<Float32Array> {
+  return (await trainingPicture(bytes, size)).image;
+}
+
+/** `trainingImage`, with the stored picture's size before scaling (to tell an upscaled one). */
+export async function trainingPicture(
+  bytes: Uint8Array,
+  size: number,
+): Promise<{ image: Float32Array; sourceSize: { width: number; height: number } }> {
   const decoded = await decodeImage(bytes, "image");
-  return toTrainingTensor(await resizeSquare(onWhite(decoded), size, "crop", "cubic"));
+  const image = toTrainingTensor(await resizeSquare(onWhite(decoded), size, "crop", "cubic"));
+  return { image, sourceSize: { width: decoded.width, height: decoded.height } };
 }
 
 /**

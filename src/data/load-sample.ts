@@ -1,6 +1,6 @@
 // Turns one stored pair into a Sample, or into the reason it has to be skipped.
 import type { Sample } from "./dataset.ts";
-import { trainingImage } from "./decode-image.ts";
+import { trainingPicture } from "./decode-image.ts";
 
 export type Loaded = { ok: true; sample: Sample } | { ok: false; key: string; reason: string };
 
@@ -13,8 +13,8 @@ export async function loadSample(
 ): Promise<Loaded> {
   try {
     const [bytes, caption] = await Promise.all([readImage(), readCaption()]);
-    const image = await trainingImage(bytes, resolution);
-    return { ok: true, sample: { key, caption: caption.trim(), image } };
+    const { image, sourceSize } = await trainingPicture(bytes, resolution);
+    return { ok: true, sample: { key, caption: caption.trim(), image, sourceSize } };
   } catch (error) {
     return { ok: false, key, reason: error instanceof Error ? error.message.split("\n")[0]! : String(error) };
   }

@@ -47,6 +47,20 @@ export function formatReport(report: EvalReport, model: string): string {
   );
   lines.push("");
 
+  const n = report.nearestDistance;
+  const dist = (s: typeof n.guided) => (s ? s.mean.toFixed(4) : "—");
+  lines.push(
+    `nearest training picture  RMS signature distance: guided ${dist(n.guided)}, unguided ${dist(n.unguided)}; held-out corpus pictures ${dist(n.heldOut)}`,
+  );
+  const k = report.convergence;
+  if (k) {
+    const p = k.psnr;
+    lines.push(
+      `convergence  ${p ? `${p.mean.toFixed(2)} dB (${p.min.toFixed(1)}–${p.max.toFixed(1)})` : "—"}: PSNR of the colour test's ${k.images} samples against ${k.sampler} at ${k.steps} steps from the same seeds`,
+    );
+  }
+  lines.push("");
+
   const v = report.validationLoss;
   lines.push(
     v

@@ -18,7 +18,16 @@ import {
   signature,
 } from "./caption-match.ts";
 import { COLOUR_PROMPTS, type ColourFigure, colourFigure, colourRow, dominantHue } from "./colour.ts";
-import { captionsOf, indexCorpus } from "./corpus-index.ts";
+import { type CorpusIndex, captionsOf, indexCorpus } from "./corpus-index.ts";
+import { type FigureSummary, summarize } from "./image-quality.ts";
+import {
+  convergence,
+  heldOutDistances,
+  isDeterministic,
+  nearestDistance,
+  REFERENCE_SAMPLER,
+  trainingSignatures,
+} from "./sampler-figures.ts";
 import { type ValidationLoss, validationLoss } from "./validation-loss.ts";
 
 export interface EvalSettings {
@@ -29,19 +38,31 @@ export interface EvalSettings {
   sampler: string;
   /** A count or a respacing; undefined: the sampler's default. */
   steps?: number | string;
-  /** Training and held-out captions for caption match, each. */
+  /** Training and held-out captions for caption match, each; 0 leaves caption match out. */
   captions: number;
+  /**
+   * Steps of the convergence reference (the colour test's prompts drawn with DPM-Solver++ from the
+   * same seeds); 0 leaves convergence out. Only deterministic samplers get the figure.
+   */
+  referenceSteps: number;
   validationPairs: number;
   validationFraction: number;
 }
 
-export type EvalPhase = "corpus" | "colour" | "captions" | "validation";
+export type EvalPhase = "corpus" | "colour" | "reference" | "captions" | "validation";
 
 export interface EvalOptions extends EvalSettings {
   model: GlideModel;
   /** A dataset `openDataset` reads (a .jsonl manifest as `glide data build` writes). */
   data: string;
   session?: SessionOptions;
+  /** The index of `data` at the model's resolution, when the caller has one (several runs on one corpus). */
+  corpus?: CorpusIndex;
+  /**
+   * Convergence references already drawn, by prompt and settings (several runs with one seed share
+   * them); filled with those drawn here.
+   */
+  references?: Map<string, RgbImage[]>;
   /** Progress: `done` of `total` (undefined when unknown) in a phase, with what is being done. */
   onProgress?: (phase: EvalPhase, done: number, total: number | undefined, detail?: string) => void;
 }
@@ -56,6 +77,13 @@ export interface EvalReport {
   colour: ColourFigure;
   captionMatch: { train: MatchFigure; validation: MatchFigure; rows: CaptionRow[] };
   validationLoss: ValidationLoss | null;
+  /** The colour test's samples against the reference; null when off or for a stochastic sampler. */
+  convergence: { sampler: string; steps: number; psnr: FigureSummary | null; images: number } | null;
+  /**
+   * RMS signature distance of each sample to its nearest training picture, and the held-out corpus
+   * pictures' own (the scale: a realistic new picture's distance).
+   */
+  nearestDistance: { guided: FigureSummary | null; unguided: FigureSummary | null; heldOut: FigureSummary | null };
   secondsPerImage: { guided: number | null; unguided: number | null; all: number | null; images: number };
   goals: { colour: boolean; captionMatch: boolean };
 }
@@ -77,12 +105,26 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const size = model.config.image_size;
   const progress = options.onProgress ?? (() => {});
 
-  const corpus = await indexCorpus(options.data, {
-    resolution: size,
-    validationFraction: options.validationFraction,
-    keep: new Set(COLOUR_PROMPTS.map((c) => c.prompt)),
-    onPair: (done, total) => progress("corpus", done, total),
-  });
+  if (!(Number.isInteger(options.referenceSteps) && options.referenceSteps >= 0)) {
+    throw new PipelineError(`reference steps must be a non-negative integer, got ${options.referenceSteps}`);
+  }
+  if (options.referenceSteps > 0) samplerSpec(REFERENCE_SAMPLER, options.referenceSteps, model, "reference");
+  const corpus =
+    options.corpus ??
+    (await indexCorpus(options.data, {
+      resolution: size,
+      validationFraction: options.validationFraction,
+      keep: new Set(COLOUR_PROMPTS.map((c) => c.prompt)),
+      onPair: (done, total) => progress("corpus", done, total),
+    }));
+  const pool = trainingSignatures(corpus);
+  const distances = { guided: [] as number[], unguided: [] as number[] };
+  const measure = (images: readonly RgbImage[], guided: boolean) => {
+    for (const im of images) {
+      const d = nearestDistance(pool, signature(imageToTensor(im), size));
+      (guided ? distances.guided : distances.unguided).push(d);
+    }
+  };
   const pairs = corpus.captions.length;
   const validationPairs = corpus.splits.filter((s) => s === "validation").length;
 
@@ -111,9 +153,12 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
 
   // 1. Colours.
   const colourRows = [];
+  const colourSamples: RgbImage[][] = [];
   for (const [i, { prompt, colour }] of COLOUR_PROMPTS.entries()) {
     progress("colour", i, COLOUR_PROMPTS.length, prompt);
     const images = await draw(prompt, options.guidance);
+    colourSamples.push(images);
+    measure(images, options.guidance !== 1);
     colourRows.push(
       colourRow(
         prompt,
@@ -126,11 +171,22 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   progress("colour", COLOUR_PROMPTS.length, COLOUR_PROMPTS.length);
   const colour = colourFigure(colourRows);
 
+  // 1b. Convergence: the same prompts and seeds, drawn by the reference solver with many steps.
+  const converged =
+    options.referenceSteps > 0 && isDeterministic(options.sampler)
+      ? await convergenceOf(options, colourSamples, (done, detail) =>
+          progress("reference", done, COLOUR_PROMPTS.length, detail),
+        )
+      : null;
+
   // 2. Caption match: the held-out captions are those of validation pairs that no training pair has.
   const trainCaptions = captionsOf(corpus, "train");
   const prompts = {
-    train: chooseCaptions(trainCaptions, options.captions),
-    validation: chooseCaptions(captionsOf(corpus, "validation"), options.captions, new Set(trainCaptions)),
+    train: options.captions > 0 ? chooseCaptions(trainCaptions, options.captions) : [],
+    validation:
+      options.captions > 0
+        ? chooseCaptions(captionsOf(corpus, "validation"), options.captions, new Set(trainCaptions))
+        : [],
   };
   const counts = captionCounts(corpus.captions);
   const nearestCaption = (image: RgbImage) =>
@@ -140,9 +196,16 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   for (const split of ["train", "validation"] as const) {
     for (const prompt of prompts[split]) {
       progress("captions", rows.length, todo, prompt);
-      const guided = (await draw(prompt, options.guidance)).map(nearestCaption);
-      const unguided = (await draw(prompt, 1)).map(nearestCaption);
-      rows.push({ split, prompt, guided, unguided });
+      const guidedImages = await draw(prompt, options.guidance);
+      const unguidedImages = await draw(prompt, 1);
+      measure(guidedImages, options.guidance !== 1);
+      measure(unguidedImages, false);
+      rows.push({
+        split,
+        prompt,
+        guided: guidedImages.map(nearestCaption),
+        unguided: unguidedImages.map(nearestCaption),
+      });
     }
   }
   progress("captions", rows.length, todo);
@@ -180,6 +243,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       steps: steps?.steps ?? options.steps ?? "default",
       evaluations: steps?.evaluations ?? 0,
       captions: options.captions,
+      referenceSteps: options.referenceSteps,
       validationPairs: options.validationPairs,
       validationFraction: options.validationFraction,
     },
@@ -193,6 +257,12 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     colour,
     captionMatch,
     validationLoss: loss,
+    convergence: converged,
+    nearestDistance: {
+      guided: summarize(distances.guided),
+      unguided: summarize(distances.unguided),
+      heldOut: summarize(heldOutDistances(corpus, pool)),
+    },
     secondsPerImage: {
       guided: perImage(clock.guided),
       unguided: perImage(clock.unguided),
@@ -201,4 +271,38 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     },
     goals: { colour: colour.passed === colour.total, captionMatch: meetsMatchGoal(captionMatch.train) },
   };
+}
+
+/** The colour test's samples against references (drawn here, or taken from options.references). */
+async function convergenceOf(
+  options: EvalOptions,
+  samples: readonly RgbImage[][],
+  progress: (done: number, detail?: string) => void,
+): Promise<NonNullable<EvalReport["convergence"]>> {
+  const steps = options.referenceSteps;
+  const all: { sample: RgbImage[]; reference: RgbImage[] } = { sample: [], reference: [] };
+  for (const [i, { prompt }] of COLOUR_PROMPTS.entries()) {
+    progress(i, prompt);
+    const key = JSON.stringify([prompt, options.seed, options.seeds, options.guidance, REFERENCE_SAMPLER, steps]);
+    let reference = options.references?.get(key);
+    if (!reference) {
+      const result = await textToImage({
+        prompt,
+        model: options.model,
+        upsampler: null,
+        sampler: REFERENCE_SAMPLER,
+        steps,
+        guidanceScale: options.guidance,
+        seed: options.seed,
+        batchSize: options.seeds,
+        session: options.session,
+      });
+      reference = result.images;
+      options.references?.set(key, reference);
+    }
+    all.sample.push(...samples[i]!);
+    all.reference.push(...reference);
+  }
+  progress(COLOUR_PROMPTS.length);
+  return { sampler: REFERENCE_SAMPLER, steps, psnr: convergence(all.sample, all.reference), images: all.sample.length };
 }

@@ -31,6 +31,7 @@ export type {
   UpsampleStageOptions,
 } from "./types.ts";
 export {
+  DEFAULT_UPSAMPLE_SAMPLER,
   DEFAULT_UPSAMPLE_STEPS,
   DEFAULT_UPSAMPLE_TEMPERATURE,
   type UpsampleOptions,

@@ -2,6 +2,7 @@
 
 import { runTwoStage, type TwoStageOptions } from "./two-stage.ts";
 import type { PipelineResult } from "./types.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER } from "./upsample.ts";
 
 /** The text2im notebook's guidance scale. */
 export const DEFAULT_GUIDANCE = 3;
@@ -13,5 +14,5 @@ export type TextToImageOptions = TwoStageOptions;
  * (e.g. 256×256) when one is given. Same seed and options: the same images, bit for bit.
  */
 export function textToImage(options: TextToImageOptions): Promise<PipelineResult> {
-  return runTwoStage({ options, defaultGuidance: DEFAULT_GUIDANCE, defaultUpsampleSampler: "ddim" });
+  return runTwoStage({ options, defaultGuidance: DEFAULT_GUIDANCE, defaultUpsampleSampler: DEFAULT_UPSAMPLE_SAMPLER });
 }

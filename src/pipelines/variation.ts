@@ -12,6 +12,7 @@ import { checkStrength } from "./sample-model.ts";
 import { DEFAULT_GUIDANCE } from "./text-to-image.ts";
 import { runTwoStage, type TwoStageOptions } from "./two-stage.ts";
 import type { PipelineResult } from "./types.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER } from "./upsample.ts";
 
 /** How much of the diffusion a variation redoes when not told. */
 export const DEFAULT_VARIATION_STRENGTH = 0.6;
@@ -49,7 +50,7 @@ export async function variation(options: VariationOptions): Promise<PipelineResu
     // With the empty prompt the conditional and unconditional passes are the same: no guidance.
     options: { ...options, prompt, guidanceScale: prompt === "" ? 1 : guidanceScale },
     defaultGuidance: DEFAULT_GUIDANCE,
-    defaultUpsampleSampler: "ddim",
+    defaultUpsampleSampler: DEFAULT_UPSAMPLE_SAMPLER,
     startFrom: { image: repeatImage(picture.tensor, n), strength },
   });
 }

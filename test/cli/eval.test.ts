@@ -81,6 +81,8 @@ test("glide eval --quick --json reports every figure with sane values", async ()
     "5",
     "--validation-fraction",
     String(VALIDATION_FRACTION),
+    "--reference-steps",
+    "8",
     "--threads",
     "1",
     "--json",
@@ -101,6 +103,7 @@ test("glide eval --quick --json reports every figure with sane values", async ()
       steps: 5,
       evaluations: 5,
       captions: 8,
+      referenceSteps: 8,
       validationPairs: 16,
       validationFraction: VALIDATION_FRACTION,
       quick: true,
@@ -151,6 +154,16 @@ test("glide eval --quick --json reports every figure with sane values", async ()
   assert.ok(Number.isFinite(v.uncaptionedMse) && v.uncaptionedMse > 0);
   assert.notEqual(v.uncaptionedMse, v.mse, "the fixture's text encoder changes ε: the empty caption must differ");
   assert.ok(Math.abs(v.captionGain - (1 - v.mse / v.uncaptionedMse)) < 1e-12);
+  assert.deepEqual(Object.keys(r.convergence), ["sampler", "steps", "psnr", "images"]);
+  assert.equal(r.convergence.sampler, "dpm++2m");
+  assert.equal(r.convergence.steps, 8);
+  assert.equal(r.convergence.images, 6 * 2, "the colour test's samples");
+  assert.ok(r.convergence.psnr.min > 0 && r.convergence.psnr.max <= 100, JSON.stringify(r.convergence.psnr));
+  for (const kind of ["guided", "unguided", "heldOut"] as const) {
+    const d = r.nearestDistance[kind];
+    assert.ok(d.min >= 0 && d.mean >= d.min && d.max >= d.mean && d.max <= 2, `${kind}: ${JSON.stringify(d)}`);
+  }
+  assert.match(run.stderr, /convergence reference: 6 prompts in/);
   assert.ok(r.secondsPerImage.all > 0 && r.secondsPerImage.guided > 0 && r.secondsPerImage.unguided > 0);
   const images = 6 * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
   assert.equal(r.secondsPerImage.images, images);
@@ -171,10 +184,10 @@ test("glide eval: mistakes get one clear message and exit 1", async () => {
   assert.match(missing.stderr, /^glide: --data .*nothing\.jsonl: no such file or folder\n$/);
   oneLine(glide("eval", ...model, "--data", data, "--captions", "0"), /--captions must be a positive integer/);
   oneLine(glide("eval", ...model, "--data", data, "--seeds", "-1"), /--seeds must be a positive integer/);
-  const sr = fixtureFiles("superres");
-  const upsampler = glide("eval", "--checkpoint", sr.checkpoint, "--config", sr.config, "--data", data);
-  assert.equal(upsampler.code, 1);
-  assert.match(upsampler.stderr, /^glide: .*superres\.pt: glide eval needs a text2im model, got a super-res model\n$/);
+  oneLine(
+    glide("eval", ...model, "--data", data, "--reference-steps", "-2"),
+    /--reference-steps must be a non-negative/,
+  );
   const noModel = glide("eval", "--data", data);
   assert.equal(noModel.code, 1);
   assert.match(noModel.stderr, /^glide: glide eval needs --checkpoint FILE/);

@@ -9,7 +9,7 @@ import { glide } from "./glide-cli.ts";
 const dir = tempDir();
 const sr = fixtureFiles("superres");
 
-test("glide upsample --json: fast27 and temperature 0.997 by default", async () => {
+test("glide upsample --json: DPM-Solver++ at 10 steps and temperature 0.997 by default; fast27 for the other samplers", async () => {
   const picture = await writePicture(dir, "small.png", 4, 4);
   const out = join(dir, "large.png");
   const run = glide(
@@ -27,10 +27,23 @@ test("glide upsample --json: fast27 and temperature 0.997 by default", async () 
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout);
   assert.equal(result.command, "upsample");
-  assert.deepEqual(result.upsampling, { name: "ddim", steps: 27, evaluations: 27, temperature: 0.997 });
+  assert.deepEqual(result.upsampling, { name: "dpm++2m", steps: 10, evaluations: 10, temperature: 0.997 });
   assert.equal(result.sampler, null);
   assert.equal((await readPng(out)).width, 16);
-  assert.match(run.stderr, /upsampling: 27 steps/);
+  assert.match(run.stderr, /upsampling: 10 steps/);
+  const withDdim = glide(
+    "upsample",
+    picture,
+    "a corgi",
+    ...["--checkpoint", sr.checkpoint, "--config", sr.config, "--sampler", "ddim", "--out", out, "--json"],
+  );
+  assert.equal(withDdim.code, 0, withDdim.stderr);
+  assert.deepEqual(JSON.parse(withDdim.stdout).upsampling, {
+    name: "ddim",
+    steps: 27,
+    evaluations: 27,
+    temperature: 0.997,
+  });
 });
 
 test("glide upsample: options and errors", () => {

@@ -84,7 +84,7 @@ test("the result carries every setting it used, defaults resolved", async () => 
     temperature: 1,
     model: { variant: "text2im", imageSize: 16 },
   });
-  assert.equal(settings.upsample!.sampler, "ddim");
+  assert.equal(settings.upsample!.sampler, "dpm++2m");
   assert.equal(settings.upsample!.temperature, 0.997);
   assert.equal(settings.upsample!.guidanceScale, null);
   // Replaying the settings gives the same image.

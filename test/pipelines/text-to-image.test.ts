@@ -74,7 +74,7 @@ test("the seed is random when not given, and reported", async () => {
   assert.ok(Number.isSafeInteger(result.seed) && result.seed >= 0, `seed ${result.seed} is reported`);
 });
 
-test("text → small → upsampled: the upsampler runs fast27 on the 8-bit base images", async () => {
+test("text → small → upsampled: the upsampler runs DPM-Solver++ (10 steps) on the 8-bit base images", async () => {
   const model = await fixtureModel("text2im");
   const upsampler = await fixtureModel("superres");
   const events: string[] = [];
@@ -90,7 +90,8 @@ test("text → small → upsampled: the upsampler runs fast27 on the 8-bit base 
   const result = await textToImage(options);
   assert.deepEqual(result.shape, [2, 3, 16, 16]);
   assert.equal(result.lowRes?.length, 2);
-  assert.equal(result.timings.upsample?.steps, 27, "fast27 by default");
+  assert.equal(result.timings.upsample?.steps, 10, "DPM-Solver++ at 10 steps by default");
+  assert.equal(result.settings.upsample?.sampler, "dpm++2m");
   assert.ok(events.includes("upsample:setup") && events.includes("upsample:step"), "upsampling reports progress");
   const again = await textToImage({ ...options, onProgress: undefined });
   assert.ok(

@@ -14,7 +14,8 @@ test("upsample: a picture of any size becomes the upsampler's input, the result 
   const result = await upsample({ image: picture, prompt: "a corgi", upsampler, seed: 4 });
   assert.deepEqual(result.shape, [1, 3, 16, 16]);
   assert.equal(result.images[0].width, 16);
-  assert.equal(result.timings.upsample?.steps, 27, "fast27 by default");
+  assert.equal(result.timings.upsample?.steps, 10, "DPM-Solver++ at 10 steps by default");
+  assert.equal(result.settings.upsample?.sampler, "dpm++2m");
   assert.equal(result.timings.base, null);
 
   const again = await upsample({ image: picture, prompt: "a corgi", upsampler, seed: 4 });

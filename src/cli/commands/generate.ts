@@ -1,7 +1,7 @@
 // `glide generate PROMPT`: text → image with the base model, then the upsampler.
 
 import type { Command } from "commander";
-import { DEFAULT_GUIDANCE, textToImage } from "../../node.ts";
+import { DEFAULT_GUIDANCE, DEFAULT_UPSAMPLE_SAMPLER, textToImage } from "../../node.ts";
 import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
 import { checkOutputPath } from "../output-path.ts";
 import {
@@ -44,7 +44,7 @@ Examples:
   addUpsamplerOptions(command);
   addSamplingOptions(command, DEFAULT_GUIDANCE);
   addClipOptions(command);
-  addUpsampleSamplingOptions(command, "ddim");
+  addUpsampleSamplingOptions(command, DEFAULT_UPSAMPLE_SAMPLER);
   addOutputOptions(command, "glide-SEED.png");
   command.action(async (prompt: string, options: SamplingCommandOptions & ClipCommandOptions) => {
     const seed = options.seed ?? randomSeed();

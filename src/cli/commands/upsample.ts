@@ -2,7 +2,7 @@
 // upsampled 4× with the text-conditional upsampler.
 
 import type { Command } from "commander";
-import { loadUpsamplerFor, upsample } from "../../node.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, loadUpsamplerFor, upsample } from "../../node.ts";
 import { checkOutputPath } from "../output-path.ts";
 import { stageProgress } from "../progress.ts";
 import {
@@ -36,7 +36,7 @@ Examples:
   glide upsample small.png "a fox" --sampler ddpm --steps 100 --temp 1`,
     );
   addModelOptions(command, "upsampler");
-  addUpsampleSamplingOptions(command, "ddim", "");
+  addUpsampleSamplingOptions(command, DEFAULT_UPSAMPLE_SAMPLER, "");
   addFitOption(command);
   addOutputOptions(command, "upsample-SEED.png");
   command.action(async (image: string, prompt: string, options: SamplingCommandOptions & { temp?: number }) => {
