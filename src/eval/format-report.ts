@@ -17,7 +17,7 @@ export function formatReport(report: EvalReport, model: string): string {
   lines.push(`model  ${model}`);
   lines.push(`data   ${d.source}: ${d.pairs} pairs (${d.train} train, ${d.validation} validation${skipped})`);
   lines.push(
-    `sampling  ${s.sampler}, ${s.steps} steps, guidance ${s.guidance}, ${s.seeds} samples a prompt from seed ${s.seed}`,
+    `sampling  ${s.sampler}, ${s.steps} steps, guidance ${s.guidance}, ${s.seeds} samples a prompt from seed ${s.seed}, U-Net in ${s.precision ?? "fp32"}`,
   );
   lines.push("");
 

@@ -3,8 +3,9 @@
 // with `glide generate PROMPT --seed SEED -n SEEDS --no-upsample` and the same sampling options.
 import type { GlideModel } from "../glide/model.ts";
 import { imageToTensor, type RgbImage } from "../image/pixels.ts";
+import type { Precision } from "../int8/plan.ts";
 import { PipelineError } from "../pipelines/errors.ts";
-import { checkBatchSize, samplerSpec } from "../pipelines/options.ts";
+import { checkBatchSize, checkPrecision, samplerSpec } from "../pipelines/options.ts";
 import { textToImage } from "../pipelines/text-to-image.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import {
@@ -47,6 +48,8 @@ export interface EvalSettings {
   referenceSteps: number;
   validationPairs: number;
   validationFraction: number;
+  /** The U-Net's arithmetic for the samples (default fp32); the validation loss and the convergence reference stay fp32. */
+  precision?: Precision;
 }
 
 export type EvalPhase = "corpus" | "colour" | "reference" | "captions" | "validation";
@@ -142,6 +145,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       seed: options.seed,
       batchSize: options.seeds,
       session: options.session,
+      precision: options.precision,
     });
     const kind = guidance === 1 ? clock.unguided : clock.guided;
     kind.seconds += (performance.now() - started) / 1000;
@@ -246,6 +250,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       referenceSteps: options.referenceSteps,
       validationPairs: options.validationPairs,
       validationFraction: options.validationFraction,
+      precision: checkPrecision(options.precision),
     },
     data: {
       source: corpus.source,

@@ -7,7 +7,9 @@ import { openDataset } from "../data/open-dataset.ts";
 import type { GlideModel } from "../glide/model.ts";
 import { resizeSquare } from "../image/decode.ts";
 import { type RgbImage, tensorToImages } from "../image/pixels.ts";
+import type { Precision } from "../int8/plan.ts";
 import { PipelineError } from "../pipelines/errors.ts";
+import { checkPrecision } from "../pipelines/options.ts";
 import { DEFAULT_UPSAMPLE_SAMPLER, upsampleSettings, upsampleStage } from "../pipelines/upsample.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { lowResFromImages } from "../train/batch-lowres.ts";
@@ -29,6 +31,8 @@ export interface UpsampleEvalSettings {
   /** Scale of the starting noise; default the pipeline's (0.997). */
   temperature?: number;
   validationFraction: number;
+  /** The U-Net's arithmetic; default fp32. */
+  precision?: Precision;
 }
 
 export interface UpsampleEvalOptions extends UpsampleEvalSettings {
@@ -126,6 +130,7 @@ export async function runUpsampleEval(options: UpsampleEvalOptions): Promise<Ups
       count: 1,
       rng: new Rng(seed),
       session: options.session ?? {},
+      precision: checkPrecision(options.precision),
       options: {},
     });
     setupSeconds += result.setupSeconds;
@@ -157,6 +162,7 @@ export async function runUpsampleEval(options: UpsampleEvalOptions): Promise<Ups
       temperature: settings.temperature,
       lowResSize,
       validationFraction: options.validationFraction,
+      precision: checkPrecision(options.precision),
     },
     data: {
       source: held.source,

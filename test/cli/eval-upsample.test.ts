@@ -56,6 +56,7 @@ test("glide eval on a super-res model: PSNR, SSIM and seconds per image of held-
     temperature: 0.997,
     lowResSize: 4,
     validationFraction: VALIDATION_FRACTION,
+    precision: "fp32",
     quick: false,
   });
   assert.deepEqual(r.data, {

@@ -106,6 +106,7 @@ test("glide eval --quick --json reports every figure with sane values", async ()
       referenceSteps: 8,
       validationPairs: 16,
       validationFraction: VALIDATION_FRACTION,
+      precision: "fp32",
       quick: true,
     },
   );
@@ -170,6 +171,43 @@ test("glide eval --quick --json reports every figure with sane values", async ()
   assert.equal(typeof r.goals.colour, "boolean");
   assert.equal(typeof r.goals.captionMatch, "boolean");
   assert.match(run.stderr, /colour test: 6 prompts in/, "progress on stderr");
+});
+
+test("glide eval --precision int8: the samples drift from fp32's, the validation loss does not", async () => {
+  const data = await corpus;
+  // With the reference at the sampler's own steps, fp32 samples are their reference (PSNR capped at
+  // 100) and convergence measures int8's drift alone.
+  const evalAt = (precision: string) => {
+    const r = glide(
+      "eval",
+      ...model,
+      "--data",
+      data,
+      "--quick",
+      "--captions",
+      "1",
+      "--steps",
+      "5",
+      "--reference-steps",
+      "5",
+      "--validation-fraction",
+      String(VALIDATION_FRACTION),
+      "--precision",
+      precision,
+      "--threads",
+      "1",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const fp32 = evalAt("fp32");
+  const int8 = evalAt("int8");
+  assert.equal(fp32.settings.precision, "fp32");
+  assert.equal(int8.settings.precision, "int8");
+  assert.equal(fp32.convergence.psnr.min, 100, "fp32 at the reference's own steps is the reference");
+  assert.ok(int8.convergence.psnr.mean < 100 && int8.convergence.psnr.mean > 10, JSON.stringify(int8.convergence));
+  assert.equal(int8.validationLoss.loss, fp32.validationLoss.loss, "the validation loss stays fp32");
 });
 
 test("glide eval: mistakes get one clear message and exit 1", async () => {

@@ -17,7 +17,9 @@ import {
   type LoadedModel,
   loadModel,
   PipelineError,
+  PRECISIONS,
   PRESET_NAMES,
+  type Precision,
   ProgressBar,
   runEval,
   runUpsampleEval,
@@ -50,6 +52,7 @@ interface EvalCommandOptions {
   guidance: number;
   quick?: boolean;
   threads: number;
+  precision: Precision;
   json?: boolean;
   quiet?: boolean;
 }
@@ -115,6 +118,14 @@ export function registerEval(program: Command): void {
   command
     .option("--quick", "a small run: fewer samples, captions and validation pairs")
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
+    .addOption(
+      new Option(
+        "--precision <type>",
+        "U-Net arithmetic of the samples (int8: as glide generate --precision int8; the validation loss and the convergence reference stay fp32)",
+      )
+        .choices(PRECISIONS)
+        .default("fp32"),
+    )
     .option("--json", "print every figure and the settings as one JSON object")
     .option("-q, --quiet", "no progress on stderr")
     .addHelpText(
@@ -180,6 +191,7 @@ Examples:
       referenceSteps: options.referenceSteps,
       validationPairs: options.validationPairs ?? sizes.validationPairs,
       validationFraction: options.validationFraction,
+      precision: options.precision,
       session: { threads: options.threads },
       onProgress: progress.update,
     }).catch((error: unknown) => {
@@ -187,22 +199,7 @@ Examples:
       throw error;
     });
     progress.finish();
-    const config = loaded.model.config;
-    const model = {
-      checkpoint: loaded.checkpoint,
-      preset: loaded.preset,
-      variant: loaded.model.variant,
-      imageSize: config.image_size,
-    };
-    if (options.json) {
-      const { settings, ...figures } = report;
-      const json = { command: "eval", model, settings: { ...settings, quick: options.quick === true }, ...figures };
-      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-    } else {
-      const preset = loaded.preset ? `, preset ${loaded.preset}` : "";
-      const label = `${loaded.checkpoint} (${model.variant} ${config.image_size}×${config.image_size}${preset})`;
-      process.stdout.write(formatReport(report, label));
-    }
+    printReport(loaded, options, report, formatReport);
   });
 }
 
@@ -220,6 +217,7 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
     steps: options.steps,
     temperature: options.temp,
     validationFraction: options.validationFraction,
+    precision: options.precision,
     session: { threads: options.threads },
     onProgress: (done, _total, detail) => bar?.update(done, detail ?? ""),
   }).catch((error: unknown) => {
@@ -227,6 +225,16 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
     throw error;
   });
   bar?.end();
+  printReport(loaded, options, report, formatUpsampleReport);
+}
+
+/** A report on stdout: JSON with --json (the model, the settings, every figure), else the table. */
+function printReport<R extends { settings: object }>(
+  loaded: LoadedModel,
+  options: EvalCommandOptions,
+  report: R,
+  format: (report: R, label: string) => string,
+): void {
   const config = loaded.model.config;
   const model = {
     checkpoint: loaded.checkpoint,
@@ -241,7 +249,7 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
   } else {
     const preset = loaded.preset ? `, preset ${loaded.preset}` : "";
     const label = `${loaded.checkpoint} (${model.variant} ${config.image_size}×${config.image_size}${preset})`;
-    process.stdout.write(formatUpsampleReport(report, label));
+    process.stdout.write(format(report, label));
   }
 }
 
