@@ -40,6 +40,7 @@ describe("gradients match central differences", () => {
     [5, 5, 1, 1, 1, 0, false],
     [5, 6, 1, 1, 1, 1, true], // padding beyond a 1×1 kernel
     [5, 5, 3, 3, 1, 2, true], // padding 2 with a 3×3 kernel
+    [7, 6, 5, 5, 1, 2, false], // 5×5: the wide layout's windows reach four rows down
     [6, 5, 1, 3, 1, 1, true], // non-square kernels
     [6, 5, 3, 1, 1, 0, false],
     [7, 8, 3, 2, 2, 1, true],
