@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type { Tensor } from "../../src/graph/index.ts";
 import * as g from "../../src/graph/index.ts";
+import { channelAffine } from "../../src/graph/ops/norm.ts";
 import { GradCheck, randn, runGraph, uniform } from "./helpers.ts";
 import * as ref from "./reference.ts";
 
@@ -268,6 +269,30 @@ describe("gradients match central differences", () => {
       (x, w, b) => ref.groupNorm(x!, w!, b!, groups),
     );
   }
+  // The backward takes 1/σ from the forward's own x̂ (σ = (v + √(v² + 4·eps)) / 2 with v = mean(x·x̂)):
+  // a mean far from zero, and groups whose variance is below eps.
+  {
+    const offset = normal([2, 8, 3, 3], 0.5);
+    check.add(
+      "groupNorm on values far from zero",
+      [{ shape: offset.shape, data: offset.data.map((v) => 40 + v) }, normal([8]), normal([8])],
+      (x, w, b) => g.groupNorm(x!, w!, b!, 4),
+      (x, w, b) => ref.groupNorm(x!, w!, b!, 4),
+    );
+    const flat = normal([2, 4, 3, 3], 1e-3);
+    check.add(
+      "groupNorm on groups with variance below eps",
+      [flat, normal([4]), normal([4])],
+      (x, w, b) => g.groupNorm(x!, w!, b!, 2),
+      (x, w, b) => ref.groupNorm(x!, w!, b!, 2),
+    );
+  }
+  check.add(
+    "channelAffine",
+    [normal([2, 3, 4, 2]), normal([3]), normal([3])],
+    (x, s, b) => channelAffine(x!, s!, b!),
+    (x, s, b) => ref.mapN([x!, { ...s!, shape: [3, 1, 1] }, { ...b!, shape: [3, 1, 1] }], (v, p, q) => v * p + q),
+  );
   check.add(
     "layerNorm",
     [normal([2, 3, 8], 2), normal([8]), normal([8])],
