@@ -84,10 +84,8 @@ export const sigmoid = unaryOp("sigmoid", simple("Sigmoid"), (g, _x, y) => mul(g
 export const silu = unaryOp(
   "silu",
   (e, x) => e.node("Mul", [x, e.node("Sigmoid", [x])]),
-  (g, x) => {
-    const s = sigmoid(x);
-    return mul(g, mul(s, add(1, mul(x, sub(1, s)))));
-  },
+  // σ(x)·(1 + x·(1 − σ(x))) = σ(x)·(1 + x − y): one full pass fewer than the first form.
+  (g, x, y) => mul(g, mul(sigmoid(x), add(sub(x, y), 1))),
 );
 /** GELU, exact erf form: x·Φ(x). */
 export const gelu = unaryOp(
