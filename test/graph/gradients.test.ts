@@ -249,6 +249,36 @@ describe("gradients match central differences", () => {
     },
   );
   check.add(
+    "slices that overlap, leave gaps, and cross two axes, beside a use of the whole",
+    [normal([3, 6, 4])],
+    (x) => {
+      const parts = [
+        g.slice(x!, 1, 0, 2),
+        g.slice(x!, 1, 1, 3), // overlaps the first
+        g.exp(g.slice(x!, 1, 4, 6)), // leaves 3..4 out
+        g.slice(x!, 2, 1, 3),
+        g.mul(x!, 3),
+      ];
+      return g.concat(
+        parts.map((p) => g.reshape(p, [-1])),
+        0,
+      );
+    },
+    (x) => {
+      const parts = [
+        ref.slice(x!, 1, 0, 2),
+        ref.slice(x!, 1, 1, 3),
+        ref.map(ref.slice(x!, 1, 4, 6), Math.exp),
+        ref.slice(x!, 2, 1, 3),
+        ref.map(x!, (v) => 3 * v),
+      ];
+      return ref.concat(
+        parts.map((p) => ({ shape: [p.data.length], data: p.data })),
+        0,
+      );
+    },
+  );
+  check.add(
     "expand",
     [normal([3, 1])],
     (x) => g.expand(x!, [2, 3, 4]),

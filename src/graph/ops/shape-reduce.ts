@@ -141,6 +141,14 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number] | undef
   if ([...before, ...after].every((p) => p === 0)) return x;
   return apply(PadOp, [x], { before, after });
 }
+/** For a tensor made by padding one axis only: that axis, the unpadded tensor and where it starts. */
+export function singleAxisPad(t: Tensor): { axis: number; start: number; inner: Tensor } | null {
+  if (t.op !== PadOp) return null;
+  const { before, after } = t.attrs as PadAttrs;
+  const padded = before.map((b, i) => (b !== 0 || after[i] !== 0 ? i : -1)).filter((i) => i >= 0);
+  if (padded.length !== 1) return null;
+  return { axis: padded[0]!, start: before[padded[0]!]!, inner: t.inputs[0]! };
+}
 /** Zero padding along one axis. */
 export function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor {
   const pads: [number, number][] = [];
