@@ -1,6 +1,6 @@
 // Reverse-mode automatic differentiation over the symbolic graph.
+import { sumContributions } from "./accumulate.ts";
 import { GraphError } from "./dtype.ts";
-import { add } from "./ops/elementwise.ts";
 import { constant } from "./ops/leaf.ts";
 import { expand } from "./ops/shape-reduce.ts";
 import { formatShape, sameShape } from "./shape.ts";
@@ -9,7 +9,8 @@ import { topologicalOrder } from "./traverse.ts";
 
 /**
  * Gradients of a scalar `loss` with respect to each tensor in `wrt` (a zero tensor where the loss does
- * not depend on it). Contributions from several uses of a tensor are summed.
+ * not depend on it). Contributions from several uses of a tensor are summed (accumulate.ts) once all
+ * of them are known: a tensor's users come after it in topological order, so before it in this walk.
  */
 export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {
   if (!seed && loss.shape.length !== 0) {
@@ -22,12 +23,21 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
   for (const t of order) {
     if (wanted.has(t.id) || t.inputs.some((x) => needed.has(x.id))) needed.add(t.id);
   }
-  const grads = new Map<number, Tensor>();
-  grads.set(loss.id, seed ?? constant(1));
+  const contributions = new Map<number, Tensor[]>();
+  contributions.set(loss.id, [seed ?? constant(1)]);
+  const summed = new Map<number, Tensor>();
+  const gradientOf = (t: Tensor): Tensor | undefined => {
+    const parts = contributions.get(t.id);
+    if (!parts) return undefined;
+    const sum = summed.get(t.id) ?? sumContributions(parts);
+    summed.set(t.id, sum);
+    return sum;
+  };
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
-    const g = grads.get(t.id);
-    if (!g || t.inputs.length === 0 || !t.inputs.some((x) => needed.has(x.id))) continue;
+    if (t.inputs.length === 0 || !t.inputs.some((x) => needed.has(x.id))) continue;
+    const g = gradientOf(t);
+    if (!g) continue;
     if (t.op.inferenceOnly) {
       throw new GraphError(
         `gradients: op '${t.op.name}' is inference-only (int8 quantization); differentiate the fp32 graph`,
@@ -43,9 +53,10 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
           `gradients: op '${t.op.name}' gave a gradient of shape ${formatShape(gx.shape)} for an input of shape ${formatShape(x.shape)}`,
         );
       }
-      const prev = grads.get(x.id);
-      grads.set(x.id, prev ? add(prev, gx) : gx);
+      const parts = contributions.get(x.id);
+      if (parts) parts.push(gx);
+      else contributions.set(x.id, [gx]);
     });
   }
-  return wrt.map((t) => grads.get(t.id) ?? expand(constant(0), t.shape));
+  return wrt.map((t) => gradientOf(t) ?? expand(constant(0), t.shape));
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type { Tensor } from "../../src/graph/index.ts";
 import * as g from "../../src/graph/index.ts";
+import { channelAffine } from "../../src/graph/ops/norm.ts";
 import { GradCheck, randn, runGraph, uniform } from "./helpers.ts";
 import * as ref from "./reference.ts";
 
@@ -40,6 +41,7 @@ describe("gradients match central differences", () => {
     [5, 5, 1, 1, 1, 0, false],
     [5, 6, 1, 1, 1, 1, true], // padding beyond a 1×1 kernel
     [5, 5, 3, 3, 1, 2, true], // padding 2 with a 3×3 kernel
+    [7, 6, 5, 5, 1, 2, false], // 5×5: the wide layout's windows reach four rows down
     [6, 5, 1, 3, 1, 1, true], // non-square kernels
     [6, 5, 3, 1, 1, 0, false],
     [7, 8, 3, 2, 2, 1, true],
@@ -247,6 +249,36 @@ describe("gradients match central differences", () => {
     },
   );
   check.add(
+    "slices that overlap, leave gaps, and cross two axes, beside a use of the whole",
+    [normal([3, 6, 4])],
+    (x) => {
+      const parts = [
+        g.slice(x!, 1, 0, 2),
+        g.slice(x!, 1, 1, 3), // overlaps the first
+        g.exp(g.slice(x!, 1, 4, 6)), // leaves 3..4 out
+        g.slice(x!, 2, 1, 3),
+        g.mul(x!, 3),
+      ];
+      return g.concat(
+        parts.map((p) => g.reshape(p, [-1])),
+        0,
+      );
+    },
+    (x) => {
+      const parts = [
+        ref.slice(x!, 1, 0, 2),
+        ref.slice(x!, 1, 1, 3),
+        ref.map(ref.slice(x!, 1, 4, 6), Math.exp),
+        ref.slice(x!, 2, 1, 3),
+        ref.map(x!, (v) => 3 * v),
+      ];
+      return ref.concat(
+        parts.map((p) => ({ shape: [p.data.length], data: p.data })),
+        0,
+      );
+    },
+  );
+  check.add(
     "expand",
     [normal([3, 1])],
     (x) => g.expand(x!, [2, 3, 4]),
@@ -267,6 +299,30 @@ describe("gradients match central differences", () => {
       (x, w, b) => ref.groupNorm(x!, w!, b!, groups),
     );
   }
+  // The backward takes 1/σ from the forward's own x̂ (σ = (v + √(v² + 4·eps)) / 2 with v = mean(x·x̂)):
+  // a mean far from zero, and groups whose variance is below eps.
+  {
+    const offset = normal([2, 8, 3, 3], 0.5);
+    check.add(
+      "groupNorm on values far from zero",
+      [{ shape: offset.shape, data: offset.data.map((v) => 40 + v) }, normal([8]), normal([8])],
+      (x, w, b) => g.groupNorm(x!, w!, b!, 4),
+      (x, w, b) => ref.groupNorm(x!, w!, b!, 4),
+    );
+    const flat = normal([2, 4, 3, 3], 1e-3);
+    check.add(
+      "groupNorm on groups with variance below eps",
+      [flat, normal([4]), normal([4])],
+      (x, w, b) => g.groupNorm(x!, w!, b!, 2),
+      (x, w, b) => ref.groupNorm(x!, w!, b!, 2),
+    );
+  }
+  check.add(
+    "channelAffine",
+    [normal([2, 3, 4, 2]), normal([3]), normal([3])],
+    (x, s, b) => channelAffine(x!, s!, b!),
+    (x, s, b) => ref.mapN([x!, { ...s!, shape: [3, 1, 1] }, { ...b!, shape: [3, 1, 1] }], (v, p, q) => v * p + q),
+  );
   check.add(
     "layerNorm",
     [normal([2, 3, 8], 2), normal([8]), normal([8])],

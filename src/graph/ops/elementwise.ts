@@ -46,6 +46,21 @@ export const add = (a: Tensor | number, b: Tensor | number): Tensor => apply(Add
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => apply(SubOp, [asTensor(a), asTensor(b)], null);
 export const mul = (a: Tensor | number, b: Tensor | number): Tensor => apply(MulOp, [asTensor(a), asTensor(b)], null);
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => apply(DivOp, [asTensor(a), asTensor(b)], null);
+const AddNOp: OpDef<null> = {
+  name: "addN",
+  infer: (xs) => {
+    requireFloat("addN", ...xs);
+    for (const x of xs) assertSameShape("addN", xs[0]!, x);
+    return { shape: xs[0]!.shape, dtype: "float32" };
+  },
+  emit: (e, xs) => e.node("Sum", xs),
+  grad: (g, y) => y.inputs.map(() => g),
+};
+/** The sum of tensors of one shape in one node (ONNX Sum): one output pass where a chain of adds makes k − 1. */
+export function addN(xs: readonly Tensor[]): Tensor {
+  if (xs.length === 0) throw new GraphError("addN: no inputs");
+  return xs.length === 1 ? xs[0]! : apply(AddNOp, xs, null);
+}
 export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
   apply(MaxOp, [asTensor(a), asTensor(b)], null);
 
@@ -84,10 +99,8 @@ export const sigmoid = unaryOp("sigmoid", simple("Sigmoid"), (g, _x, y) => mul(g
 export const silu = unaryOp(
   "silu",
   (e, x) => e.node("Mul", [x, e.node("Sigmoid", [x])]),
-  (g, x) => {
-    const s = sigmoid(x);
-    return mul(g, mul(s, add(1, mul(x, sub(1, s)))));
-  },
+  // σ(x)·(1 + x·(1 − σ(x))) = σ(x)·(1 + x − y): one full pass fewer than the first form.
+  (g, x, y) => mul(g, mul(sigmoid(x), add(sub(x, y), 1))),
 );
 /** GELU, exact erf form: x·Φ(x). */
 export const gelu = unaryOp(

@@ -4,7 +4,7 @@ import { formatShape } from "../shape.ts";
 import { apply, type OpDef, type Tensor } from "../tensor.ts";
 import { add, unbroadcast } from "./elementwise.ts";
 import { constant } from "./leaf.ts";
-import { concat, padAxis, reshape, slice, sum, transpose } from "./shape-reduce.ts";
+import { concat, pad, padAxis, reshape, slice, sum, transpose } from "./shape-reduce.ts";
 
 function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
@@ -143,24 +143,35 @@ function inputGradStride1(g: Tensor, w: Tensor, padding: number): Tensor {
 }
 
 /**
- * dW for stride 1 as matrix products: for each kernel tap, the shifted window of the padded input
- * times dYᵀ, summed over the batch. Far faster on CPU than a convolution whose kernel is dY, and
- * cheaper than one product over a concatenated im2col matrix (no copy of the windows into it).
+ * dW for stride 1 as matrix products, one per kernel tap, on a "wide" layout that makes every
+ * tap's window one contiguous range: the padded input flattened over (row, column), and dY padded
+ * on the right to the padded width (those columns are zero, so the window's wrapped-around
+ * columns add nothing). dW[:, :, i, j] = Σ_n dY_wide[n] · window_ij[n]ᵀ, with window_ij the flat
+ * input from offset i·Wp + j. The windows are long contiguous copies (no strided slices, no
+ * transposes); the K axis is oh·Wp instead of oh·ow.
  */
 function weightGradStride1(x: Tensor, g: Tensor, w: Tensor, padding: number): Tensor {
   const [o, c, kh, kw] = w.shape as [number, number, number, number];
   const [n, , oh, ow] = g.shape as [number, number, number, number];
-  const padded = padAxis(padAxis(x, 2, padding, padding), 3, padding, padding);
-  const gT = transpose(reshape(g, [n, o, oh * ow]), [0, 2, 1]);
+  const [h, wd] = [x.shape[2]!, x.shape[3]!];
+  const wp = wd + 2 * padding;
+  // The last tap's window runs kw − 1 elements past the padded image: one more zero row covers it.
+  const rows = h + 2 * padding + (kw > 1 ? 1 : 0);
+  const flat = reshape(pad(x, [undefined, undefined, [padding, rows - h - padding], [padding, padding]]), [
+    n,
+    c,
+    rows * wp,
+  ]);
+  const span = oh * wp;
+  const wideG = reshape(padAxis(g, 3, 0, wp - ow), [n, o, span]);
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const window = reshape(slice(slice(padded, 2, i, i + oh), 3, j, j + ow), [n, c, oh * ow]);
-      taps.push(reshape(sum(matmul(window, gT), 0), [c, o, 1]));
+      const window = slice(flat, 2, i * wp + j, i * wp + j + span);
+      taps.push(reshape(sum(matmul(wideG, transposeLast(window)), 0), [o, c, 1]));
     }
   }
-  // [C, O, taps] → [O, C, kh, kw]
-  return reshape(transpose(concat(taps, 2), [1, 0, 2]), [o, c, kh, kw]);
+  return reshape(concat(taps, 2), [o, c, kh, kw]);
 }
 
 /** Strided convolutions: dX by ConvTranspose, dW by correlating the input with dY (docs/ARCHITECTURE.md). */

@@ -119,33 +119,41 @@ export function split(x: Tensor, axis: number, sizes: readonly number[]): Tensor
 }
 
 interface PadAttrs {
-  axis: number;
-  before: number;
-  after: number;
+  /** Zeros before and after each axis. */
+  before: readonly number[];
+  after: readonly number[];
 }
 const PadOp: OpDef<PadAttrs> = {
   name: "pad",
-  infer: ([x], a) => {
-    const shape = [...x!.shape];
-    shape[a.axis]! += a.before + a.after;
-    return { shape, dtype: x!.dtype };
-  },
-  emit: (e, [x], a, self) => {
-    const pads = new Array<number>(2 * self.rank).fill(0);
-    pads[a.axis] = a.before;
-    pads[self.rank + a.axis] = a.after;
-    return e.node("Pad", [x!, e.int64(pads)]);
-  },
+  infer: ([x], a) => ({ shape: x!.shape.map((d, i) => d + a.before[i]! + a.after[i]!), dtype: x!.dtype }),
+  emit: (e, [x], a) => e.node("Pad", [x!, e.int64([...a.before, ...a.after])]),
   grad: (g, y) => {
-    const { axis, before } = y.attrs as PadAttrs;
-    return [slice(g, axis, before, before + y.inputs[0]!.shape[axis]!)];
+    const { before } = y.attrs as PadAttrs;
+    return [before.reduce((t, b, axis) => slice(t, axis, b, b + y.inputs[0]!.shape[axis]!), g)];
   },
 };
+/** Zero padding: `pads[axis] = [before, after]`; axes left out are not padded. One node for all axes. */
+export function pad(x: Tensor, pads: readonly (readonly [number, number] | undefined)[]): Tensor {
+  if (pads.length > x.rank) throw new GraphError(`pad: ${pads.length} axes of padding for ${formatShape(x.shape)}`);
+  const before = x.shape.map((_, i) => pads[i]?.[0] ?? 0);
+  const after = x.shape.map((_, i) => pads[i]?.[1] ?? 0);
+  if ([...before, ...after].some((p) => !Number.isInteger(p) || p < 0)) throw new GraphError("pad: negative padding");
+  if ([...before, ...after].every((p) => p === 0)) return x;
+  return apply(PadOp, [x], { before, after });
+}
+/** For a tensor made by padding one axis only: that axis, the unpadded tensor and where it starts. */
+export function singleAxisPad(t: Tensor): { axis: number; start: number; inner: Tensor } | null {
+  if (t.op !== PadOp) return null;
+  const { before, after } = t.attrs as PadAttrs;
+  const padded = before.map((b, i) => (b !== 0 || after[i] !== 0 ? i : -1)).filter((i) => i >= 0);
+  if (padded.length !== 1) return null;
+  return { axis: padded[0]!, start: before[padded[0]!]!, inner: t.inputs[0]! };
+}
 /** Zero padding along one axis. */
 export function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor {
-  if (before === 0 && after === 0) return x;
-  if (before < 0 || after < 0) throw new GraphError("pad: negative padding");
-  return apply(PadOp, [x], { axis: normalizeAxis("pad", axis, x.rank), before, after });
+  const pads: [number, number][] = [];
+  pads[normalizeAxis("pad", axis, x.rank)] = [before, after];
+  return pad(x, pads);
 }
 
 const MeanOp: OpDef<ReduceAttrs> = {
