@@ -6,6 +6,9 @@
 // layers kept fp32), and peak RSS. Each case runs in its own process so its peak RSS is its own.
 // Options: --fp32-only (no int8), a case name (base, upsample, base32, upsample128) to run just it.
 // THREADS=n (onnxruntime threads; default all cores).
+// --emulate-avx2: run each case under qemu-user as a Haswell (AVX2, no VNNI), where onnxruntime's
+// u8×s8 kernels add products in pairs into saturating 16-bit sums: the int8 error there is the
+// figure that counts (the emulated seconds mean nothing). Needs Debian's `qemu-user`.
 import "../src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
@@ -23,6 +26,9 @@ import { describePlan, interleaved, pct, randomModel } from "./int8-drift.mts";
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 const args = process.argv.slice(2);
 const fp32Only = args.includes("--fp32-only");
+const emulateAvx2 = args.includes("--emulate-avx2");
+/** A CPU model with AVX2 and FMA but neither AVX-512 nor VNNI. */
+const EMULATED_CPU = "Haswell-v4";
 const CASES: Record<string, { batch: number; load: () => Promise<GlideModel>; label: string }> = {
   base: { batch: 2, load: async () => randomModel("base"), label: "released base shapes, random weights" },
   upsample: { batch: 1, load: async () => randomModel("upsample"), label: "released upsample shapes, random weights" },
@@ -119,10 +125,27 @@ if (process.env.BENCH_FORWARD_CHILD) {
       .join(", ")} (a shared machine: compare the ratios)`,
   );
   for (const name of only ? [only] : Object.keys(CASES)) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, ...args], {
-      stdio: "inherit",
-      env: { ...process.env, BENCH_FORWARD_CHILD: "1" },
-    });
+    const command = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), name, ...args];
+    const env = { ...process.env, BENCH_FORWARD_CHILD: "1" };
+    if (emulateAvx2) {
+      console.log(
+        `${name}: under qemu-x86_64 -cpu ${EMULATED_CPU} (no VNNI; emulated, so only the error figures count)`,
+      );
+      // qemu warns once per CPU feature it cannot emulate; those lines are dropped.
+      const child = spawnSync("qemu-x86_64", ["-cpu", EMULATED_CPU, ...command], { env, encoding: "utf8" });
+      if (child.error)
+        throw new Error(`--emulate-avx2 needs qemu-user (apt-get install qemu-user): ${child.error.message}`);
+      process.stdout.write(child.stdout);
+      process.stderr.write(
+        child.stderr
+          .split("\n")
+          .filter((l) => !l.includes("TCG doesn't support"))
+          .join("\n"),
+      );
+      if (child.status !== 0) process.exitCode = 1;
+      continue;
+    }
+    const child = spawnSync(command[0]!, command.slice(1), { stdio: "inherit", env });
     if (child.status !== 0) process.exitCode = 1;
   }
 }
