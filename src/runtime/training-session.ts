@@ -148,6 +148,8 @@ export class TrainingSession {
       copy(s.v, state.adamV.get(s.name), 0);
       if (s.ema) copy(s.ema, state.ema?.get(s.name), param);
     }
+    // The host update's record of which values are still does not hold for the new state.
+    for (const b of this.host?.buffers ?? []) b.live = undefined;
     this.stepCount = state.step;
   }
 
