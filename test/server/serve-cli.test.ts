@@ -82,7 +82,8 @@ test("--cors allows the origin given, and only it", async () => {
 });
 
 test("--job-timeout stops a job that runs too long: 504", async () => {
-  const slow = await generate({ prompt: "x", steps: 1000, sampler: "ddim" });
+  // Four images of 1,000 steps (the most a request may ask for): well past the 4 s limit even on an idle machine (one took ~4 s).
+  const slow = await generate({ prompt: "x", steps: 1000, sampler: "ddim", n: 4 });
   assert.equal(slow.status, 504);
   assert.equal(((await slow.json()) as { error: { code: string } }).error.code, "job_timeout");
   assert.equal(await metric('glide_jobs_total{outcome="timeout"}'), 1);
