@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiKeys } from "./api-keys.ts";
 import type { ServerContext } from "./context.ts";
 import { ApiError, toApiError } from "./errors.ts";
+import { isPublicRoute } from "./public-route.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { describe, registerImageRoutes } from "./routes/images.ts";
 import { registerModelRoutes } from "./routes/models.ts";
@@ -22,27 +23,12 @@ export interface AppOptions {
 
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: ctx.limits.jsonBytes, logger: false });
-  if (options.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: [...options.corsOrigins],
-      methods: ["GET", "POST"],
-      allowedHeaders: ["authorization", "content-type"],
-    });
-  }
-  await app.register(multipart, {
-    limits: { fileSize: ctx.limits.uploadBytes, files: 2, fields: 32, fieldSize: 64 << 10, parts: 40 },
-  });
-  await app.register(fastifyStatic, {
-    root: ctx.store.dir,
-    prefix: "/images/",
-    index: false,
-    list: false,
-    // Only stored images that have not expired.
-    allowedPath: (path) => ctx.store.has(path.replace(/^\//, "")),
-  });
-
+  // Registered before every plugin, so that their routes inherit it. Keys are checked on the route the router matched (after it decoded the path), not on the
+  // request's raw URL: every route needs a key unless it was registered as public. A request that
+  // matched no route gets the 404 handler and runs nothing.
   app.addHook("onRequest", async (request) => {
-    if (!request.url.startsWith("/v1/") || request.method === "OPTIONS") return;
+    if (request.routeOptions.url === undefined || isPublicRoute(request.routeOptions.config)) return;
+    if (request.method === "OPTIONS") return; // CORS preflight: browsers send no credentials
     if (ctx.draining) {
       throw new ApiError(503, "the server is shutting down", {
         code: "shutting_down",
@@ -55,6 +41,31 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
       });
     }
   });
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["authorization", "content-type"],
+    });
+  }
+  await app.register(multipart, {
+    limits: { fileSize: ctx.limits.uploadBytes, files: 2, fields: 32, fieldSize: 64 << 10, parts: 40 },
+  });
+  // The stored results of `url` responses: public like a pre-signed link (their names are random).
+  await app.register(async (scope) => {
+    scope.addHook("onRoute", (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await scope.register(fastifyStatic, {
+      root: ctx.store.dir,
+      prefix: "/images/",
+      index: false,
+      list: false,
+      // Only stored images that have not expired.
+      allowedPath: (path) => ctx.store.has(path.replace(/^\//, "")),
+    });
+  });
+
   // While draining, every response closes its connection, so no keep-alive connection holds the
   // server open once the last job is answered.
   app.addHook("onSend", async (_request, reply) => {

@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { basename, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { PUBLIC_ROUTE } from "./public-route.ts";
 
 /** dist/web beside dist/server in a build; src/web (absent) in a checkout. */
 const PREBUILT_DIR = fileURLToPath(new URL("../web/", import.meta.url));
@@ -95,7 +96,7 @@ export async function registerWebUi(app: FastifyInstance, log: (message: string)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log(`the web UI is not served: ${reason}`);
-    app.get("/", (_request, reply) =>
+    app.get("/", PUBLIC_ROUTE, (_request, reply) =>
       reply.code(503).type("text/plain; charset=utf-8").send(`The web UI is not available: ${reason}\n`),
     );
     return;
@@ -114,7 +115,7 @@ export async function registerWebUi(app: FastifyInstance, log: (message: string)
     };
     const paths = isPage ? ["/", "/index.html"] : [`/${name}`];
     for (const path of paths) {
-      app.get(path, (request, reply) => {
+      app.get(path, PUBLIC_ROUTE, (request, reply) => {
         reply.headers(headers);
         if (request.headers["if-none-match"] === etag) return reply.code(304).send();
         return reply.send(body);

@@ -1,14 +1,15 @@
 // /healthz (the process answers), /readyz (models loaded and a worker to run jobs) and /metrics.
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.ts";
+import { PUBLIC_ROUTE } from "../public-route.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/healthz", PUBLIC_ROUTE, async () => ({ status: "ok" }));
+  app.get("/readyz", PUBLIC_ROUTE, async (_request, reply) => {
     const status = readiness(ctx);
     return reply.code(status === "ready" ? 200 : 503).send({ status });
   });
-  app.get("/metrics", async (_request, reply) => {
+  app.get("/metrics", PUBLIC_ROUTE, async (_request, reply) => {
     const stats = ctx.running?.queue.stats() ?? { waiting: 0, running: 0, capacity: 0, workers: 0 };
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(ctx.metrics.render(stats));
   });

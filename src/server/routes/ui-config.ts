@@ -8,6 +8,7 @@ import { DEFAULT_GUIDANCE } from "../../pipelines/text-to-image.ts";
 import { DEFAULT_SAMPLER } from "../../pipelines/two-stage.ts";
 import type { ServerContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { PUBLIC_ROUTE } from "../public-route.ts";
 import type { StageSizes } from "../worker-pool.ts";
 
 export interface UiConfig {
@@ -26,7 +27,7 @@ export interface UiConfig {
 const finalSide = (sizes: StageSizes) => sizes.upsampled ?? sizes.base;
 
 export function registerUiConfigRoute(app: FastifyInstance, ctx: ServerContext, apiKeyRequired: boolean): void {
-  app.get("/ui/config", async (_request, reply): Promise<UiConfig> => {
+  app.get("/ui/config", PUBLIC_ROUTE, async (_request, reply): Promise<UiConfig> => {
     if (!ctx.running) throw new ApiError(503, "the server is loading its models", { code: "loading" });
     const { id, sizes } = ctx.running.served;
     if ("unavailable" in sizes.generate) throw new ApiError(503, sizes.generate.unavailable, { code: "unsupported" });
