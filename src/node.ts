@@ -94,6 +94,7 @@ export { PipelineError } from "./pipelines/errors.ts";
 export { configFrom, type LoadedModel, loadModel } from "./pipelines/load-model.ts";
 export { DEFAULT_GUIDANCE, textToImage } from "./pipelines/text-to-image.ts";
 export { DEFAULT_SAMPLER } from "./pipelines/two-stage.ts";
+export { type LossWeighting, lossWeights, parseLossWeighting } from "./train/loss-weighting.ts";
 export type { PipelineResult, ProgressEvent, Stage, StageTiming } from "./pipelines/types.ts";
 export {
   DEFAULT_UPSAMPLE_SAMPLER,

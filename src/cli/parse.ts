@@ -78,3 +78,14 @@ export function parseNonNegative(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** A commander parser from a library parser: its user error becomes commander's one-line error. */
+export function cliParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+}

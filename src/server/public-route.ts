@@ -8,3 +8,10 @@ export const PUBLIC_ROUTE = { config: { public: true } } as const;
 export function isPublicRoute(config: unknown): boolean {
   return (config as { public?: unknown } | undefined)?.public === true;
 }
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Answers without an API key (see PUBLIC_ROUTE). */
+    public?: boolean;
+  }
+}

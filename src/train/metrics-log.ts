@@ -3,7 +3,7 @@ import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 
 export interface MetricsRecord {
   step: number;
-  kind: "train" | "validation";
+  kind: "train" | "validation" | "probe";
   [key: string]: unknown;
 }
 

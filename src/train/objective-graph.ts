@@ -10,6 +10,7 @@ import * as g from "../graph/index.ts";
 import { inputAttrs } from "../graph/ops/leaf.ts";
 import { type AdamWOptions, buildTrainStep, parametersOf, type TrainStepGraph } from "../graph/optim.ts";
 import { FedDropoutNoise } from "../nn/dropout.ts";
+import { isUniform, type LossWeighting, lossWeights } from "./loss-weighting.ts";
 import { type HybridLoss, hybridLoss, modelTimesteps, qSample, stepCoefficients } from "./objective.ts";
 
 export interface TrainingGraphOptions {
@@ -34,6 +35,8 @@ export interface TrainingGraphOptions {
   dropout?: boolean;
   /** Leave the text encoder's parameters out of `params`, so an optimizer built on them keeps it fixed. */
   freezeTextEncoder?: boolean;
+  /** The weight of the ε loss per timestep (loss-weighting.ts). Default uniform, as GLIDE. */
+  lossWeighting?: LossWeighting;
 }
 
 /** Names of the graph inputs (feeds) a training graph may take. */
@@ -165,7 +168,23 @@ export function buildTrainingGraph(model: GlideModel, options: TrainingGraphOpti
 
   // The loss covers the whole image for the inpainting variants too, as training_losses does: the
   // known region is cheap to predict (it is an input), and GLIDE's paper names no masked loss.
-  const { meanLoss, ...perSample } = hybridLoss({ xStart, noise, xT, timesteps, modelOutput, coefficients });
+  const mseWeights = isUniform(options.lossWeighting)
+    ? undefined
+    : g.gather(
+        g.constant(Float32Array.from(lossWeights(diffusion.alphasCumprod, options.lossWeighting!)), [
+          diffusion.numTimesteps,
+        ]),
+        timesteps,
+      );
+  const { meanLoss, ...perSample } = hybridLoss({
+    xStart,
+    noise,
+    xT,
+    timesteps,
+    modelOutput,
+    coefficients,
+    mseWeights,
+  });
   const used = new Set(parametersOf(meanLoss).map((p) => p.id));
   const textParams = new Set(text ? [...parametersOf(text.xfProj), ...parametersOf(text.xfOut)].map((p) => p.id) : []);
   const all = [...model.params.params.values()].filter((p) => used.has(p.id));

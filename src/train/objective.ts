@@ -133,10 +133,12 @@ export interface HybridLossInputs {
   /** The network's [N, 2C, …] output at (x_t, t): ε channels, then the variance value v. */
   modelOutput: g.Tensor;
   coefficients: StepCoefficients;
+  /** [N]: each sample's weight of the ε term (loss-weighting.ts); absent: 1, as GLIDE. */
+  mseWeights?: g.Tensor;
 }
 
 export interface HybridLoss {
-  /** Per sample [N]. */
+  /** Per sample [N], unweighted. */
   mse: g.Tensor;
   vb: g.Tensor;
   loss: g.Tensor;
@@ -145,7 +147,15 @@ export interface HybridLoss {
 }
 
 /** The hybrid loss of improved DDPM with ε-prediction and learned-range variance (see the file header). */
-export function hybridLoss({ xStart, noise, xT, timesteps, modelOutput, coefficients }: HybridLossInputs): HybridLoss {
+export function hybridLoss({
+  xStart,
+  noise,
+  xT,
+  timesteps,
+  modelOutput,
+  coefficients,
+  mseWeights,
+}: HybridLossInputs): HybridLoss {
   const channels = xStart.shape[1]!;
   if (modelOutput.shape[1] !== 2 * channels || modelOutput.rank !== xStart.rank) {
     throw new g.GraphError(
@@ -156,6 +166,6 @@ export function hybridLoss({ xStart, noise, xT, timesteps, modelOutput, coeffici
   // The bound trains the variance only: its mean is built from a detached ε.
   const vb = vbTermsBpd({ xStart, xT, timesteps, eps: g.stopGradient(eps), v, coefficients });
   const mse = meanFlat(g.pow(g.sub(noise, eps), 2));
-  const loss = g.add(mse, vb);
+  const loss = g.add(mseWeights ? g.mul(mse, mseWeights) : mse, vb);
   return { mse, vb, loss, meanLoss: g.mean(loss) };
 }

@@ -17,6 +17,7 @@ import { TrainingSession, type TrainingSessionOptions } from "../runtime/trainin
 import { Rng, type RngState } from "../util/rng.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
+import type { LossWeighting } from "./loss-weighting.ts";
 import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
 import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
@@ -42,6 +43,8 @@ export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
   /** After warmup: constant (default), or a cosine decay to 0 at `steps`. */
   lrSchedule?: LearningRateSchedule;
   captionDropout?: number;
+  /** The weight of the ε loss per timestep (loss-weighting.ts); default uniform, as GLIDE. */
+  lossWeighting?: LossWeighting;
   freezeTextEncoder?: boolean;
   seed?: number;
   saveEvery?: number;
@@ -57,6 +60,12 @@ export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
    * buffers, valid during the call); the command line passes one built on the pipelines.
    */
   sample?: (model: GlideModel, step: number, path: string) => Promise<void>;
+  /**
+   * Measures caption following with a model holding the current EMA weights (like `sample`): its
+   * figures are logged to metrics.jsonl as a `probe` row every `probeEvery` steps.
+   */
+  probe?: (model: GlideModel, step: number) => Promise<Record<string, number>>;
+  probeEvery?: number;
   /** Super-res variants: train on random crops of this side (see TrainingGraphOptions.cropSize). */
   cropSize?: number;
   /** Called once before the first step, with the step the run starts from (0, or a resumed step). */
@@ -154,6 +163,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     variant,
     freezeTextEncoder: options.freezeTextEncoder,
     cropSize,
+    lossWeighting: options.lossWeighting,
   });
   const plan = trainStepFor(graph, options);
   const initialParams = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
@@ -271,14 +281,18 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
         captionGain = values.caption_gain;
         await paths.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
       }
-      if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
+      const emaModel = () => {
         const state = session.state();
-        const weights = withShapes(mergeWeights(state.ema ?? state.params, frozen), expected);
-        await options.sample(
-          new GlideModel(config, { stateDict: weights }),
-          step,
-          join(options.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`),
-        );
+        return new GlideModel(config, {
+          stateDict: withShapes(mergeWeights(state.ema ?? state.params, frozen), expected),
+        });
+      };
+      if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
+        const path = join(options.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`);
+        await options.sample(emaModel(), step, path);
+      }
+      if (options.probe && (options.probeEvery ?? 0) > 0 && step % options.probeEvery! === 0) {
+        await paths.metrics.append({ step, kind: "probe", ...(await options.probe(emaModel(), step)) });
       }
       options.onStep?.({
         step,

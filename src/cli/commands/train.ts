@@ -4,15 +4,18 @@ import { type Command, Option } from "commander";
 import {
   configFrom,
   type GlideConfig,
+  type LossWeighting,
   loadModel,
   type ParamValue,
   PipelineError,
   ProgressBar,
+  parseLossWeighting,
   type StepProgress,
   type TrainOptions,
   train,
 } from "../../node.ts";
 import {
+  cliParser,
   parseCount,
   parseNonNegative,
   parseNonNegativeInteger,
@@ -38,6 +41,7 @@ interface TrainCommandOptions {
   ema: number;
   emaWarmup: boolean;
   captionDropout: number;
+  lossWeight: LossWeighting;
   freezeText?: boolean;
   saveEvery: number;
   validateEvery: number;
@@ -90,6 +94,12 @@ export function registerTrain(program: Command): void {
       "share of captions dropped for classifier-free guidance",
       parseNonNegative("--caption-dropout"),
       0.2,
+    )
+    .option(
+      "--loss-weight <scheme>",
+      "weight of the noise loss per timestep: uniform (GLIDE), min-snr[:γ] (default 5) or inv-snr[:cap] (1 + min(1/SNR, cap), default 20)",
+      cliParser(parseLossWeighting),
+      { kind: "uniform" } as LossWeighting,
     )
     .option("--freeze-text", "keep the text encoder fixed (fine-tuning)")
     .option("--save-every <n>", "checkpoint every n steps (and at exit)", parseCount("--save-every"), 500)
@@ -153,6 +163,7 @@ export function registerTrain(program: Command): void {
         emaRate: options.ema > 0 ? options.ema : null,
         emaWarmup: options.emaWarmup,
         captionDropout: options.captionDropout,
+        lossWeighting: options.lossWeight,
         freezeTextEncoder: options.freezeText === true,
         saveEvery: options.saveEvery,
         validateEvery: options.validateEvery,
