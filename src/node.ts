@@ -10,6 +10,13 @@ export { SOURCE_NAMES, type SourceName } from "./data/corpus/types.ts";
 export { openDataset } from "./data/open-dataset.ts";
 export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";
 export { GlideError } from "./errors.ts";
+export {
+  DEFAULT_PROBE_SETTINGS,
+  PROBE_PROMPTS,
+  type ProbeReport,
+  probeMetrics,
+  runCaptionProbe,
+} from "./eval/caption-probe.ts";
 export { formatReport } from "./eval/format-report.ts";
 export { formatUpsampleReport } from "./eval/format-upsample-report.ts";
 export { checkEvalModel, type EvalPhase, runEval } from "./eval/run-eval.ts";
@@ -94,7 +101,6 @@ export { PipelineError } from "./pipelines/errors.ts";
 export { configFrom, type LoadedModel, loadModel } from "./pipelines/load-model.ts";
 export { DEFAULT_GUIDANCE, textToImage } from "./pipelines/text-to-image.ts";
 export { DEFAULT_SAMPLER } from "./pipelines/two-stage.ts";
-export { type LossWeighting, lossWeights, parseLossWeighting } from "./train/loss-weighting.ts";
 export type { PipelineResult, ProgressEvent, Stage, StageTiming } from "./pipelines/types.ts";
 export {
   DEFAULT_UPSAMPLE_SAMPLER,
@@ -111,6 +117,7 @@ export { type QueueWorkerProcess, type QueueWorkerProcessOptions, startQueueWork
 export { resolveServedModels, type ServedModelSources } from "./server/served-models.ts";
 export { type GlideServer, type ServeOptions, startServer } from "./server/server.ts";
 export { defaultWebDir, type StaticWebServer, serveStaticWeb } from "./server/static-web.ts";
+export { type LossWeighting, lossWeights, parseLossWeighting } from "./train/loss-weighting.ts";
 export type { TrainSummary } from "./train/trainer.ts";
 export { type StepProgress, type TrainOptions, train } from "./train/trainer.ts";
 export { ProgressBar, type ProgressStream } from "./util/progress-bar.ts";

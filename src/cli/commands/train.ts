@@ -3,6 +3,7 @@
 import { type Command, Option } from "commander";
 import {
   configFrom,
+  DEFAULT_PROBE_SETTINGS,
   type GlideConfig,
   type LossWeighting,
   loadModel,
@@ -10,6 +11,8 @@ import {
   PipelineError,
   ProgressBar,
   parseLossWeighting,
+  probeMetrics,
+  runCaptionProbe,
   type StepProgress,
   type TrainOptions,
   train,
@@ -51,6 +54,7 @@ interface TrainCommandOptions {
   samplePrompt: string[];
   sampleSteps: number;
   sampleImage?: string;
+  probeEvery: number;
   seed: number;
   resume: boolean;
   threads?: number;
@@ -123,6 +127,12 @@ export function registerTrain(program: Command): void {
       "--sample-image <file>",
       "the picture inpainting models redraw the centre of and upsamplers upsample (default: the data's first)",
     )
+    .option(
+      "--probe-every <n>",
+      "text2im: the caption probe (colour, shape and place words of the shapes corpus) every n steps, logged to metrics.jsonl (0: off)",
+      parseNonNegativeInteger("--probe-every"),
+      0,
+    )
     .option("--seed <n>", "seed of every random choice in the run", parseSeed, 0)
     .option("--no-resume", "start over even if --out holds a checkpoint")
     .option(
@@ -171,6 +181,8 @@ export function registerTrain(program: Command): void {
         validationPairs: options.validationPairs,
         sampleEvery: options.sampleEvery,
         sample: await sampleGridFor(data, config, options),
+        probeEvery: options.probeEvery,
+        probe: options.probeEvery > 0 ? captionProbeFor(config, options) : undefined,
         seed: options.seed,
         resume: options.resume,
         threads: options.threads,
@@ -204,6 +216,15 @@ function progressDetail(p: StepProgress): string {
   if (p.captionGain !== undefined) parts.push(`caption gain ${(100 * p.captionGain).toFixed(2)}%`);
   if (p.skippedImages > 0) parts.push(`${p.skippedImages} skipped`);
   return parts.join("  ");
+}
+
+/** The caption probe with its default settings; text2im models only. */
+function captionProbeFor(config: GlideConfig, options: TrainCommandOptions): TrainOptions["probe"] {
+  if (config.inpaint || config.super_res || config.text_ctx === 0) {
+    throw new PipelineError("--probe-every is for text2im models with a text encoder");
+  }
+  return async (model) =>
+    probeMetrics((await runCaptionProbe(model, DEFAULT_PROBE_SETTINGS, { threads: options.threads })).figures);
 }
 
 /** The configuration and, when fine-tuning, the starting weights. */

@@ -70,11 +70,14 @@ export function placeCentre(place: PlaceName, size: ShapeSize): [number, number]
   }
 }
 
-/** The place whose region holds a point (the middle third is "middle" on both axes). */
+/**
+ * The place whose region holds a point: "middle" within 0.08 of the centre on both axes (halfway to
+ * where a big shape at a side has its centre), else the side it leans to most.
+ */
 export function placeOfPoint(x: number, y: number): PlaceName {
   const dx = x - 0.5;
   const dy = y - 0.5;
-  if (Math.max(Math.abs(dx), Math.abs(dy)) < 0.1) return "middle";
+  if (Math.max(Math.abs(dx), Math.abs(dy)) < 0.08) return "middle";
   if (Math.abs(dx) >= Math.abs(dy)) return dx < 0 ? "left" : "right";
   return dy < 0 ? "top" : "bottom";
 }
