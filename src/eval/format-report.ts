@@ -1,6 +1,6 @@
 // `glide eval`'s figures as a table for people (the JSON is the report object itself).
 import type { MatchFigure } from "./caption-match.ts";
-import type { EvalReport } from "./run-eval.ts";
+import { type EvalReport, PROBE_GOALS } from "./run-eval.ts";
 
 /** A share as a percentage: one decimal, or two significant digits below 1%. */
 export function percent(share: number | null): string {
@@ -32,6 +32,19 @@ export function formatReport(report: EvalReport, model: string): string {
     lines.push(
       `  ${r.prompt.padEnd(width)}  ${r.pass ? "pass" : "FAIL"}  ${r.hues.join(" ").padEnd(hueWidth)}  (corpus: ${corpus})`,
     );
+  }
+  lines.push("");
+
+  const f = report.probe.figures;
+  const goals = PROBE_GOALS;
+  lines.push(
+    `caption probe  colour ${percent(f.colour)} (goal ${percent(goals.colour)}), shape ${percent(f.shape)} (goal ${percent(goals.shape)}), ` +
+      `place ${percent(f.place)} (goal ${percent(goals.place)}); held-out pairs: colour ${percent(f.heldOutColour)}, shape ${percent(f.heldOutShape)}; ${f.samples} samples`,
+  );
+  const promptWidth = Math.max(...report.probe.rows.map((r) => r.prompt.length));
+  for (const r of report.probe.rows) {
+    const read = r.readings.map((x) => `${x.colour}/${x.shape}${r.place ? `/${x.place}` : ""}`).join("  ");
+    lines.push(`  ${r.prompt.padEnd(promptWidth)}${r.heldOut ? " (held out)" : "           "}  ${read}`);
   }
   lines.push("");
 

@@ -18,6 +18,7 @@ import {
   type PromptMatches,
   signature,
 } from "./caption-match.ts";
+import { PROBE_PROMPTS, type ProbeFigures, type ProbeRow, probeFigures, readShapeSample } from "./caption-probe.ts";
 import { COLOUR_PROMPTS, type ColourFigure, colourFigure, colourRow, dominantHue } from "./colour.ts";
 import { type CorpusIndex, captionsOf, indexCorpus } from "./corpus-index.ts";
 import { type FigureSummary, summarize } from "./image-quality.ts";
@@ -52,7 +53,7 @@ export interface EvalSettings {
   precision?: Precision;
 }
 
-export type EvalPhase = "corpus" | "colour" | "reference" | "captions" | "validation";
+export type EvalPhase = "corpus" | "colour" | "probe" | "reference" | "captions" | "validation";
 
 export interface EvalOptions extends EvalSettings {
   model: GlideModel;
@@ -78,6 +79,8 @@ export interface EvalReport {
   settings: EvalSettings & { steps: number | string; evaluations: number };
   data: { source: string; pairs: number; train: number; validation: number; skipped: number };
   colour: ColourFigure;
+  /** The caption probe (shapes-corpus words) at the same sampling settings. */
+  probe: { figures: ProbeFigures; rows: ProbeRow[] };
   captionMatch: { train: MatchFigure; validation: MatchFigure; rows: CaptionRow[] };
   validationLoss: ValidationLoss | null;
   /** The colour test's samples against the reference; null when off or for a stochastic sampler. */
@@ -88,7 +91,19 @@ export interface EvalReport {
    */
   nearestDistance: { guided: FigureSummary | null; unguided: FigureSummary | null; heldOut: FigureSummary | null };
   secondsPerImage: { guided: number | null; unguided: number | null; all: number | null; images: number };
-  goals: { colour: boolean; captionMatch: boolean };
+  goals: { colour: boolean; captionMatch: boolean; probe: boolean };
+}
+
+/** Issue #20's goals for the caption probe: colour ≥ 90 %, shape ≥ 80 %, place ≥ 75 %. */
+export const PROBE_GOALS = { colour: 0.9, shape: 0.8, place: 0.75 } as const;
+
+export function meetsProbeGoals(figures: ProbeFigures): boolean {
+  return (
+    figures.colour >= PROBE_GOALS.colour &&
+    (figures.heldOutColour ?? 1) >= PROBE_GOALS.colour &&
+    figures.shape >= PROBE_GOALS.shape &&
+    (figures.place ?? 1) >= PROBE_GOALS.place
+  );
 }
 
 /** Checks the model can be evaluated: a text2im network with a text encoder. */
@@ -175,6 +190,16 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   progress("colour", COLOUR_PROMPTS.length, COLOUR_PROMPTS.length);
   const colour = colourFigure(colourRows);
 
+  // 1a. The caption probe: colour, shape and place words of the shapes corpus.
+  const probeRows: ProbeRow[] = [];
+  for (const [i, prompt] of PROBE_PROMPTS.entries()) {
+    progress("probe", i, PROBE_PROMPTS.length, prompt.prompt);
+    const images = await draw(prompt.prompt, options.guidance);
+    probeRows.push({ ...prompt, readings: images.map((im) => readShapeSample(im.data, im.width)) });
+  }
+  progress("probe", PROBE_PROMPTS.length, PROBE_PROMPTS.length);
+  const probe = { figures: probeFigures(probeRows), rows: probeRows };
+
   // 1b. Convergence: the same prompts and seeds, drawn by the reference solver with many steps.
   const converged =
     options.referenceSteps > 0 && isDeterministic(options.sampler)
@@ -260,6 +285,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       skipped: corpus.skipped,
     },
     colour,
+    probe,
     captionMatch,
     validationLoss: loss,
     convergence: converged,
@@ -274,7 +300,11 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       all: perImage(all),
       images: all.images,
     },
-    goals: { colour: colour.passed === colour.total, captionMatch: meetsMatchGoal(captionMatch.train) },
+    goals: {
+      colour: colour.passed === colour.total,
+      captionMatch: meetsMatchGoal(captionMatch.train),
+      probe: meetsProbeGoals(probe.figures),
+    },
   };
 }
 

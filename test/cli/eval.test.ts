@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
 import { splitOf } from "../../src/data/split.ts";
+import { PROBE_PROMPTS } from "../../src/eval/caption-probe.ts";
 import { fixtureFiles, tempDir } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
 
@@ -166,10 +167,18 @@ test("glide eval --quick --json reports every figure with sane values", async ()
   }
   assert.match(run.stderr, /convergence reference: 6 prompts in/);
   assert.ok(r.secondsPerImage.all > 0 && r.secondsPerImage.guided > 0 && r.secondsPerImage.unguided > 0);
-  const images = 6 * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
+  const images = (6 + PROBE_PROMPTS.length) * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
   assert.equal(r.secondsPerImage.images, images);
+  assert.equal(r.probe.rows.length, PROBE_PROMPTS.length);
+  assert.equal(r.probe.figures.samples, PROBE_PROMPTS.length * 2, "the probe's prompts at the eval's seeds");
+  for (const key of ["colour", "shape", "place", "heldOutColour", "heldOutShape"] as const) {
+    const value = r.probe.figures[key];
+    assert.ok(typeof value === "number" && value >= 0 && value <= 1, `probe ${key} ${value}`);
+  }
+  assert.equal(typeof r.goals.probe, "boolean");
   assert.equal(typeof r.goals.colour, "boolean");
   assert.equal(typeof r.goals.captionMatch, "boolean");
+  assert.match(run.stderr, /caption probe: 19 prompts in/);
   assert.match(run.stderr, /colour test: 6 prompts in/, "progress on stderr");
 });
 

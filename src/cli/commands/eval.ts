@@ -135,6 +135,11 @@ Figures (goals in brackets):
   colour test      "red heart" … "purple heart": the dominant hue (HSV, saturation-weighted, white
                    and grey background left out) of each sample; a colour passes when most of its
                    samples have it [6/6]
+  caption probe    prompts in the shapes corpus's words ("a blue star", "a red square on the
+                   left"; four colour–shape pairs the corpus never draws): each sample's colour
+                   (nearest corpus colour of its drawn pixels), shape (the outline overlapping it
+                   best) and place (its centre) against the prompt's [colour ≥ 90%, held-out
+                   pairs too; shape ≥ 80%; place ≥ 75%]
   caption match    training captions, and held-out captions (of validation pairs, none of them a
                    training caption), chosen by a hash of the caption: a hit when a sample's
                    nearest corpus picture (3×3 blur, 8×8 area downsample, squared L2) has the
@@ -280,6 +285,7 @@ function phaseProgress(quiet: boolean) {
   const labels: Record<EvalPhase, [string, string]> = {
     corpus: ["reading the corpus", "pairs"],
     colour: ["colour test", "prompts"],
+    probe: ["caption probe", "prompts"],
     reference: ["convergence reference", "prompts"],
     captions: ["caption match", "prompts"],
     validation: ["validation loss", "batches"],
