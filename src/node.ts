@@ -6,6 +6,7 @@ import "./platform/node.ts";
 // What the command line uses (and any Node application may): the rest of the Node side.
 export { buildCorpus } from "./data/corpus/build-corpus.ts";
 export { OPENCLIPART_DIR } from "./data/corpus/openclipart.ts";
+export { DEFAULT_SHAPES } from "./data/corpus/shapes.ts";
 export { SOURCE_NAMES, type SourceName } from "./data/corpus/types.ts";
 export { openDataset } from "./data/open-dataset.ts";
 export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";

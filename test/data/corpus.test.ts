@@ -13,6 +13,7 @@ import { keysOf, take, withTempDir, writeFile } from "./helpers.ts";
 
 const CRASHING_RENDERER = fileURLToPath(new URL("./fixtures/crashing-renderer.ts", import.meta.url));
 const LICENCES: Record<string, string> = {
+  shapes: "CC0 1.0",
   openmoji: "CC BY-SA 4.0",
   noto: "Apache 2.0",
   "fluent-emoji": "MIT",
@@ -32,14 +33,15 @@ const readJsonl = (path: string) =>
     .map((line) => JSON.parse(line) as Record<string, string>);
 
 describe("corpus builder", () => {
-  test("30 items from the npm sources: images, captions, manifests, split and attribution", async () => {
+  test("36 items from the shapes and npm sources: images, captions, manifests, split and attribution", async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, "corpus");
       const stderr = sink();
       const options: BuildOptions = {
         outDir: out,
         sizes: [16, 32],
-        limit: 30,
+        limit: 36,
+        shapes: { count: 200, seed: 1 },
         validationFraction: 0.3,
         workers: 2,
         openclipartDir: join(dir, "no-openclipart-here"),
@@ -48,9 +50,9 @@ describe("corpus builder", () => {
       const summary = await buildCorpus(options);
       const text = stderr.lines.join("");
       assert.match(text, /warning: openclipart: .*no-openclipart-here not found \(install Debian's openclipart-svg/);
-      assert.match(text, /rendering: 30 items in/, "progress reaches the end");
-      assert.equal(summary.total, 30, "every selected item is kept (emoji do not collide)");
-      assert.equal(summary.train + summary.validation, 30, "train and validation cover the corpus");
+      assert.match(text, /rendering: 36 items in/, "progress reaches the end");
+      assert.equal(summary.total, 36, "every selected item is kept (emoji do not collide)");
+      assert.equal(summary.train + summary.validation, 36, "train and validation cover the corpus");
       assert.ok(
         summary.validation > 0 && summary.train > 0,
         `both splits are used: ${summary.train}/${summary.validation}`,
@@ -61,7 +63,7 @@ describe("corpus builder", () => {
       assert.deepEqual(readdirSync(dir).sort(), ["corpus"], "no temporary folder is left beside the output");
 
       const all = readJsonl(join(out, "32", "all.jsonl"));
-      assert.equal(all.length, 30, "all.jsonl lists every pair");
+      assert.equal(all.length, 36, "all.jsonl lists every pair");
       for (const row of all) {
         assert.equal(row.image, `${splitOf(row.key!, 0.3)}/${row.key}.png`, `${row.key}: stored under its split`);
         assert.ok(

@@ -2,14 +2,24 @@
 // dataset once and reports its pairs and unreadable images.
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
-import { buildCorpus, OPENCLIPART_DIR, openDataset, SOURCE_NAMES, type SourceName } from "../../node.ts";
+import {
+  buildCorpus,
+  DEFAULT_SHAPES,
+  OPENCLIPART_DIR,
+  openDataset,
+  SOURCE_NAMES,
+  type SourceName,
+} from "../../node.ts";
+import { parseSeed } from "../parse.ts";
 
 export function registerData(program: Command): void {
   const data = program.command("data").description("build and check image–caption datasets");
 
   data
     .command("build")
-    .description("render a captioned corpus from OpenMoji, Iconify emoji sets and Debian's openclipart-svg")
+    .description(
+      "render a captioned corpus: synthetic coloured shapes, OpenMoji, Iconify emoji sets and Debian's openclipart-svg",
+    )
     .argument("<out-dir>", "where the corpus goes (written in a temporary folder beside it, then renamed)")
     .addOption(
       new Option("--size <sizes>", "comma-separated square image sides")
@@ -17,6 +27,8 @@ export function registerData(program: Command): void {
         .default([64, 256], "64,256"),
     )
     .option("--limit <n>", "render at most n items, spread over the sources", integer)
+    .option("--shapes <count>", "pictures of the synthetic shapes source", integer, DEFAULT_SHAPES.count)
+    .option("--shapes-seed <n>", "seed of the shapes source's pictures", parseSeed, DEFAULT_SHAPES.seed)
     .addOption(
       new Option("--sources <names>", "comma-separated source names")
         .argParser(list(sourceName))
@@ -37,6 +49,7 @@ export function registerData(program: Command): void {
           outDir,
           sizes: opts.size,
           sources: opts.sources,
+          shapes: { count: opts.shapes, seed: opts.shapesSeed },
           limit: opts.limit,
           validationFraction: opts.validation,
           workers: opts.workers,
@@ -73,6 +86,8 @@ export function registerData(program: Command): void {
 interface BuildFlags {
   size: number[];
   limit?: number;
+  shapes: number;
+  shapesSeed: number;
   sources: SourceName[];
   validation: number;
   workers?: number;

@@ -18,6 +18,7 @@ import type { Outcome } from "./process-pool.ts";
 import { ProcessPool } from "./process-pool.ts";
 import type { RenderJob, RenderResult } from "./render.ts";
 import { dedupeCaptions, itemKey, limitItems } from "./select.ts";
+import { DEFAULT_SHAPES, loadShapes, type ShapesSourceOptions } from "./shapes.ts";
 import type { CorpusItem, SourceCatalog, SourceName } from "./types.ts";
 import { SOURCE_NAMES, SourceUnavailable } from "./types.ts";
 import type { CorpusSummary, Duplicate, Failure, KeptItem, SourceCounts } from "./write-corpus.ts";
@@ -34,6 +35,8 @@ export interface BuildOptions {
   /** Square image sides in pixels (default 64 and 256). */
   sizes?: number[];
   sources?: readonly SourceName[];
+  /** The `shapes` source's picture count and seed (default 30000 from seed 1). */
+  shapes?: ShapesSourceOptions;
   /** At most this many items are rendered, spread over the sources. */
   limit?: number;
   /** Share of pairs held out for validation (by key hash; default 0.02). */
@@ -72,7 +75,7 @@ export async function buildCorpus(options: BuildOptions): Promise<CorpusSummary>
   const unavailable: string[] = [];
   for (const source of sources) {
     try {
-      catalogs.push(await loadSource(source, options.openclipartDir ?? OPENCLIPART_DIR));
+      catalogs.push(await loadSource(source, options));
     } catch (error) {
       if (!(error instanceof SourceUnavailable)) throw error;
       unavailable.push(error.message);
@@ -83,7 +86,9 @@ export async function buildCorpus(options: BuildOptions): Promise<CorpusSummary>
 
   const counts: Partial<Record<SourceName, SourceCounts>> = {};
   let selected = catalogs.map((catalog) => {
-    const { kept, dropped } = dedupeCaptions(catalog.items);
+    const { kept, dropped } = catalog.captionsRepeat
+      ? { kept: catalog.items, dropped: 0 }
+      : dedupeCaptions(catalog.items);
     counts[catalog.source] = {
       title: catalog.title,
       license: catalog.license.title,
@@ -197,6 +202,13 @@ function checkOptions(options: BuildOptions, outDir: string, sizes: number[], va
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) {
     throw new CorpusError(`--limit must be a positive integer, got ${options.limit}`);
   }
+  const shapes = options.shapes;
+  if (shapes && !(Number.isInteger(shapes.count) && shapes.count > 0 && shapes.count <= 1_000_000)) {
+    throw new CorpusError(`--shapes must be a positive integer up to 1000000, got ${shapes.count}`);
+  }
+  if (shapes && !(Number.isSafeInteger(shapes.seed) && shapes.seed >= 0)) {
+    throw new CorpusError(`--shapes-seed must be a non-negative integer, got ${shapes.seed}`);
+  }
   for (const source of options.sources ?? []) {
     if (!SOURCE_NAMES.includes(source)) {
       throw new CorpusError(`unknown source ${source}; expected some of ${SOURCE_NAMES.join(", ")}`);
@@ -204,9 +216,10 @@ function checkOptions(options: BuildOptions, outDir: string, sizes: number[], va
   }
 }
 
-function loadSource(source: SourceName, openclipartDir: string): Promise<SourceCatalog> {
+async function loadSource(source: SourceName, options: BuildOptions): Promise<SourceCatalog> {
+  if (source === "shapes") return loadShapes(options.shapes ?? DEFAULT_SHAPES);
   if (source === "openmoji") return loadOpenmoji();
-  if (source === "openclipart") return loadOpenclipart(openclipartDir);
+  if (source === "openclipart") return loadOpenclipart(options.openclipartDir ?? OPENCLIPART_DIR);
   return loadIconifySet(source);
 }
 

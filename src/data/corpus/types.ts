@@ -1,6 +1,6 @@
 // What a corpus source provides: items to render, each with its caption and licence.
 
-export const SOURCE_NAMES = ["openmoji", "noto", "fluent-emoji", "twemoji", "openclipart"] as const;
+export const SOURCE_NAMES = ["shapes", "openmoji", "noto", "fluent-emoji", "twemoji", "openclipart"] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
 export interface License {
@@ -37,6 +37,8 @@ export interface SourceCatalog {
   items: CorpusItem[];
   /** Entries the source holds but that were left out, and why (e.g. GPL-licensed clip art). */
   excluded: { origin: string; reason: string }[];
+  /** Items share captions on purpose (each picture differs): keep them all, not one per caption. */
+  captionsRepeat?: boolean;
 }
 
 /** A source that is not installed here (e.g. Debian's openclipart-svg): skipped with this message. */

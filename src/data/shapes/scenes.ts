@@ -1,0 +1,94 @@
+// The pictures of the synthetic `shapes` corpus: one coloured shape at a size and place, or two
+// small shapes side by side or one above the other, each with a caption whose words explain its
+// pixels. Deterministic for a seed; the held-out colour–shape pairs are never drawn.
+import { Rng } from "../../util/rng.ts";
+import { type PlacedShape, placeShape } from "./geometry.ts";
+import {
+  isHeldOut,
+  PLACE_NAMES,
+  PLACE_PHRASES,
+  SHAPE_COLOUR_NAMES,
+  SHAPE_NAMES,
+  SHAPE_SIZE_NAMES,
+  type ShapeColour,
+  type ShapeName,
+} from "./vocabulary.ts";
+
+export interface ShapeScene {
+  /** Filename-safe and unique in a corpus: `shapes-000123`. */
+  id: string;
+  caption: string;
+  /** Drawn in order (the last on top); on white. */
+  shapes: PlacedShape[];
+}
+
+export interface ShapeScenesOptions {
+  count: number;
+  seed: number;
+  /** Share of two-object scenes (default 0.35). */
+  sceneShare?: number;
+}
+
+/** Centre moves of up to ±JITTER and side scales of 1 ± SCALE_JITTER keep every word true. */
+const JITTER = 0.03;
+const SCALE_JITTER = 0.1;
+
+export function generateShapeScenes(options: ShapeScenesOptions): ShapeScene[] {
+  const { count, seed } = options;
+  const sceneShare = options.sceneShare ?? 0.35;
+  const rng = new Rng(seed);
+  const pick = <T>(items: readonly T[]): T => items[rng.int(items.length)]!;
+  const drawablePair = (): [ShapeColour, ShapeName] => {
+    for (;;) {
+      const colour = pick(SHAPE_COLOUR_NAMES);
+      const shape = pick(SHAPE_NAMES);
+      if (!isHeldOut(colour, shape)) return [colour, shape];
+    }
+  };
+  const jitter = (placed: PlacedShape): PlacedShape => ({
+    ...placed,
+    cx: placed.cx + (2 * rng.uniform() - 1) * JITTER,
+    cy: placed.cy + (2 * rng.uniform() - 1) * JITTER,
+    side: placed.side * (1 + (2 * rng.uniform() - 1) * SCALE_JITTER),
+  });
+
+  const scenes: ShapeScene[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `shapes-${String(i).padStart(6, "0")}`;
+    if (rng.uniform() >= sceneShare) {
+      const [colour, shape] = drawablePair();
+      const size = pick(SHAPE_SIZE_NAMES);
+      const place = pick(PLACE_NAMES);
+      const where = PLACE_PHRASES[place];
+      const caption = pick([
+        `a ${size} ${colour} ${shape} ${where}`,
+        `a ${colour} ${shape} ${where}`,
+        `a ${size} ${colour} ${shape}`,
+        `a ${colour} ${shape}`,
+        `${colour} ${shape}`,
+      ]);
+      scenes.push({ id, caption, shapes: [jitter(placeShape(shape, colour, size, place))] });
+      continue;
+    }
+    const first = drawablePair();
+    let second = drawablePair();
+    while (second[0] === first[0] && second[1] === first[1]) second = drawablePair();
+    const sideBySide = rng.uniform() < 0.5;
+    const [firstPlace, secondPlace] = sideBySide ? (["left", "right"] as const) : (["top", "bottom"] as const);
+    const a = `a ${first[0]} ${first[1]}`;
+    const b = `a ${second[0]} ${second[1]}`;
+    // Either object may be named first.
+    const caption = sideBySide
+      ? pick([`${a} left of ${b}`, `${b} to the right of ${a}`])
+      : pick([`${a} above ${b}`, `${b} below ${a}`]);
+    scenes.push({
+      id,
+      caption,
+      shapes: [
+        jitter(placeShape(first[1], first[0], "small", firstPlace)),
+        jitter(placeShape(second[1], second[0], "small", secondPlace)),
+      ],
+    });
+  }
+  return scenes;
+}
