@@ -3,10 +3,12 @@
 // running it again resumes each stage exactly where it stopped (the trainer's own resume).
 //
 //   npm run train:default -- [--work DIR] [--stage NAME]… [--sequential] [--threads N] [--from-shipped]
+//                            [--start-from STAGE=WEIGHTS]…
 //
 // --from-shipped starts a stage whose run folder holds no checkpoint from the weights in models/
 // (its optimizer state starts afresh): how training continues on a new machine, where the run
-// folder of an earlier session is gone.
+// folder of an earlier session is gone. --start-from does the same from other weights (e.g. a
+// calibration run's ema.safetensors).
 //
 // By default the stages train side by side, each on its own share of the cores (two runs of one
 // thread each keep two cores busier than one run of two threads: a small model's graph has little
@@ -30,7 +32,8 @@ interface Stage {
   export: string;
 }
 interface Recipe {
-  corpus: { sizes: number[] };
+  /** `glide data build` settings: sizes, and the shapes source's picture count. */
+  corpus: { sizes: number[]; shapes?: number };
   stages: Record<string, Stage>;
 }
 
@@ -41,12 +44,20 @@ const { values } = parseArgs({
     sequential: { type: "boolean", default: false },
     threads: { type: "string" },
     "from-shipped": { type: "boolean", default: false },
+    "start-from": { type: "string", multiple: true },
   },
 });
+const startFrom = new Map(
+  (values["start-from"] ?? []).map((entry) => {
+    const [stage, file] = entry.split("=", 2);
+    if (!stage || !file) throw new Error(`--start-from takes STAGE=WEIGHTS, got '${entry}'`);
+    return [stage, resolve(file)] as const;
+  }),
+);
 const recipe = JSON.parse(await readFile(join(root, "models", "recipe.json"), "utf-8")) as Recipe;
 const work = resolve(values.work!);
 const names = values.stage ?? Object.keys(recipe.stages);
-for (const name of names) {
+for (const name of [...names, ...startFrom.keys()]) {
   if (!recipe.stages[name]) throw new Error(`unknown stage '${name}' (recipe has: ${Object.keys(recipe.stages)})`);
 }
 
@@ -86,7 +97,8 @@ if (!existsSync(join(corpus, "corpus.json"))) {
   if (!existsSync("/usr/share/openclipart/svg")) {
     throw new Error("the recipe's corpus includes Debian's openclipart-svg: apt-get install openclipart-svg first");
   }
-  await run(["data", "build", corpus, "--size", recipe.corpus.sizes.join(",")], "corpus");
+  const shapes = recipe.corpus.shapes === undefined ? [] : ["--shapes", String(recipe.corpus.shapes)];
+  await run(["data", "build", corpus, "--size", recipe.corpus.sizes.join(","), ...shapes], "corpus");
 }
 
 const threads =
@@ -97,10 +109,10 @@ async function trainStage(name: string): Promise<void> {
   await writeFile(configPath, `${JSON.stringify(stage.config, null, 2)}\n`);
   const args = ["train", join(corpus, stage.data), "--out", join(work, name), "--preset", stage.preset];
   args.push("--config", configPath, ...trainFlags(stage.train), "--threads", threads);
-  const shipped = join(root, "models", stage.export);
-  if (values["from-shipped"] && !existsSync(join(work, name, "checkpoint.safetensors"))) {
-    if (!existsSync(shipped)) throw new Error(`--from-shipped: ${shipped} is missing`);
-    args.push("--checkpoint", shipped);
+  const start = startFrom.get(name) ?? (values["from-shipped"] ? join(root, "models", stage.export) : undefined);
+  if (start !== undefined && !existsSync(join(work, name, "checkpoint.safetensors"))) {
+    if (!existsSync(start)) throw new Error(`the starting weights of ${name}, ${start}, are missing`);
+    args.push("--checkpoint", start);
   }
   await run(args, name);
   process.stderr.write(
