@@ -15,6 +15,7 @@
  */
 
 import r50kBase from "js-tiktoken/ranks/r50k_base";
+import { GlideError } from "../errors.ts";
 import { bpeMerge } from "../util/bpe.ts";
 
 /** GPT-2's `<|endoftext|>`: pads captions to `text_ctx`; the last id of the vocabulary. */
@@ -135,14 +136,22 @@ function utf8BinaryString(text: string): string {
   return binary;
 }
 
+/** A prompt or caption that cannot be tokenized. */
+export class PromptError extends GlideError {
+  override name = "PromptError";
+}
+
+/** Why `text` cannot be tokenized (an unpaired UTF-16 surrogate has no UTF-8 form), or null. */
+export function unencodableText(text: string): string | null {
+  const surrogate = LONE_SURROGATE.exec(text);
+  if (surrogate === null) return null;
+  return `it holds an unpaired UTF-16 surrogate at index ${surrogate.index}; expected text that can be encoded as UTF-8`;
+}
+
 /** GPT-2 BPE ids of the lower-cased caption (the reference `tokenizer.encode`); no padding. */
 export function encodeText(text: string): number[] {
-  const surrogate = LONE_SURROGATE.exec(text);
-  if (surrogate !== null) {
-    throw new Error(
-      `caption: unpaired UTF-16 surrogate at index ${surrogate.index}; expected text that can be encoded as UTF-8`,
-    );
-  }
+  const problem = unencodableText(text);
+  if (problem !== null) throw new PromptError(`the prompt cannot be read: ${problem}`);
   const vocab = getVocabulary();
   const ids: number[] = [];
   for (const match of text.toLowerCase().matchAll(PIECE_PATTERN)) {

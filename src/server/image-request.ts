@@ -1,6 +1,7 @@
 // The fields of an images request, checked: OpenAI's (prompt, n, size, response_format, model,
 // user, stream, partial_images) and GLIDE's own optional knobs (guidance, steps, sampler, seed,
 // upsample, strength). JSON bodies must have the right types; multipart fields are text.
+import { unencodableText } from "../glide/tokenizer.ts";
 import { ApiError, invalidField } from "./errors.ts";
 import type { JobKind } from "./image-job.ts";
 import type { StageSizes } from "./worker-pool.ts";
@@ -111,6 +112,8 @@ export function parseImageRequest(
   if (prompt === undefined || (jobKind !== "variation" && prompt.trim() === "")) {
     throw invalidField("prompt", "prompt is required", "missing_required_parameter");
   }
+  const unreadable = unencodableText(prompt);
+  if (unreadable !== null) throw invalidField("prompt", `prompt cannot be read: ${unreadable}`, "invalid_value");
   if (prompt.length > limits.maxPromptChars) {
     throw invalidField(
       "prompt",

@@ -74,6 +74,22 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
     ["text/plain", "/v1/images/generations", json("prompt", "text/plain"), 400, null, /JSON object/],
     ["no prompt", "/v1/images/generations", json("{}"), 400, "prompt", /prompt is required/],
     ["prompt a number", "/v1/images/generations", json('{"prompt": 5}'), 400, "prompt", /must be a string/],
+    [
+      "a lone surrogate in the prompt",
+      "/v1/images/generations",
+      json('{"prompt": "dog \\ud83d cat"}'),
+      400,
+      "prompt",
+      /unpaired UTF-16 surrogate at index 4/,
+    ],
+    [
+      "a lone surrogate, streamed",
+      "/v1/images/generations",
+      json('{"prompt": "\\udc00", "stream": true}'),
+      400,
+      "prompt",
+      /unpaired UTF-16 surrogate/,
+    ],
     ["n a string", "/v1/images/generations", json('{"prompt": "x", "n": "2"}'), 400, "n", /n must be a number/],
     ["n too big", "/v1/images/generations", json('{"prompt": "x", "n": 50}'), 400, "n", /from 1 to 4/],
     [
