@@ -42,6 +42,26 @@ export async function checkOutputPath(out: string, count: number, inputs: readon
   return out;
 }
 
+/** The model files a command was given (--checkpoint, --config, --upsampler, …): never an output. */
+export function modelFileInputs(options: {
+  checkpoint?: string;
+  config?: string;
+  upsampler?: string;
+  upsamplerConfig?: string;
+  clipImageEnc?: string;
+  clipTextEnc?: string;
+}): InputFile[] {
+  const labels: [keyof typeof options, string][] = [
+    ["checkpoint", "checkpoint"],
+    ["config", "config"],
+    ["upsampler", "upsampler checkpoint"],
+    ["upsamplerConfig", "upsampler config"],
+    ["clipImageEnc", "CLIP image encoder"],
+    ["clipTextEnc", "CLIP text encoder"],
+  ];
+  return labels.flatMap(([key, label]) => (options[key] ? [{ label, path: options[key] }] : []));
+}
+
 async function statOrNull(path: string) {
   try {
     return await stat(path);

@@ -147,6 +147,32 @@ test("glide generate: a bad --out fails before the model is loaded", () => {
   assert.equal(numbered.code, 1);
   assert.match(numbered.stderr, /^glide: --out .*batch-2\.png is a directory/, "-n 2: the numbered paths too");
 
+  // Its own model files are never an output: the checkpoint, the config, the upsampler.
+  const model = join(dir, "own-model.safetensors");
+  writeFileSync(model, readFileSync(t2i.checkpoint));
+  const before = readFileSync(model);
+  const overCheckpoint = glide("generate", "x", "--checkpoint", model, "--config", t2i.config, "--out", model);
+  assert.equal(overCheckpoint.code, 1);
+  assert.equal(
+    overCheckpoint.stderr,
+    `glide: --out ${model} is the input checkpoint '${model}'; choose another --out\n`,
+  );
+  assert.deepEqual(readFileSync(model), before, "the checkpoint is untouched");
+  const overConfig = glide("generate", "x", "--checkpoint", model, "--config", t2i.config, "--out", t2i.config);
+  assert.match(overConfig.stderr, /is the input config/);
+  const upsampler = glide(
+    "generate",
+    "x",
+    ...missingModel,
+    "--upsampler",
+    sr.checkpoint,
+    "-n",
+    "2",
+    "--out",
+    sr.checkpoint,
+  );
+  assert.match(upsampler.stderr, /is the input upsampler checkpoint/);
+
   if (existsSync("/proc/self")) {
     // A directory that takes no new files, whoever runs the test (root ignores file modes).
     const refused = glide("generate", "x", ...missingModel, "--out", "/proc/glide-out.png");

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { DEFAULT_EDIT_GUIDANCE, edit } from "../../node.ts";
 import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
-import { checkOutputPath } from "../output-path.ts";
+import { checkOutputPath, modelFileInputs } from "../output-path.ts";
 import {
   addFitOption,
   addModelOptions,
@@ -60,6 +60,7 @@ Examples:
       const out = await checkOutputPath(options.out ?? `edit-${seed}.png`, options.batch ?? 1, [
         { label: "image", path: image },
         { label: "mask", path: mask },
+        ...modelFileInputs(options),
       ]);
       const clipFiles = await prepareClip(options);
       const loadStart = performance.now();

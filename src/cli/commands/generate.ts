@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { DEFAULT_GUIDANCE, DEFAULT_UPSAMPLE_SAMPLER, textToImage } from "../../node.ts";
 import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
-import { checkOutputPath } from "../output-path.ts";
+import { checkOutputPath, modelFileInputs } from "../output-path.ts";
 import {
   addModelOptions,
   addOutputOptions,
@@ -48,7 +48,7 @@ Examples:
   addOutputOptions(command, "glide-SEED.png");
   command.action(async (prompt: string, options: SamplingCommandOptions & ClipCommandOptions) => {
     const seed = options.seed ?? randomSeed();
-    const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1);
+    const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1, modelFileInputs(options));
     const clipFiles = await prepareClip(options);
     const loadStart = performance.now();
     const models = await loadModels(options, "generate");

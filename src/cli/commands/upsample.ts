@@ -3,7 +3,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_UPSAMPLE_SAMPLER, loadUpsamplerFor, upsample } from "../../node.ts";
-import { checkOutputPath } from "../output-path.ts";
+import { checkOutputPath, modelFileInputs } from "../output-path.ts";
 import { stageProgress } from "../progress.ts";
 import {
   addFitOption,
@@ -43,6 +43,7 @@ Examples:
     const seed = options.seed ?? randomSeed();
     const out = await checkOutputPath(options.out ?? `upsample-${seed}.png`, options.batch ?? 1, [
       { label: "image", path: image },
+      ...modelFileInputs(options),
     ]);
     const loadStart = performance.now();
     const upsampler = await loadUpsamplerFor({
