@@ -115,6 +115,29 @@ const INTEGER_KEYS = [
   "xf_heads",
   "diffusion_steps",
 ] as const;
+/**
+ * The largest value each integer key may take: every released GLIDE model and preset is far inside,
+ * and a configuration read from a file (a checkpoint's metadata) cannot ask for a network or a
+ * diffusion that exhausts memory before anything is built.
+ */
+export const CONFIG_MAXIMA: Record<(typeof INTEGER_KEYS)[number], number> = {
+  image_size: 1024,
+  num_channels: 1024,
+  num_res_blocks: 16,
+  num_heads: 128,
+  num_head_channels: 1024,
+  num_heads_upsample: 128,
+  text_ctx: 1024,
+  xf_width: 4096,
+  xf_layers: 64,
+  xf_heads: 128,
+  diffusion_steps: 10000,
+};
+/** The most channels a level may have relative to num_channels (channel_mult entries). */
+export const MAX_CHANNEL_MULT = 16;
+/** The most parameters a configuration may imply (the released models have ~0.4 billion). */
+export const MAX_PARAMETERS = 4e9;
+
 const BOOLEAN_KEYS = [
   "xf_final_ln",
   "xf_padding",
@@ -177,6 +200,8 @@ export function validateConfig(config: GlideConfig): void {
   for (const key of INTEGER_KEYS) {
     if (!Number.isInteger(raw[key]))
       throw new GlideConfigError(`${key} must be an integer, got ${JSON.stringify(raw[key])}`);
+    if ((raw[key] as number) > CONFIG_MAXIMA[key])
+      throw new GlideConfigError(`${key} must be at most ${CONFIG_MAXIMA[key]}, got ${raw[key]}`);
   }
   for (const key of BOOLEAN_KEYS) {
     if (typeof raw[key] !== "boolean")
@@ -233,8 +258,10 @@ export interface UNetStructure {
 function parseIntList(key: string, text: string): number[] {
   const parts = text.split(",").map((s) => s.trim());
   const values = parts.map(Number);
-  if (parts.some((s) => !/^\d+$/.test(s)) || values.some((v) => v < 1)) {
-    throw new GlideConfigError(`${key} must be a comma-separated list of positive integers, got '${text}'`);
+  if (parts.some((s) => !/^\d{1,6}$/.test(s)) || values.some((v) => v < 1) || parts.length > 16) {
+    throw new GlideConfigError(
+      `${key} must be a comma-separated list of at most 16 positive integers, got '${text.slice(0, 80)}'`,
+    );
   }
   return values;
 }
@@ -258,6 +285,10 @@ export function unetStructure(config: GlideConfig): UNetStructure {
     channelMult = found;
   } else {
     channelMult = parseIntList("channel_mult", config.channel_mult);
+    const tooWide = channelMult.find((m) => m > MAX_CHANNEL_MULT);
+    if (tooWide !== undefined) {
+      throw new GlideConfigError(`channel_mult entries must be at most ${MAX_CHANNEL_MULT}, got ${tooWide}`);
+    }
     if (2 ** (channelMult.length + 2) !== config.image_size) {
       throw new GlideConfigError(
         `channel_mult '${config.channel_mult}' has ${channelMult.length} levels; image_size ${config.image_size} needs ` +

@@ -27,8 +27,11 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Keys listed per kind of mismatch in the message (the error object holds them all). */
+const MAX_LISTED = 12;
+
 /**
- * Throws a `StateDictMismatchError` listing all missing keys (with the expected shape), all
+ * Throws a `StateDictMismatchError` listing the missing keys (with the expected shape), all
  * unexpected keys (with their shape) and all keys whose shape differs. `label` names the
  * checkpoint (e.g. its path) in the message.
  */
@@ -48,19 +51,22 @@ export function checkStateDict(
   if (missing.length === 0 && unexpected.length === 0 && misshaped.length === 0) return;
 
   const lines = [`${label}: the state_dict does not match the model (${expected.size} parameters expected)`];
+  // Each list is cut after a few keys: a checkpoint of another model would list thousands.
+  const listed = <T>(items: readonly T[], line: (item: T) => string) => {
+    for (const item of items.slice(0, MAX_LISTED)) lines.push(`    ${line(item)}`);
+    if (items.length > MAX_LISTED) lines.push(`    … and ${items.length - MAX_LISTED} more`);
+  };
   if (missing.length) {
     lines.push(`  ${missing.length} missing key(s):`);
-    for (const k of missing) lines.push(`    ${k} ${formatShape(expected.get(k)!)}`);
+    listed(missing, (k) => `${k} ${formatShape(expected.get(k)!)}`);
   }
   if (unexpected.length) {
     lines.push(`  ${unexpected.length} unexpected key(s):`);
-    for (const k of unexpected) lines.push(`    ${k} ${formatShape(actual.get(k)!.shape)}`);
+    listed(unexpected, (k) => `${k} ${formatShape(actual.get(k)!.shape)}`);
   }
   if (misshaped.length) {
     lines.push(`  ${misshaped.length} key(s) with the wrong shape:`);
-    for (const m of misshaped) {
-      lines.push(`    ${m.key}: expected ${formatShape(m.expected)}, got ${formatShape(m.actual)}`);
-    }
+    listed(misshaped, (m) => `${m.key}: expected ${formatShape(m.expected)}, got ${formatShape(m.actual)}`);
   }
   throw new StateDictMismatchError(lines.join("\n"), missing, unexpected, misshaped);
 }

@@ -5,11 +5,18 @@ import { join } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
 import { throwIfCancelled } from "../errors.ts";
-import { type GlideConfig, type GlideVariant, sameConfig, storedConfig } from "../glide/config.ts";
+import {
+  type GlideConfig,
+  GlideConfigError,
+  type GlideVariant,
+  MAX_PARAMETERS,
+  sameConfig,
+  storedConfig,
+} from "../glide/config.ts";
 import { GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import type { AdamWOptions } from "../graph/optim.ts";
-import { checkStateDict } from "../io/check-state-dict.ts";
+import { checkStateDict, countParameters } from "../io/check-state-dict.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { ParamValue } from "../nn/params.ts";
 import type { HostArray } from "../runtime/session.ts";
@@ -153,6 +160,12 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 
   // A checkpoint of the wrong shape is reported whole (every missing, unexpected, mis-shaped key).
   const expected = parameterShapes(config);
+  const parameters = [...expected.values()].reduce((sum, shape) => sum + g.numel(shape), 0);
+  if (parameters > MAX_PARAMETERS) {
+    throw new GlideConfigError(
+      `the configuration implies ${(parameters / 1e9).toFixed(1)} billion parameters; at most ${MAX_PARAMETERS / 1e9} billion are trained here`,
+    );
+  }
   const start = resumed ? withShapes(resumed.state.params, expected) : options.initialWeights;
   if (start) checkStateDict(expected, start, resumed ? paths.checkpoint : "the starting weights");
   const model = new GlideModel(config, { stateDict: start, init: seed });

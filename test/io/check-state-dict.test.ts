@@ -71,3 +71,20 @@ test("official shape lists: parameter counts agree with the listed totals", () =
     assert.equal(countParameters(shapes), model.params, name);
   }
 });
+
+test("a checkpoint of another model is reported in a few lines; the error keeps every key", () => {
+  const expected = new Map(Array.from({ length: 1000 }, (_, i) => [`block.${i}.weight`, [4, 4]] as const));
+  const error = (() => {
+    try {
+      checkStateDict(expected, new Map([["other", { shape: [1] }]]), "big.pt");
+    } catch (e) {
+      return e as StateDictMismatchError;
+    }
+    throw new Error("expected a mismatch");
+  })();
+  assert.equal(error.missing.length, 1000);
+  const lines = error.message.split("\n");
+  assert.ok(lines.length <= 20, `${lines.length} lines`);
+  assert.match(error.message, /1000 missing key\(s\):/);
+  assert.match(error.message, /… and 988 more/);
+});

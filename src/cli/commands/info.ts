@@ -10,11 +10,13 @@ import {
   type InferredConfig,
   inferConfig,
   isExactMatch,
+  isUserError,
   loadCheckpointFile,
   matchingPresets,
   NOT_INFERABLE,
   parameterShapes,
   presetConfig,
+  resolveConfig,
   sourceDtypes,
 } from "../../node.ts";
 
@@ -39,6 +41,8 @@ export interface CheckpointInfo {
   presetHeads?: { num_heads: number; num_head_channels: number; xf_heads: number };
   /** Whether the inferred configuration rebuilds every key and shape of the checkpoint. */
   verified: boolean;
+  /** The configuration stored in the file's metadata (what loading uses): "valid", or why not. */
+  storedConfig?: string;
 }
 
 export async function inspectCheckpoint(path: string): Promise<CheckpointInfo> {
@@ -57,6 +61,7 @@ export async function inspectCheckpoint(path: string): Promise<CheckpointInfo> {
     presets: [],
     verified: false,
   };
+  if (file.metadata.config !== undefined) info.storedConfig = checkStoredConfig(file.metadata.config);
   try {
     info.config = inferConfig(sd);
   } catch (e) {
@@ -77,6 +82,16 @@ export async function inspectCheckpoint(path: string): Promise<CheckpointInfo> {
   return info;
 }
 
+function checkStoredConfig(text: string): string {
+  try {
+    resolveConfig(JSON.parse(text) as Record<string, unknown>);
+    return "valid";
+  } catch (error) {
+    if (error instanceof SyntaxError || isUserError(error)) return `INVALID: ${error.message}`;
+    throw error;
+  }
+}
+
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
@@ -92,6 +107,7 @@ export function formatInfo(info: CheckpointInfo): string {
     ["dtype", info.dtypes.map((d) => `${d.dtype} (${d.tensors} tensors)`).join(", ") || "none"],
   ];
   for (const [key, value] of Object.entries(info.metadata)) rows.push([`metadata.${key}`, value]);
+  if (info.storedConfig !== undefined) rows.push(["stored configuration", info.storedConfig]);
   const c = info.config;
   if (!c) {
     rows.push(["configuration", `not inferable: ${info.configError}`]);
