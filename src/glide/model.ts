@@ -5,7 +5,7 @@
 import * as g from "../graph/index.ts";
 import type { Int8Plan } from "../int8/plan.ts";
 import { quantizeLayers } from "../int8/quantize-graph.ts";
-import { checkStateDict } from "../io/check-state-dict.ts";
+import { checkFinite, checkStateDict } from "../io/check-state-dict.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
 import { CompiledGraph, type SessionOptions } from "../runtime/session.ts";
@@ -78,6 +78,7 @@ export class GlideModel {
     options: Omit<GlideModelOptions, "stateDict" | "init"> = {},
   ): GlideModel {
     checkStateDict(parameterShapes(config), stateDict, label);
+    checkFinite(stateDict, label);
     return new GlideModel(config, { ...options, stateDict });
   }
 

@@ -77,3 +77,21 @@ export function countParameters(sd: ReadonlyMap<string, { shape: readonly number
   for (const t of sd.values()) n += numel(t.shape);
   return n;
 }
+
+/**
+ * Throws a CheckpointError naming the first tensor that holds a NaN or an infinity: such a weight
+ * makes every picture black (or NaN) while the run "succeeds". One pass over the values.
+ */
+export function checkFinite(sd: ReadonlyMap<string, { data: Float32Array }>, label: string): void {
+  for (const [key, tensor] of sd) {
+    const { data } = tensor;
+    for (let i = 0; i < data.length; i++) {
+      // NaN fails every comparison; ±Infinity fails the bound.
+      if (!(Math.abs(data[i]!) <= Number.MAX_VALUE)) {
+        throw new CheckpointError(
+          `${label}: the weight ${key} holds ${data[i]} at index ${i}; the file is corrupt (or its training diverged) and cannot be used`,
+        );
+      }
+    }
+  }
+}
