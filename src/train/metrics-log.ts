@@ -1,5 +1,6 @@
 // The JSONL metrics log: one object per line, appended as training goes.
-import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { GlideError } from "../errors.ts";
 
 export interface MetricsRecord {
   step: number;
@@ -38,7 +39,12 @@ export class MetricsLog {
   async truncateAfter(step: number): Promise<void> {
     const kept = (await this.read()).filter((r) => r.step <= step);
     const temp = `${this.path}.tmp`;
-    await writeFile(temp, kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
-    await rename(temp, this.path);
+    try {
+      await writeFile(temp, kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
+      await rename(temp, this.path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw new GlideError(`cannot rewrite ${this.path}: ${(error as Error).message}`);
+    }
   }
 }

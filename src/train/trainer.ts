@@ -1,6 +1,6 @@
 // The training loop: dataset → batches → one training-step graph run per step → metrics, validation,
 // samples, and atomic checkpoints from which a run resumes exactly where it stopped.
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
@@ -128,6 +128,20 @@ export const RUN_FILES = {
   samples: "samples",
 } as const;
 
+/**
+ * Removes what a killed save left in the run folder: the temporary files that become the checkpoint,
+ * the EMA weights or metrics.jsonl when renamed (a run killed mid-save leaves a full-size one each time).
+ */
+async function removeStaleTemps(outDir: string): Promise<void> {
+  const names = [RUN_FILES.checkpoint, RUN_FILES.weights].map((f) => f.replaceAll(".", "\\."));
+  const stale = new RegExp(
+    `^(\\.(${names.join("|")})\\.\\d+\\.[0-9a-f]+\\.tmp|${RUN_FILES.metrics.replace(".", "\\.")}\\.tmp)$`,
+  );
+  for (const name of await readdir(outDir)) {
+    if (stale.test(name)) await rm(join(outDir, name), { force: true });
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -146,6 +160,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
   if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
   await mkdir(join(options.outDir, RUN_FILES.samples), { recursive: true });
+  await removeStaleTemps(options.outDir);
   const paths = {
     checkpoint: join(options.outDir, RUN_FILES.checkpoint),
     weights: join(options.outDir, RUN_FILES.weights),

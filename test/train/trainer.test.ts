@@ -243,3 +243,24 @@ test("an AbortSignal stops a training run between steps: saved, CancelledError, 
   assert.equal(resumed.startStep, 2, "the aborted run saved step 2");
   assert.equal(resumed.step, 6);
 });
+
+test("resume removes the temporary files that saves killed mid-write left in the run folder", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-train-temps-"));
+  await writeSquares(join(root, "data"));
+  await writeFile(join(root, "config.json"), JSON.stringify(fixtureConfig()));
+  const out = join(root, "run");
+  assert.equal((await run(trainCommand(join(root, "data"), out, 3))).code, 0);
+  // What SIGKILLs during three saves leave behind; a file of the user's is left alone.
+  const orphans = [
+    ".checkpoint.safetensors.4242.0badf00d.tmp",
+    ".ema.safetensors.4243.deadbeef.tmp",
+    "metrics.jsonl.tmp",
+  ];
+  for (const name of orphans) await writeFile(join(out, name), Buffer.alloc(1024));
+  await writeFile(join(out, "notes.tmp"), "mine");
+  const resumed = await run(trainCommand(join(root, "data"), out, 4));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const left = await readdir(out);
+  for (const name of orphans) assert.ok(!left.includes(name), `${name} is removed`);
+  assert.ok(left.includes("notes.tmp"), "other files stay");
+});
