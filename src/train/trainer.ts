@@ -4,7 +4,7 @@ import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
-import { throwIfCancelled } from "../errors.ts";
+import { GlideError, throwIfCancelled } from "../errors.ts";
 import {
   type GlideConfig,
   GlideConfigError,
@@ -159,6 +159,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (!(Number.isInteger(accumulate) && accumulate > 0))
     throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
   if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
+  // Inputs are checked before the run folder is made, so a mistyped path leaves nothing behind.
+  for (const source of [options.data].flat()) {
+    if (!(await exists(source))) throw new GlideError(`the training data ${source} does not exist`);
+  }
   await mkdir(join(options.outDir, RUN_FILES.samples), { recursive: true });
   await removeStaleTemps(options.outDir);
   const paths = {

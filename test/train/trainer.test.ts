@@ -117,6 +117,11 @@ test("a corrupt image is skipped and counted; bad input gets clear errors", asyn
     train({ data: empty, outDir: join(root, "run2"), config, steps: 1, batchSize: 2, lr: 1e-3 }),
     /empty|cannot read|no image/i,
   );
+  await assert.rejects(
+    train({ data: join(root, "missing.jsonl"), outDir: join(root, "run3"), config, steps: 1, batchSize: 2, lr: 1e-3 }),
+    /the training data .*missing\.jsonl does not exist/,
+  );
+  await assert.rejects(stat(join(root, "run3")), "no run folder is left behind by a missing manifest");
   // Resuming with another configuration is refused rather than mixing two models.
   await assert.rejects(
     train({
