@@ -1,6 +1,9 @@
 // The HTTP application: OpenAI's image routes under /v1 (behind the API keys, when there are any),
 // the result files of `url` responses, health and metrics, the web UI at /; every error in OpenAI's
 // error shape.
+
+import { createServer } from "node:http";
+import type { Duplex } from "node:stream";
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import fastifyStatic from "@fastify/static";
@@ -21,8 +24,40 @@ export interface AppOptions {
   corsOrigins: readonly string[];
 }
 
+/** A request that never reached the router: 408 when it took too long to arrive, else 400. Then closed. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  const apiError = timedOut
+    ? new ApiError(408, "the request took too long to arrive; send it again", { code: "request_timeout" })
+    : new ApiError(400, "the request is not valid HTTP", { code: "bad_request" });
+  const body = JSON.stringify(apiError.body());
+  const reason = timedOut ? "Request Timeout" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${apiError.status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: ctx.limits.jsonBytes, logger: false });
+  const app = Fastify({
+    bodyLimit: ctx.limits.jsonBytes,
+    logger: false,
+    // Node's own limit on receiving a request (headers and body), which fastify turns off by
+    // default, checked often enough for a short limit (Node's default interval is 30 s).
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: ctx.limits.requestTimeoutMs,
+          connectionsCheckingInterval: Math.max(100, Math.min(30_000, ctx.limits.requestTimeoutMs / 4)),
+        },
+        handler,
+      ),
+    requestTimeout: ctx.limits.requestTimeoutMs,
+    // Requests Node itself refuses (too slow, malformed) are answered in OpenAI's error shape too.
+    clientErrorHandler: answerClientError,
+  });
+  app.server.maxConnections = ctx.limits.maxConnections;
   // Registered before every plugin, so that their routes inherit it. Keys are checked on the route the router matched (after it decoded the path), not on the
   // request's raw URL: every route needs a key unless it was registered as public. A request that
   // matched no route gets the 404 handler and runs nothing.
@@ -73,6 +108,9 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   });
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
+    // A request refused before its body was read (a missing key, too large): its connection is
+    // closed after the answer, so the rest of the body is not waited for.
+    if (!request.raw.complete) reply.header("connection", "close");
     if (apiError.status >= 500 && apiError.code === "internal_error") {
       ctx.log(`${request.method} ${request.url} failed: ${describe(error)}`);
     }

@@ -12,11 +12,20 @@ export interface ServerLimits extends RequestLimits, ImageLimits {
   jsonBytes: number;
   /** Bytes of an uploaded file. */
   uploadBytes: number;
+  /**
+   * Milliseconds a client has to send a whole request (headers and body): a slow or stalled upload
+   * is answered 408 and its connection closed. The answer itself may take as long as the job.
+   */
+  requestTimeoutMs: number;
+  /** Open connections at once; more are refused at connect. */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
   jsonBytes: 1 << 20,
   uploadBytes: 16 << 20,
+  requestTimeoutMs: 30_000,
+  maxConnections: 256,
   maxPromptChars: 1000,
   maxN: 4,
   maxSide: 4096,

@@ -1,0 +1,61 @@
+// Slow and refused clients do not hold connections: a body that arrives too slowly is answered 408
+// (in OpenAI's error shape) and closed; a request refused before its body is read (no API key) is
+// answered and closed without waiting for the body; the open connections have a ceiling.
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { after, before, test } from "node:test";
+import type { GlideServer } from "../../src/server/server.ts";
+import { fixtureServer } from "./helpers.ts";
+
+let server: GlideServer;
+before(async () => {
+  server = await fixtureServer({ apiKeys: ["sk-slow"], limits: { requestTimeoutMs: 1000, maxConnections: 8 } });
+});
+after(() => server.shutdown());
+
+/** Opens a socket and writes `head`; resolves with everything received and when the socket closed. */
+function talk(head: string): { socket: Socket; done: Promise<{ text: string; closedAfterMs: number }> } {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  const started = Date.now();
+  let text = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => (text += chunk));
+  socket.write(head);
+  const done = new Promise<{ text: string; closedAfterMs: number }>((resolve) => {
+    socket.on("close", () => resolve({ text, closedAfterMs: Date.now() - started }));
+  });
+  // Never left open by a failing test.
+  setTimeout(() => socket.destroy(), 15_000).unref();
+  return { socket, done };
+}
+
+test("a body that stalls is answered 408 in OpenAI's error shape and its connection closed", async () => {
+  const head =
+    "POST /v1/images/generations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-slow\r\n" +
+    'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"prompt":';
+  const { done } = talk(head);
+  const { text, closedAfterMs } = await done;
+  assert.match(text, /^HTTP\/1\.1 408 /);
+  const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
+  assert.equal(body.error.code, "request_timeout");
+  assert.equal(body.error.type, "invalid_request_error");
+  assert.ok(closedAfterMs < 8000, `closed after ${closedAfterMs} ms`);
+});
+
+test("a request refused before its body (no key) is answered 401 and closed without the body", async () => {
+  const head =
+    "POST /v1/images/generations HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+    "content-length: 100000\r\n\r\n{";
+  const { socket, done } = talk(head);
+  const trickle = setInterval(() => socket.writable && socket.write(" "), 50);
+  const { text, closedAfterMs } = await done;
+  clearInterval(trickle);
+  assert.match(text, /^HTTP\/1\.1 401 /);
+  assert.match(text, /connection: close/i);
+  assert.ok(closedAfterMs < 900, `closed after ${closedAfterMs} ms, before the request timeout`);
+});
+
+test("the server takes at most maxConnections connections at once", async () => {
+  assert.equal(server.app.server.maxConnections, 8);
+});
