@@ -52,8 +52,14 @@ export function checkBatchSize(batchSize: number): number {
   return batchSize;
 }
 
+/** Classifier-free guidance beyond ±this only saturates the picture (GLIDE's samples use up to ~10). */
+export const MAX_GUIDANCE = 100;
+
 export function checkGuidanceScale(scale: number): number {
   if (!Number.isFinite(scale)) throw new PipelineError(`guidance scale must be a number, got ${scale}`);
+  if (Math.abs(scale) > MAX_GUIDANCE) {
+    throw new PipelineError(`guidance scale must be from −${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`);
+  }
   return scale;
 }
 

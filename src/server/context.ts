@@ -38,6 +38,8 @@ export interface ServerContext {
   /** Set by a shutdown: the API answers 503 from then on. */
   draining: boolean;
   store: ImageStore;
+  /** The base of `url` results: the configured public URL, else the address the server listens on. */
+  baseUrl: string;
   metrics: ServerMetrics;
   limits: ServerLimits;
   /** Where failures that are the server's (500s) are reported. */

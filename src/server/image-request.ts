@@ -2,9 +2,12 @@
 // user, stream, partial_images) and GLIDE's own optional knobs (guidance, steps, sampler, seed,
 // upsample, strength). JSON bodies must have the right types; multipart fields are text.
 import { unencodableText } from "../glide/tokenizer.ts";
+import { MAX_GUIDANCE } from "../pipelines/options.ts";
 import { ApiError, invalidField } from "./errors.ts";
 import type { JobKind } from "./image-job.ts";
 import type { StageSizes } from "./worker-pool.ts";
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 export interface RequestLimits {
   /** Characters of a prompt. */
@@ -55,11 +58,22 @@ class Fields {
   number(name: string): number | undefined {
     if (!this.has(name)) return undefined;
     const value = this.values[name];
-    const parsed = this.typed || typeof value !== "string" ? value : value.trim() === "" ? Number.NaN : Number(value);
+    // Form fields are text: plain decimal numbers only ("0x4", "1e2 " and "" are not numbers here).
+    const parsed =
+      this.typed || typeof value !== "string" ? value : DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
     if (typeof parsed !== "number" || !Number.isFinite(parsed)) {
       throw invalidField(name, `${name} must be a number, got ${kind(value)}`, "invalid_type");
     }
     return parsed;
+  }
+
+  /** A number within [min, max]. */
+  bounded(name: string, min: number, max: number): number | undefined {
+    const value = this.number(name);
+    if (value !== undefined && !(value >= min && value <= max)) {
+      throw invalidField(name, `${name} must be from ${min} to ${max}, got ${value}`);
+    }
+    return value;
   }
 
   integer(name: string, min: number, max: number): number | undefined {
@@ -138,7 +152,7 @@ export function parseImageRequest(
     seed: fields.integer("seed", 0, 2 ** 32 - 1),
     sampler: fields.string("sampler"),
     steps: steps(fields, values.steps),
-    guidance: fields.number("guidance"),
+    guidance: fields.bounded("guidance", -MAX_GUIDANCE, MAX_GUIDANCE),
     upsample: fields.boolean("upsample"),
     strength: jobKind === "variation" ? strength(fields) : undefined,
   };

@@ -41,6 +41,11 @@ export interface ServeOptions {
   corsOrigins?: readonly string[];
   /** How long `url` results can be fetched (default 3600 s). */
   urlTtlSeconds?: number;
+  /**
+   * The URL clients reach this server at (behind a proxy: its public address), the base of `url`
+   * results. Default: the address it listens on. A request's Host header is never used.
+   */
+  publicUrl?: string;
   limits?: Partial<ServerLimits>;
   log?: (message: string) => void;
 }
@@ -65,6 +70,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     running: null,
     draining: false,
     store: await ImageStore.create(options.urlTtlSeconds ?? 3600),
+    baseUrl: "",
     metrics,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: options.log ?? ((message) => process.stderr.write(`glide serve: ${message}\n`)),
@@ -78,6 +84,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  ctx.baseUrl = (options.publicUrl ?? url).replace(/\/+$/, "");
 
   const loading = startQueue(options, metrics, ctx.log);
   const ready = loading.then(async ({ queue, served }) => {

@@ -126,6 +126,22 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
       /./,
     ],
     ["JSON to edits", "/v1/images/edits", json('{"prompt": "x"}'), 400, null, /multipart\/form-data/],
+    [
+      "huge guidance",
+      "/v1/images/generations",
+      json('{"prompt": "x", "guidance": 1e308}'),
+      400,
+      "guidance",
+      /from -100 to 100/,
+    ],
+    [
+      "a hexadecimal n in a form",
+      "/v1/images/variations",
+      { method: "POST", body: form({ n: "0x4", image: Buffer.from("irrelevant") }) },
+      400,
+      "n",
+      /n must be a number/,
+    ],
     ["broken multipart", "/v1/images/edits", brokenMultipart, 400, null, /multipart/],
     [
       "no image",

@@ -116,3 +116,19 @@ test("errors reach the client as OpenAI's error classes, with the message, param
     return true;
   });
 });
+
+test("url results start at the configured public URL, never at the request's Host header", async () => {
+  const behindProxy = await fixtureServer({ publicUrl: "https://images.example.test/glide/", models: fixtureModels() });
+  try {
+    const response = await fetch(`${behindProxy.url}/v1/images/generations`, {
+      method: "POST",
+      headers: { "content-type": "application/json", host: "attacker.example" },
+      body: JSON.stringify({ prompt: "a red heart", response_format: "url", ...fast }),
+    });
+    assert.equal(response.status, 200);
+    const { data } = (await response.json()) as { data: { url: string }[] };
+    assert.match(data[0]!.url, /^https:\/\/images\.example\.test\/glide\/images\/[0-9a-f-]{36}\.png$/);
+  } finally {
+    await behindProxy.shutdown();
+  }
+});

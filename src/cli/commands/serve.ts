@@ -14,6 +14,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   workers: number;
   threads?: number;
   queueSize: number;
+  publicUrl?: string;
   jobTimeout: number;
   apiKeyFile?: string;
   cors: string[];
@@ -50,6 +51,11 @@ export function registerServe(program: Command): void {
       new Option("--cors <origin>", "allow browser calls from this origin (repeatable)")
         .argParser(collect)
         .default([], "no CORS headers"),
+    )
+    .option(
+      "--public-url <url>",
+      'the address clients reach this server at, the base of "url" results (default: where it listens)',
+      parsePublicUrl,
     )
     .option("--url-ttl <seconds>", 'how long "url" results can be fetched', parsePositive("--url-ttl"), 3600)
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
@@ -95,6 +101,7 @@ Examples:
       apiKeys: await loadApiKeys({ file: options.apiKeyFile }),
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,
+      publicUrl: options.publicUrl,
       limits: { maxN: options.maxN },
       queue: options.queue,
     });
@@ -133,4 +140,17 @@ async function serveWebPage(options: ServeCommandOptions): Promise<void> {
   });
   await server.close();
   process.stdout.write("glide serve: stopped\n");
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`--public-url must be an http(s) URL, got ${value}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InvalidArgumentError(`--public-url must be an http(s) URL, got ${value}`);
+  }
+  return value;
 }

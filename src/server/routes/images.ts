@@ -92,7 +92,7 @@ async function runJob(
   if (!fields.stream) {
     const ticket = await queue.submit(job, { signal: gone.signal });
     const result = await ticket.result;
-    return reply.send(await imagesResponse(ctx, request, result, fields.responseFormat, size));
+    return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size));
   }
   const prefix: EventPrefix = input.kind === "generate" ? "image_generation" : "image_edit";
   const events = new ImageEventStream(prefix, size, fields.partialImages);
@@ -115,19 +115,12 @@ async function runJob(
   return reply;
 }
 
-async function imagesResponse(
-  ctx: ServerContext,
-  request: FastifyRequest,
-  result: PipelineResult,
-  format: "b64_json" | "url",
-  size: string,
-) {
-  const origin = `${request.protocol}://${request.host}`;
+async function imagesResponse(ctx: ServerContext, result: PipelineResult, format: "b64_json" | "url", size: string) {
   const data = await Promise.all(
     result.images.map(async (image) => {
       const png = await encodePng(image);
       if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64") };
-      return { url: `${origin}/images/${await ctx.store.put(png)}` };
+      return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}` };
     }),
   );
   return {
