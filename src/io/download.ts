@@ -15,6 +15,7 @@ import { GlideError } from "../errors.ts";
 import { formatSeconds } from "../util/progress-bar.ts";
 import { defaultCacheDir } from "./cache-dir.ts";
 import { makeDirectory } from "./directory.ts";
+import { recordDigest, verifyRecordedDigest } from "./file-digest.ts";
 
 /** Where OpenAI published the GLIDE (filtered) checkpoints, December 2021. */
 export const DEFAULT_BASE_URL = "https://openaipublic.blob.core.windows.net/diffusion/dec-2021/";
@@ -98,7 +99,10 @@ export function checkpointPath(name: string, cacheDir: string = defaultCacheDir(
 /** The path of a downloaded checkpoint, or an error saying how to download it. */
 export async function requireCheckpoint(name: string, cacheDir: string = defaultCacheDir()): Promise<string> {
   const path = checkpointPath(name, cacheDir);
-  if (await fileSize(path)) return path;
+  if (await fileSize(path)) {
+    await verifyRecordedDigest(path, `download it again: glide download ${name} --force`);
+    return path;
+  }
   throw new DownloadError(
     `checkpoint "${name}" is not downloaded (looked for ${path}); run \`glide download ${name}\``,
     "not-downloaded",
@@ -420,6 +424,7 @@ async function finish(partial: string, path: string): Promise<void> {
   }
   await rename(partial, path);
   await unlink(`${partial}.json`).catch(() => {});
+  await recordDigest(path);
   await syncDirectory(dirname(path));
 }
 

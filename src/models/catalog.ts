@@ -22,6 +22,9 @@ export interface CatalogModel {
   downloadBytes?: number;
 }
 
+/** The shipped weights' SHA-256 digests, in models/ (`sha256sum *.safetensors > SHA256SUMS` there). */
+export const SHIPPED_DIGESTS = "SHA256SUMS";
+
 /** The folder of the shipped weights (the repository's, or the installed package's, models/). */
 export function shippedModelsDir(): string {
   return fileURLToPath(new URL("../../models/", import.meta.url));

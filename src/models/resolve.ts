@@ -1,6 +1,8 @@
 // Turning model names into loadable sources: a family's model for a job (generate, edit,
 // upsample), a shipped model's file in models/, a released one's in the download cache.
+import { basename, join } from "node:path";
 import { type CheckpointName, formatBytes, requireCheckpoint } from "../io/download.ts";
+import { readDigestList, verifyDigest } from "../io/file-digest.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import { type LoadedModel, loadModel, type ModelSource } from "../pipelines/load-model.ts";
 import {
@@ -11,6 +13,8 @@ import {
   type ModelFamily,
   modelPath,
   presentBytes,
+  SHIPPED_DIGESTS,
+  shippedModelsDir,
 } from "./catalog.ts";
 
 export type ModelJob = "generate" | "edit";
@@ -34,6 +38,7 @@ export async function namedModelSource(name: string, alternative: string, cacheD
         `the shipped model ${name} is missing (${path}); reinstall glide-ts, or pass ${alternative}`,
       );
     }
+    await verifyShippedDigest(path);
     return { checkpoint: path };
   }
   const release: CheckpointName = model.source.released;
@@ -45,6 +50,14 @@ export async function namedModelSource(name: string, alternative: string, cacheD
       `${(error as Error).message}${size}; or pass ${alternative} (glide download caches in $GLIDE_CACHE, else ~/.cache/glide-ts)`,
     );
   }
+}
+
+/** Checks a shipped model's file against models/SHA256SUMS (the digests committed with the weights). */
+async function verifyShippedDigest(path: string): Promise<void> {
+  const digests = await readDigestList(join(shippedModelsDir(), SHIPPED_DIGESTS));
+  const expected = digests.get(basename(path));
+  if (!expected) throw new PipelineError(`models/${SHIPPED_DIGESTS} has no digest for ${basename(path)}`);
+  await verifyDigest(path, expected, "reinstall glide-ts (or, in a clone, git checkout the file)");
 }
 
 /** Which models a run uses: a family's, or files given explicitly (the CLI's --model, --checkpoint, …). */
