@@ -21,10 +21,20 @@ export { type ImageSource, RESIZE_FITS, type ResizeFit } from "./image/decode.ts
 export { encodePng } from "./image/encode.ts";
 export { ImageError } from "./image/errors.ts";
 export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
+export { addPngText, readPngText } from "./image/png-text.ts";
 export { type CheckpointContents, checkpointFromBytes } from "./io/checkpoint-contents.ts";
 export { CheckpointError } from "./io/errors.ts";
 export { parseSafetensors } from "./io/safetensors-format.ts";
 export * from "./pipelines/index.ts";
+export {
+  PARAMETERS_KEY,
+  type PictureModel,
+  type PictureParameters,
+  parameterTexts,
+  pictureParameters,
+  readPictureParameters,
+  SETTINGS_KEY,
+} from "./pipelines/picture-parameters.ts";
 export {
   type FileAccess,
   type ImageCodec,

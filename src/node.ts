@@ -73,6 +73,7 @@ export {
   requireCheckpoint,
   resolveBaseUrl,
 } from "./io/download.ts";
+export { sha256File } from "./io/file-digest.ts";
 export { type JobOptions, JobRunner } from "./jobs/job-runner.ts";
 export type { JobRequest, LoadedModelInfo } from "./jobs/protocol.ts";
 export type { CatalogModel } from "./models/catalog.ts";

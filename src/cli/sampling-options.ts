@@ -3,7 +3,9 @@
 
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
+import { basename } from "node:path";
 import { type Command, Option } from "commander";
+import packageJson from "../../package.json" with { type: "json" };
 import {
   CATALOG_HINT,
   DEFAULT_MODEL_FAMILY,
@@ -18,14 +20,18 @@ import {
   type ModelChoice,
   type ModelJob,
   numberedPath,
+  type PictureModel,
   type PipelineResult,
   PRECISIONS,
   PRESET_NAMES,
   type Precision,
+  parameterTexts,
+  pictureParameters,
   RESIZE_FITS,
   type RgbImage,
   SAMPLER_NAMES,
   type StageTiming,
+  sha256File,
   writePng,
 } from "../node.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
@@ -210,15 +216,41 @@ export interface Written {
 }
 
 /** One image: `out`. Several: their grid at `out`, and each at out-1.png, out-2.png, … */
-export async function writeImages(out: string, images: readonly RgbImage[]): Promise<Written> {
+/**
+ * Writes the images (and, for several, their grid), each PNG with the parameters that made it
+ * (`glide info PICTURE.png` reads them).
+ */
+export async function writeImages(out: string, result: PipelineResult, models: Partial<Models>): Promise<Written> {
+  const { images } = result;
+  const texts = await Promise.all(images.map((_, i) => pictureTexts(result, i, models)));
   if (images.length === 1) {
-    await writePng(out, images[0]);
+    await writePng(out, images[0], texts[0]);
     return { images: [out], grid: null };
   }
   const paths = images.map((_, i) => numberedPath(out, i + 1));
-  for (let i = 0; i < images.length; i++) await writePng(paths[i], images[i]);
+  for (let i = 0; i < images.length; i++) await writePng(paths[i], images[i], texts[i]);
   await writePng(out, imageGrid(images));
   return { images: paths, grid: out };
+}
+
+const digests = new Map<string, Promise<string | undefined>>();
+
+/** A loaded model as a picture names it: its file's name and SHA-256 (hashed once a process). */
+async function pictureModel(loaded: LoadedModel): Promise<PictureModel> {
+  const path = loaded.checkpoint;
+  if (!digests.has(path))
+    digests.set(
+      path,
+      sha256File(path).catch(() => undefined),
+    );
+  return { name: basename(path), sha256: await digests.get(path) };
+}
+
+async function pictureTexts(result: PipelineResult, index: number, models: Partial<Models>) {
+  // An upsample run has no base model: the upsampler is the model then.
+  const upsampler = models.upsampler ? await pictureModel(models.upsampler) : null;
+  const model = models.base ? await pictureModel(models.base) : (upsampler ?? { name: "none" });
+  return parameterTexts(pictureParameters(result, index, { model, upsampler }, `glide-ts ${packageJson.version}`));
 }
 
 export interface Report {

@@ -7,12 +7,14 @@ import { basename, dirname, extname, join } from "node:path";
 import { encodePng } from "./encode.ts";
 import { ImageError } from "./errors.ts";
 import type { RawImage } from "./pixels.ts";
+import { addPngText } from "./png-text.ts";
 
 export { encodePng };
 
-/** Writes `image` as a PNG at `path` (parent directories are created). */
-export async function writePng(path: string, image: RawImage): Promise<void> {
-  const bytes = await encodePng(image);
+/** Writes `image` as a PNG at `path` (parent directories are created), with `texts` as text chunks. */
+export async function writePng(path: string, image: RawImage, texts?: Readonly<Record<string, string>>): Promise<void> {
+  const encoded = await encodePng(image);
+  const bytes = texts ? addPngText(encoded, texts) : encoded;
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString("hex")}.tmp`);
   try {

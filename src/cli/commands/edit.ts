@@ -78,7 +78,7 @@ Examples:
         clipGuidance: clip,
         ...pipelineOptions(options, seed),
       });
-      const written = await writeImages(out, result.images);
+      const written = await writeImages(out, result, models);
       report(options, { command: "edit", prompt, models, result, written, loadSeconds, extra: { image, mask } });
     },
   );

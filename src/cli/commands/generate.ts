@@ -62,7 +62,7 @@ Examples:
       clipGuidance: clip,
       ...pipelineOptions(options, seed),
     });
-    const written = await writeImages(out, result.images);
+    const written = await writeImages(out, result, models);
     report(options, { command: "generate", prompt, models, result, written, loadSeconds });
   });
 }

@@ -1,11 +1,13 @@
 // `glide info CHECKPOINT [--json]`: what a checkpoint holds (parameter count, dtypes) and the GLIDE
 // configuration its shapes imply, with the preset it matches exactly, if any.
+import { open, readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import {
   type CheckpointFormat,
   compareShapes,
   configFromInferred,
   countParameters,
+  GlideError,
   InferConfigError,
   type InferredConfig,
   inferConfig,
@@ -14,8 +16,11 @@ import {
   loadCheckpointFile,
   matchingPresets,
   NOT_INFERABLE,
+  PARAMETERS_KEY,
   parameterShapes,
   presetConfig,
+  readPictureParameters,
+  readPngText,
   resolveConfig,
   sourceDtypes,
 } from "../../node.ts";
@@ -158,11 +163,67 @@ export function formatInfo(info: CheckpointInfo): string {
 export function registerInfo(program: Command): void {
   program
     .command("info")
-    .description("show a checkpoint's parameter count, dtype and the GLIDE configuration its shapes imply")
-    .argument("<checkpoint>", "a torch.save .pt file or a .safetensors file")
+    .description(
+      "show a checkpoint's parameter count, dtype and the GLIDE configuration its shapes imply, or how a picture was made",
+    )
+    .argument("<file>", "a torch.save .pt file, a .safetensors file, or a PNG that glide wrote")
     .option("--json", "print JSON")
     .action(async (path: string, options: { json?: boolean }) => {
+      if (await isPng(path)) {
+        process.stdout.write(`${await pictureInfo(path, options.json === true)}\n`);
+        return;
+      }
       const info = await inspectCheckpoint(path);
       process.stdout.write(options.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatInfo(info)}\n`);
     });
+}
+
+async function isPng(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, "r");
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(8), 0, 8, 0);
+      return bytesRead === 8 && buffer.equals(PNG_SIGNATURE);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // the checkpoint reader says what is wrong with the path
+  }
+}
+
+const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+
+/** The parameters a picture carries: the A1111-style text, or every setting as JSON. */
+async function pictureInfo(path: string, json: boolean): Promise<string> {
+  const texts = readPngText(await readFile(path));
+  const parameters = readPictureParameters(texts);
+  if (!parameters) throw new GlideError(`${path}: a PNG without glide-ts parameters (it was not written by glide)`);
+  if (json) return JSON.stringify(parameters, null, 2);
+  const base = parameters.base;
+  const rows: [string, string][] = [
+    ["picture", `${path} (${parameters.width}×${parameters.height})`],
+    ["prompt", parameters.prompt],
+    [
+      "seed",
+      `${parameters.seed}${parameters.batchSize > 1 ? ` (image ${parameters.index + 1} of ${parameters.batchSize} made together)` : ""}`,
+    ],
+    [
+      "model",
+      `${parameters.model.name}${parameters.model.sha256 ? ` (sha256 ${parameters.model.sha256.slice(0, 16)}…)` : ""}`,
+    ],
+  ];
+  if (base) {
+    rows.push(["sampling", `${base.sampler}, ${base.steps} steps, guidance ${base.guidanceScale ?? "none"}`]);
+  }
+  if (parameters.upsample) {
+    const up = parameters.upsample;
+    rows.push([
+      "upsampler",
+      `${parameters.upsampler?.name ?? "?"}: ${up.sampler}, ${up.steps} steps, temperature ${up.temperature}`,
+    ]);
+  }
+  rows.push(["made by", parameters.software], ["A1111 parameters", texts[PARAMETERS_KEY]!.replaceAll("\n", " | ")]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }

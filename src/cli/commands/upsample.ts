@@ -68,7 +68,7 @@ Examples:
       precision: options.precision,
       onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
     });
-    const written = await writeImages(out, result.images);
+    const written = await writeImages(out, result, { upsampler });
     report(
       {
         ...options,

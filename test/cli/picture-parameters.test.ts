@@ -1,0 +1,81 @@
+// Pictures remember how they were made: glide generate writes its parameters into each PNG, glide
+// info reads them back, and running them again gives the same pixels.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { readPngText } from "../../src/image/png-text.ts";
+import { fixtureFiles, readPng, tempDir } from "../pipelines/helpers.ts";
+import { glide } from "./glide-cli.ts";
+
+const dir = tempDir();
+const t2i = fixtureFiles("text2im");
+const model = ["--checkpoint", t2i.checkpoint, "--config", t2i.config, "--threads", "1"];
+
+test("PNG parameters round-trip: write, glide info, regenerate from them → identical pixels", async () => {
+  const out = join(dir, "fox.png");
+  const first = glide(
+    "generate",
+    "a fox in the snow",
+    ...model,
+    "--steps",
+    "4",
+    "--sampler",
+    "ddim",
+    "--guidance",
+    "2.5",
+    "--seed",
+    "11",
+    "-n",
+    "2",
+    "--out",
+    out,
+  );
+  assert.equal(first.code, 0, first.stderr);
+  const second = join(dir, "fox-2.png");
+  const texts = readPngText(readFileSync(second));
+  assert.match(
+    texts.parameters!,
+    /^a fox in the snow\nSteps: 4, Sampler: ddim, CFG scale: 2.5, Seed: 11, Size: 16x16, Model hash: [0-9a-f]{10}, /,
+  );
+  assert.match(texts.parameters!, /Batch size: 2, Batch pos: 1/);
+
+  const info = glide("info", second, "--json");
+  assert.equal(info.code, 0, info.stderr);
+  const p = JSON.parse(info.stdout);
+  assert.equal(p.prompt, "a fox in the snow");
+  assert.deepEqual([p.seed, p.batchSize, p.index, p.width], [11, 2, 1, 16]);
+  assert.equal(p.base.sampler, "ddim");
+  assert.equal(p.base.guidanceScale, 2.5);
+  assert.match(glide("info", second).stdout, /seed +11 \(image 2 of 2 made together\)/);
+
+  // The recorded settings make the same picture again.
+  const again = join(dir, "again.png");
+  const rerun = glide(
+    "generate",
+    p.prompt,
+    ...model,
+    "--steps",
+    String(p.base.steps),
+    "--sampler",
+    p.base.sampler,
+    "--guidance",
+    String(p.base.guidanceScale),
+    "--seed",
+    String(p.seed),
+    "-n",
+    String(p.batchSize),
+    "--out",
+    again,
+  );
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual((await readPng(join(dir, "again-2.png"))).data, (await readPng(second)).data);
+});
+
+test("glide info on a PNG glide did not write says so in one line", async () => {
+  const first = join(dir, "fox.png");
+  // The grid carries no parameters of its own.
+  const grid = glide("info", first);
+  assert.equal(grid.code, 1);
+  assert.match(grid.stderr, /without glide-ts parameters/);
+});
