@@ -34,6 +34,8 @@ export async function checkOutputPath(out: string, count: number, inputs: readon
   }
   const dir = dirname(resolve(out));
   try {
+    if ((await statOrNull(dir)) === null)
+      process.stderr.write(`glide: creating the folder ${dirname(out)} for --out\n`);
     await makeDirectory(dir);
     await checkWritableDirectory(dir);
   } catch (error) {

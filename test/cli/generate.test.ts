@@ -147,6 +147,10 @@ test("glide generate: a bad --out fails before the model is loaded", () => {
   assert.equal(numbered.code, 1);
   assert.match(numbered.stderr, /^glide: --out .*batch-2\.png is a directory/, "-n 2: the numbered paths too");
 
+  const empty = glide("generate", "  ", ...missingModel);
+  assert.equal(empty.code, 1);
+  assert.equal(empty.stderr, 'glide: the prompt is empty: describe the picture, e.g. glide generate "a red heart"\n');
+
   // Its own model files are never an output: the checkpoint, the config, the upsampler.
   const model = join(dir, "own-model.safetensors");
   writeFileSync(model, readFileSync(t2i.checkpoint));

@@ -72,6 +72,14 @@ test("PNG parameters round-trip: write, glide info, regenerate from them → ide
   assert.deepEqual((await readPng(join(dir, "again-2.png"))).data, (await readPng(second)).data);
 });
 
+test("--out in a folder that does not exist: the folder is made, and the run says so", () => {
+  const out = join(dir, "new", "deeper", "heart.png");
+  const run = glide("generate", "a heart", ...model, "--steps", "2", "--out", out);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /creating the folder .*new\/deeper for --out/);
+  assert.ok(readFileSync(out).length > 0);
+});
+
 test("glide info on a PNG glide did not write says so in one line", async () => {
   const first = join(dir, "fox.png");
   // The grid carries no parameters of its own.

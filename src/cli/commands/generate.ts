@@ -1,7 +1,7 @@
 // `glide generate PROMPT`: text → image with the base model, then the upsampler.
 
 import type { Command } from "commander";
-import { DEFAULT_GUIDANCE, DEFAULT_UPSAMPLE_SAMPLER, textToImage } from "../../node.ts";
+import { DEFAULT_GUIDANCE, DEFAULT_UPSAMPLE_SAMPLER, GlideError, textToImage } from "../../node.ts";
 import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
 import { checkOutputPath, modelFileInputs } from "../output-path.ts";
 import {
@@ -47,6 +47,9 @@ Examples:
   addUpsampleSamplingOptions(command, DEFAULT_UPSAMPLE_SAMPLER);
   addOutputOptions(command, "glide-SEED.png");
   command.action(async (prompt: string, options: SamplingCommandOptions & ClipCommandOptions) => {
+    if (prompt.trim() === "") {
+      throw new GlideError('the prompt is empty: describe the picture, e.g. glide generate "a red heart"');
+    }
     const seed = options.seed ?? randomSeed();
     const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1, modelFileInputs(options));
     const clipFiles = await prepareClip(options);
