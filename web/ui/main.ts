@@ -66,7 +66,7 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
     name: "prompt",
     rows: 3,
     maxlength: 1000,
-    placeholder: "Describe a picture, e.g. a painting of a fox in the snow",
+    placeholder: "Describe a picture, e.g. a red heart, or a blue circle on the left",
     required: true,
   });
   const generateButton = el("button", { type: "submit", class: "primary" }, "Generate");
