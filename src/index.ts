@@ -43,4 +43,5 @@ export {
   platform,
   setPlatform,
 } from "./platform/platform.ts";
+export { DEVICES, type Device, DeviceError, resolveDevice } from "./runtime/device.ts";
 export type { ExecutionProvider, SessionOptions } from "./runtime/session.ts";

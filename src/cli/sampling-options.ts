@@ -12,6 +12,8 @@ import {
   DEFAULT_SAMPLER,
   DEFAULT_UPSAMPLE_STEPS,
   DEFAULT_UPSAMPLE_TEMPERATURE,
+  DEVICES,
+  type Device,
   encodeText,
   imageGrid,
   type LoadedModel,
@@ -29,6 +31,7 @@ import {
   pictureParameters,
   RESIZE_FITS,
   type RgbImage,
+  resolveDevice,
   SAMPLER_NAMES,
   type StageTiming,
   sha256File,
@@ -58,6 +61,7 @@ export interface SamplingCommandOptions {
   out?: string;
   json?: boolean;
   threads?: number;
+  device?: Device;
   precision?: Precision;
   quiet?: boolean;
   fit?: "crop" | "stretch";
@@ -130,6 +134,11 @@ export function addOutputOptions(command: Command, defaultOut: string): void {
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
     .addOption(
+      new Option("--device <device>", "where the networks run: auto takes a GPU only when one answers")
+        .choices(DEVICES)
+        .default("cpu"),
+    )
+    .addOption(
       new Option(
         "--precision <type>",
         "U-Net arithmetic: int8 quantizes the convolutions (calibrated at load, ~1-3 % drift; see README)",
@@ -158,6 +167,7 @@ export function pipelineOptions(options: SamplingCommandOptions, seed: number) {
     seed,
     batchSize: options.batch ?? 1,
     threads: options.threads,
+    device: options.device,
     precision: options.precision,
     onProgress: stageProgress(process.stderr, options.quiet === true, {
       base: options.sampler,
@@ -320,4 +330,11 @@ export function randomSeed(): number {
 
 export function seconds(since: number): number {
   return (performance.now() - since) / 1000;
+}
+
+/** Settles --device before anything loads (a clear error now, not after the models), saying what auto chose. */
+export async function announceDevice(options: { device?: Device; quiet?: boolean }): Promise<void> {
+  const chosen = await resolveDevice(options.device ?? "cpu");
+  if (options.device === "auto" && !options.quiet)
+    process.stderr.write(`glide: device auto: running on ${chosen.device}\n`);
 }

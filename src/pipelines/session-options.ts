@@ -1,10 +1,15 @@
-// The one SessionOptions object of a pipeline run: `session`, with the `threads` shorthand folded in.
+// The one SessionOptions object of a pipeline run: `session`, with the `threads` and `device` shorthands folded in.
+import { resolveDevice } from "../runtime/device.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { PipelineError } from "./errors.ts";
 import type { CommonOptions } from "./types.ts";
 
-export function resolveSession(options: Pick<CommonOptions, "session" | "threads">): SessionOptions {
+/** The session options of a run; `device` (when given) settles the execution provider. */
+export async function resolveSession(
+  options: Pick<CommonOptions, "session" | "threads" | "device">,
+): Promise<SessionOptions> {
   const session = { ...options.session };
+  if (options.device !== undefined) session.executionProvider = (await resolveDevice(options.device)).executionProvider;
   if (options.threads !== undefined) session.threads = options.threads;
   const threads = session.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {

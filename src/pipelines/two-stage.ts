@@ -66,7 +66,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const clipGuidance = checkClipGuidance(options.clipGuidance, model);
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
   const rng = new Rng(seed);
-  const session = resolveSession(options);
+  const session = await resolveSession(options);
   const precision = checkPrecision(options.precision);
 
   const base = await sampleModel({

@@ -2,6 +2,7 @@
 
 import type { RgbImage } from "../image/pixels.ts";
 import type { Precision } from "../int8/plan.ts";
+import type { Device } from "../runtime/device.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 
 export type Stage = "base" | "upsample";
@@ -82,6 +83,11 @@ export interface CommonOptions {
   session?: SessionOptions;
   /** Shorthand for `session.threads` (default: all cores). */
   threads?: number;
+  /**
+   * Where the networks run: "cpu" (the default), "webgpu", "cuda", or "auto" (the first GPU that
+   * answers, else the CPU). An unusable device is a DeviceError before any work.
+   */
+  device?: Device;
   /**
    * The U-Nets' arithmetic: "fp32" (default) or "int8" (convolutions quantized, calibrated once per
    * model on first use; faster on CPUs with int8 dot products, with a small measured drift).

@@ -84,7 +84,7 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
   const result = await upsampleStage({
     upsampler,
     settings,
-    session: resolveSession(options),
+    session: await resolveSession(options),
     precision: checkPrecision(options.precision),
     signal: options.signal,
     options,

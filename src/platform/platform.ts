@@ -14,6 +14,11 @@ export interface InferenceEngine {
   /** The execution provider a session gets when none is asked for ("cpu", "wasm"). */
   defaultProvider: string;
   /**
+   * Why an execution provider certainly cannot load here (e.g. its library is not installed), or
+   * null when it may: checked before a session is tried, so the engine prints nothing of its own.
+   */
+  missingProvider?(name: string): string | null;
+  /**
    * Whether `session.run` writes outputs into the tensors passed as fetches (default true).
    * onnxruntime-web's CPU backends return those tensors unwritten: outputs are then fetched and copied.
    */

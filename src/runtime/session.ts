@@ -30,6 +30,8 @@ export interface SessionOptions {
    * of one block per run.
    */
   keepRunMemory?: boolean;
+  /** onnxruntime's log level (0 verbose … 4 fatal only; its default 2 prints warnings). */
+  logLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** A feed, a fetch or a session that does not match the graph. */
@@ -93,6 +95,7 @@ export class CompiledGraph {
       externalData: model.externalData,
     };
     if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+    if (options.logLevel !== undefined) sessionOptions.logSeverityLevel = options.logLevel;
     if (options.keepRunMemory === false) sessionOptions.enableCpuMemArena = false;
     const config: Record<string, string> = {};
     if (options.spinning === false) config["intra_op.allow_spinning"] = "0";

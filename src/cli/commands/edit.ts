@@ -11,6 +11,7 @@ import {
   addSamplingOptions,
   addUpsamplerOptions,
   addUpsampleSamplingOptions,
+  announceDevice,
   loadModels,
   pipelineOptions,
   randomSeed,
@@ -63,6 +64,7 @@ Examples:
         ...modelFileInputs(options),
       ]);
       const clipFiles = await prepareClip(options);
+      await announceDevice(options);
       const loadStart = performance.now();
       const models = await loadModels(options, "edit");
       const clip = await clipGuidance(clipFiles, options, models.base.model.config.image_size);

@@ -10,6 +10,7 @@ import {
   addSamplingOptions,
   addUpsamplerOptions,
   addUpsampleSamplingOptions,
+  announceDevice,
   loadModels,
   pipelineOptions,
   randomSeed,
@@ -53,6 +54,7 @@ Examples:
     const seed = options.seed ?? randomSeed();
     const out = await checkOutputPath(options.out ?? `glide-${seed}.png`, options.batch ?? 1, modelFileInputs(options));
     const clipFiles = await prepareClip(options);
+    await announceDevice(options);
     const loadStart = performance.now();
     const models = await loadModels(options, "generate");
     const clip = await clipGuidance(clipFiles, options, models.base.model.config.image_size);

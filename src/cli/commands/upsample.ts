@@ -10,6 +10,7 @@ import {
   addModelOptions,
   addOutputOptions,
   addUpsampleSamplingOptions,
+  announceDevice,
   randomSeed,
   report,
   type SamplingCommandOptions,
@@ -45,6 +46,7 @@ Examples:
       { label: "image", path: image },
       ...modelFileInputs(options),
     ]);
+    await announceDevice(options);
     const loadStart = performance.now();
     const upsampler = await loadUpsamplerFor({
       family: options.model,
@@ -65,6 +67,7 @@ Examples:
       seed,
       batchSize: options.batch ?? 1,
       threads: options.threads,
+      device: options.device,
       precision: options.precision,
       onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
     });
