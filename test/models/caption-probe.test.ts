@@ -1,0 +1,28 @@
+// The caption probe on the shipped base model, small and fast (2 samples a prompt, 10 steps, no
+// upsampler): a model that draws nothing, or follows colour and shape words less than the committed
+// weights do here, fails the build. models/README.md gives the full `glide eval` figures.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runCaptionProbe } from "../../src/eval/caption-probe.ts";
+import { loadModelsFor } from "../../src/models/resolve.ts";
+
+/**
+ * Shares of the 38 samples the committed weights (version 3) get right at these settings, less one
+ * sample of slack for another CPU's rounding: raise them with each better version.
+ */
+const SHIPPED_PROBE_FLOOR = { colour: 2 / 38, shape: 2 / 38 };
+
+test("caption probe on the shipped base model: drawn samples, at least the committed colour and shape figures", async () => {
+  const { base } = await loadModelsFor("generate", { upsample: false });
+  const report = await runCaptionProbe(
+    base.model,
+    { seeds: 2, seed: 1, sampler: "dpm++2m", steps: 10, guidance: 3 },
+    { threads: 2 },
+  );
+  const { figures } = report;
+  const readings = report.rows.flatMap((row) => row.readings);
+  const drawn = readings.filter((r) => r.colour !== "none").length;
+  assert.ok(drawn >= 0.75 * readings.length, `${drawn} of ${readings.length} samples are drawn`);
+  assert.ok(figures.colour >= SHIPPED_PROBE_FLOOR.colour, `colour ${figures.colour}`);
+  assert.ok(figures.shape >= SHIPPED_PROBE_FLOOR.shape, `shape ${figures.shape}`);
+});
