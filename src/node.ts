@@ -18,6 +18,7 @@ export {
   probeMetrics,
   runCaptionProbe,
 } from "./eval/caption-probe.ts";
+export { type ColourSensitivity, colourSensitivity } from "./eval/colour-sensitivity.ts";
 export { formatReport } from "./eval/format-report.ts";
 export { formatUpsampleReport } from "./eval/format-upsample-report.ts";
 export { checkEvalModel, type EvalPhase, runEval } from "./eval/run-eval.ts";

@@ -13,7 +13,7 @@ const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 const t2i = fixtureFiles("text2im");
 
 function glide(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const clean = { ...process.env, GLIDE_DEBUG: "" };
+  const clean: NodeJS.ProcessEnv = { ...process.env, GLIDE_DEBUG: "" };
   delete clean.VK_ICD_FILENAMES;
   delete clean.VK_DRIVER_FILES;
   return spawnSync(process.execPath, ["bin/glide.js", ...args], { encoding: "utf-8", env: { ...clean, ...env } });

@@ -2,6 +2,7 @@
 // folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
 import { type Command, Option } from "commander";
 import {
+  colourSensitivity,
   configFrom,
   DEFAULT_PROBE_SETTINGS,
   type GlideConfig,
@@ -223,8 +224,11 @@ function captionProbeFor(config: GlideConfig, options: TrainCommandOptions): Tra
   if (config.inpaint || config.super_res || config.text_ctx === 0) {
     throw new PipelineError("--probe-every is for text2im models with a text encoder");
   }
-  return async (model) =>
-    probeMetrics((await runCaptionProbe(model, DEFAULT_PROBE_SETTINGS, { threads: options.threads })).figures);
+  const session = { threads: options.threads };
+  return async (model) => ({
+    ...probeMetrics((await runCaptionProbe(model, DEFAULT_PROBE_SETTINGS, session)).figures),
+    colour_sensitivity: (await colourSensitivity(model, session)).mean,
+  });
 }
 
 /** The configuration and, when fine-tuning, the starting weights. */
