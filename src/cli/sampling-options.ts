@@ -30,7 +30,6 @@ import {
   parameterTexts,
   pictureParameters,
   RESIZE_FITS,
-  type RgbImage,
   resolveDevice,
   SAMPLER_NAMES,
   type StageTiming,

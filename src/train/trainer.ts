@@ -16,7 +16,7 @@ import {
 import { GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import type { AdamWOptions } from "../graph/optim.ts";
-import { checkStateDict, countParameters } from "../io/check-state-dict.ts";
+import { checkStateDict } from "../io/check-state-dict.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { ParamValue } from "../nn/params.ts";
 import type { HostArray } from "../runtime/session.ts";

@@ -167,7 +167,8 @@ test("glide eval --quick --json reports every figure with sane values", async ()
   }
   assert.match(run.stderr, /convergence reference: 6 prompts in/);
   assert.ok(r.secondsPerImage.all > 0 && r.secondsPerImage.guided > 0 && r.secondsPerImage.unguided > 0);
-  const images = (6 + PROBE_PROMPTS.length) * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
+  const images =
+    (6 + PROBE_PROMPTS.length) * 2 + 2 * 2 * (r.captionMatch.train.captions + r.captionMatch.validation.captions);
   assert.equal(r.secondsPerImage.images, images);
   assert.equal(r.probe.rows.length, PROBE_PROMPTS.length);
   assert.equal(r.probe.figures.samples, PROBE_PROMPTS.length * 2, "the probe's prompts at the eval's seeds");

@@ -21,7 +21,7 @@ test("each integer key is bounded; the presets and released shapes are inside", 
     ["num_channels", 1 << 20, /num_channels must be at most 1024/],
     ["text_ctx", 1e5, /text_ctx must be at most 1024/],
     ["channel_mult", "1,2,4000", /channel_mult entries must be at most 16/],
-    ["channel_mult", "1,".repeat(40) + "1", /at most 16 positive integers/],
+    ["channel_mult", `${"1,".repeat(40)}1`, /at most 16 positive integers/],
   ];
   for (const [key, value, message] of cases) {
     assert.throws(

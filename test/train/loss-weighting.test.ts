@@ -14,8 +14,11 @@ import { Rng } from "../../src/util/rng.ts";
 
 // ᾱ = 0.9, 0.5, 0.1: SNR = 9, 1, 1/9.
 const ALPHAS = [0.9, 0.5, 0.1];
-const close = (actual: Float64Array, expected: number[]) =>
-  expected.forEach((e, i) => assert.ok(Math.abs(actual[i]! - e) < 1e-12, `weight ${i}: ${actual[i]} ≠ ${e}`));
+function close(actual: Float64Array, expected: number[]): void {
+  for (const [i, e] of expected.entries()) {
+    assert.ok(Math.abs(actual[i]! - e) < 1e-12, `weight ${i}: ${actual[i]} ≠ ${e}`);
+  }
+}
 
 test("weights: uniform 1; min-snr:γ min(SNR, γ)/SNR; inv-snr:cap 1 + min(1/SNR, cap)", () => {
   close(lossWeights(ALPHAS, parseLossWeighting("uniform")), [1, 1, 1]);

@@ -1,6 +1,6 @@
 // POST /v1/images/generations, /edits and /variations: a request becomes a job on the queue; the
 // reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { encodePng } from "../../image/encode.ts";
 import type { PipelineResult } from "../../pipelines/types.ts";
 import type { ServerContext } from "../context.ts";
@@ -21,7 +21,7 @@ type JobInput =
 export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post("/v1/images/generations", async (request, reply) => {
     const fields = parseImageRequest("generate", request.body as Record<string, unknown>, true, ctx.limits);
-    return runJob(ctx, request, reply, fields, { kind: "generate" });
+    return runJob(ctx, reply, fields, { kind: "generate" });
   });
 
   app.post("/v1/images/edits", async (request, reply) => {
@@ -29,14 +29,14 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): v
     const fields = parseImageRequest("edit", body.fields, false, ctx.limits);
     const image = await upload(ctx, body.files, "image");
     const mask = body.files.mask ? await upload(ctx, body.files, "mask") : null;
-    return runJob(ctx, request, reply, fields, { kind: "edit", image: image.bytes, mask: await editMask(image, mask) });
+    return runJob(ctx, reply, fields, { kind: "edit", image: image.bytes, mask: await editMask(image, mask) });
   });
 
   app.post("/v1/images/variations", async (request, reply) => {
     const body = await readMultipart(request);
     const fields = parseImageRequest("variation", body.fields, false, ctx.limits);
     const image = await upload(ctx, body.files, "image");
-    return runJob(ctx, request, reply, fields, { kind: "variation", image: image.bytes });
+    return runJob(ctx, reply, fields, { kind: "variation", image: image.bytes });
   });
 }
 
@@ -48,7 +48,6 @@ async function upload(ctx: ServerContext, files: Record<string, Uint8Array>, nam
 
 async function runJob(
   ctx: ServerContext,
-  request: FastifyRequest,
   reply: FastifyReply,
   fields: ImageRequest,
   input: JobInput,
