@@ -412,6 +412,9 @@ async function complete(target: DownloadTarget, partial: string): Promise<void> 
     }
   }
   await finish(partial, target.path);
+  // A file without a known digest of its own (a checkpoint) gets the one it arrived with, which
+  // loading checks from then on.
+  if (!target.verify) await recordDigest(target.path);
 }
 
 /** Moves a complete partial file to its final name (synced), and drops the metadata beside it. */
@@ -424,7 +427,6 @@ async function finish(partial: string, path: string): Promise<void> {
   }
   await rename(partial, path);
   await unlink(`${partial}.json`).catch(() => {});
-  await recordDigest(path);
   await syncDirectory(dirname(path));
 }
 

@@ -30,7 +30,7 @@ test("mistakes get one clear line", () => {
   assert.notEqual(source.code, 0, "an unknown source is refused");
   assert.match(
     source.stderr,
-    /unknown source clipart; expected some of openmoji, noto, fluent-emoji, twemoji, openclipart/,
+    /unknown source clipart; expected some of shapes, openmoji, noto, fluent-emoji, twemoji, openclipart/,
   );
   const missing = glide("data", "check", join(dir, "nowhere"));
   assert.equal(missing.code, 1);

@@ -254,7 +254,11 @@ test("a full download equals the source, and a second call uses the cache", asyn
     const path = join(dir, "cache", "base.pt");
     assert.deepEqual(result, { name: "base", path, bytes: SOURCE.length, status: "downloaded" });
     assert.ok(sameBytes(path, SOURCE), "downloaded bytes equal the source");
-    assert.deepEqual(readdirSync(join(dir, "cache")), ["base.pt"], "no partial, metadata or lock file left");
+    assert.deepEqual(
+      readdirSync(join(dir, "cache")).sort(),
+      ["base.pt", "base.pt.sha256"],
+      "no partial, metadata or lock file left; the digest it arrived with beside it",
+    );
     assert.ok(progress.length > 0, "progress was reported");
     assert.ok(
       progress.every(
@@ -334,7 +338,7 @@ test("an interrupted transfer leaves only a partial file; the next run resumes w
       `a notice says it resumes: ${notices.join(" | ")}`,
     );
     assert.ok(sameBytes(path, SOURCE), "resumed file equals the source");
-    assert.deepEqual(readdirSync(cacheDir), ["base.pt"], "partial and metadata are gone");
+    assert.deepEqual(readdirSync(cacheDir).sort(), ["base.pt", "base.pt.sha256"], "partial and metadata are gone");
   });
 });
 
