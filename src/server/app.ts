@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { ApiKeys } from "./api-keys.ts";
 import type { ServerContext } from "./context.ts";
 import { ApiError, toApiError } from "./errors.ts";
@@ -56,6 +56,15 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     requestTimeout: ctx.limits.requestTimeoutMs,
     // Requests Node itself refuses (too slow, malformed) are answered in OpenAI's error shape too.
     clientErrorHandler: answerClientError,
+    // Errors fastify meets before routing (a bad percent-escape, an unsupported media type): in
+    // OpenAI's error shape too, never a framework code.
+    frameworkErrors: (error, _request, reply) => {
+      const message =
+        error.code === "FST_ERR_BAD_URL"
+          ? "the request's path is not valid (a bad percent-escape)"
+          : "the request is not valid";
+      return (reply as FastifyReply).code(400).send(new ApiError(400, message, { code: "invalid_request" }).body());
+    },
   });
   app.server.maxConnections = ctx.limits.maxConnections;
   // Registered before every plugin, so that their routes inherit it. Keys are checked on the route the router matched (after it decoded the path), not on the

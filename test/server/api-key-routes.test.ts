@@ -89,3 +89,22 @@ test("health, metrics, the UI and its config answer without a key", async () => 
   }
   assert.notEqual(await rawRequest("GET", "/"), 401);
 });
+
+test("a path with a bad percent-escape is a 400 in OpenAI's error shape, not a framework code", async () => {
+  const { hostname, port } = new URL(server.url);
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method: "GET", path: "/v1/models/%zz" }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve(`${res.statusCode} ${text}`));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  assert.match(body, /^400 /);
+  const error = JSON.parse(body.slice(4)).error;
+  assert.equal(error.type, "invalid_request_error");
+  assert.match(error.message, /bad percent-escape/);
+  assert.doesNotMatch(body, /FST_ERR/);
+});
