@@ -14,6 +14,7 @@ import {
   DEFAULT_UPSAMPLE_TEMPERATURE,
   DEVICES,
   type Device,
+  type ExecutionProvider,
   encodeText,
   imageGrid,
   type LoadedModel,
@@ -126,17 +127,23 @@ export function addUpsampleSamplingOptions(command: Command, defaultSampler: str
     );
 }
 
+/** --device: where the networks run (see src/runtime/device.ts). */
+export function addDeviceOption(command: Command): Command {
+  return command.addOption(
+    new Option("--device <device>", "where the networks run: auto takes a GPU only when one answers")
+      .choices(DEVICES)
+      .default("cpu"),
+  );
+}
+
 export function addOutputOptions(command: Command, defaultOut: string): void {
+  addDeviceOption(command);
   command
     .option("--seed <n>", "random seed (default: a random one, reported)", parseSeed)
     .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
-    .addOption(
-      new Option("--device <device>", "where the networks run: auto takes a GPU only when one answers")
-        .choices(DEVICES)
-        .default("cpu"),
-    )
+
     .addOption(
       new Option(
         "--precision <type>",
@@ -331,9 +338,13 @@ export function seconds(since: number): number {
   return (performance.now() - since) / 1000;
 }
 
-/** Settles --device before anything loads (a clear error now, not after the models), saying what auto chose. */
-export async function announceDevice(options: { device?: Device; quiet?: boolean }): Promise<void> {
+/**
+ * Settles --device before anything loads (a clear error now, not after the models), saying what
+ * auto chose; returns the execution provider for commands that build sessions themselves.
+ */
+export async function announceDevice(options: { device?: Device; quiet?: boolean }): Promise<ExecutionProvider> {
   const chosen = await resolveDevice(options.device ?? "cpu");
   if (options.device === "auto" && !options.quiet)
     process.stderr.write(`glide: device auto: running on ${chosen.device}\n`);
+  return chosen.executionProvider;
 }

@@ -39,6 +39,15 @@ test("--device cuda without the CUDA provider: one line naming the install comma
   assert.match(run.stderr, /^glide: device cuda: .*--onnxruntime-node-install=cuda12/);
 });
 
+test("glide train --device cuda without the provider: the same one line, before anything is written", () => {
+  const out = join(tempDir(), "never-made");
+  const run = glide(["train", t2i.checkpoint, "--preset", "tiny", "--out", out, "--device", "cuda"]);
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  assert.match(run.stderr, /^glide: device cuda: .*--onnxruntime-node-install=cuda12/);
+  assert.ok(!existsSync(out), "no run folder");
+});
+
 test("--device auto without a GPU runs on the CPU and says so; a bad device is refused", () => {
   const run = generate("auto");
   assert.equal(run.status, 0, run.stderr);

@@ -11,6 +11,7 @@ import {
   DEFAULT_UPSAMPLE_SAMPLER,
   DEFAULT_UPSAMPLE_STEPS,
   DEFAULT_UPSAMPLE_TEMPERATURE,
+  type Device,
   type EvalPhase,
   formatReport,
   formatUpsampleReport,
@@ -32,7 +33,7 @@ import {
   parseSeed,
   parseThreads,
 } from "../parse.ts";
-import { addSamplingOptions } from "../sampling-options.ts";
+import { addDeviceOption, addSamplingOptions, announceDevice } from "../sampling-options.ts";
 
 interface EvalCommandOptions {
   checkpoint?: string;
@@ -55,6 +56,7 @@ interface EvalCommandOptions {
   precision: Precision;
   json?: boolean;
   quiet?: boolean;
+  device?: Device;
 }
 
 /** The full run's sizes, and --quick's (pairs: the super-res eval's). */
@@ -115,6 +117,7 @@ export function registerEval(program: Command): void {
       0.02,
     );
   addSamplingOptions(command, DEFAULT_GUIDANCE);
+  addDeviceOption(command);
   command
     .option("--quick", "a small run: fewer samples, captions and validation pairs")
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
@@ -197,7 +200,7 @@ Examples:
       validationPairs: options.validationPairs ?? sizes.validationPairs,
       validationFraction: options.validationFraction,
       precision: options.precision,
-      session: { threads: options.threads },
+      session: { threads: options.threads, executionProvider: await announceDevice(options) },
       onProgress: progress.update,
     }).catch((error: unknown) => {
       progress.cancel();
@@ -223,7 +226,7 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
     temperature: options.temp,
     validationFraction: options.validationFraction,
     precision: options.precision,
-    session: { threads: options.threads },
+    session: { threads: options.threads, executionProvider: await announceDevice(options) },
     onProgress: (done, _total, detail) => bar?.update(done, detail ?? ""),
   }).catch((error: unknown) => {
     bar?.cancel();

@@ -5,6 +5,8 @@ import {
   colourSensitivity,
   configFrom,
   DEFAULT_PROBE_SETTINGS,
+  DEVICES,
+  type Device,
   type GlideConfig,
   type LossWeighting,
   loadModel,
@@ -27,6 +29,7 @@ import {
   parseSeed,
   parseThreads,
 } from "../parse.ts";
+import { announceDevice } from "../sampling-options.ts";
 import { firstPicture, sampleGrid } from "../train-samples.ts";
 
 interface TrainCommandOptions {
@@ -62,6 +65,7 @@ interface TrainCommandOptions {
   json?: boolean;
   crop?: number;
   optimizer?: "host" | "graph";
+  device?: Device;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -148,8 +152,14 @@ export function registerTrain(program: Command): void {
       ).choices(["host", "graph"]),
     )
     .option("--threads <n>", "onnxruntime threads, 1 to the cores here", parseThreads)
+    .addOption(
+      new Option("--device <device>", "where the training step runs: auto takes a GPU only when one answers")
+        .choices(DEVICES)
+        .default("cpu"),
+    )
     .option("--json", "print the summary as JSON")
     .action(async (data: string[], options: TrainCommandOptions) => {
+      const executionProvider = await announceDevice(options);
       const { config, initialWeights } = await modelFor(options);
       const bar = new ProgressBar("training", options.steps);
       let stopRequested = false;
@@ -187,6 +197,7 @@ export function registerTrain(program: Command): void {
         seed: options.seed,
         resume: options.resume,
         threads: options.threads,
+        executionProvider,
         optimizer: options.optimizer,
         cropSize: options.crop,
         shouldStop: () => stopRequested,
