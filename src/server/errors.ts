@@ -1,7 +1,7 @@
 // Errors as the OpenAI API reports them: an HTTP status and {"error": {message, type, param, code}}.
 // Every failure a request can meet is turned into one of these by `toApiError`.
 import { CancelledError, GlideError } from "../errors.ts";
-import { JobTimeoutError, QueueClosedError, QueueFullError } from "./queue/job-queue.ts";
+import { JobTimeoutError, QueueClosedError, QueueFullError, QueueUnavailableError } from "./queue/job-queue.ts";
 
 export interface ApiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -55,6 +55,12 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof QueueClosedError) {
     return new ApiError(503, error.message, { code: "shutting_down", headers: { "retry-after": "5" } });
+  }
+  if (error instanceof QueueUnavailableError) {
+    return new ApiError(503, error.message, {
+      code: error.code,
+      headers: { "retry-after": String(error.retryAfterSeconds) },
+    });
   }
   if (error instanceof JobTimeoutError) return new ApiError(504, error.message, { code: "job_timeout" });
   if (error instanceof CancelledError) return new ApiError(503, error.message, { code: "cancelled" });

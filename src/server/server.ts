@@ -36,6 +36,11 @@ export interface ServeOptions {
   queueSize?: number;
   /** A running job is stopped after this many seconds (default 600). */
   jobTimeoutSeconds?: number;
+  /**
+   * With `queue`: every image request is answered within this many seconds of its arrival, whatever
+   * becomes of Redis or the workers (past it: 503, retryable; default: jobTimeoutSeconds + 600).
+   */
+  deadlineSeconds?: number;
   /** No keys: no authentication. */
   apiKeys?: readonly string[];
   corsOrigins?: readonly string[];
@@ -127,7 +132,15 @@ async function startQueue(
   const capacity = options.queueSize ?? 16;
   const timeoutMs = (options.jobTimeoutSeconds ?? 600) * 1000;
   if (options.queue) {
-    const queue = await RedisJobQueue.connect({ url: options.queue, capacity, timeoutMs, observer: metrics, log });
+    const deadlineMs = options.deadlineSeconds === undefined ? undefined : options.deadlineSeconds * 1000;
+    const queue = await RedisJobQueue.connect({
+      url: options.queue,
+      capacity,
+      timeoutMs,
+      deadlineMs,
+      observer: metrics,
+      log,
+    });
     return { queue, served: queue.served, close: () => queue.close() };
   }
   if (!options.models) throw new TypeError("models are required without a queue");

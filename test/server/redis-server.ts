@@ -1,5 +1,5 @@
 // A real redis-server for the Redis queue tests (Debian's package: `apt-get install redis-server`),
-// on a free loopback port, keeping nothing on disk; stopped by the test that started it.
+// on a free loopback port, keeping nothing on disk; stopped (SIGKILL) by the test that started it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
@@ -8,6 +8,7 @@ const REDIS_SERVER = process.env.REDIS_SERVER ?? "/usr/bin/redis-server";
 
 export interface RedisServer {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -22,14 +23,15 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `port`: a given one (to start Redis again where it was, empty); default a free one. */
+export async function startRedisServer(port?: number): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `redis-server is not installed (looked for ${REDIS_SERVER}; set REDIS_SERVER to another path): ` +
         "the Redis queue tests need a real one: sudo apt-get install redis-server",
     );
   }
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     REDIS_SERVER,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -55,6 +57,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;

@@ -16,6 +16,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   queueSize: number;
   publicUrl?: string;
   jobTimeout: number;
+  deadline?: number;
   apiKeyFile?: string;
   cors: string[];
   urlTtl: number;
@@ -46,6 +47,11 @@ export function registerServe(program: Command): void {
     )
     .option("--queue-size <n>", "jobs that may wait for a worker; more get 429", parseCount("--queue-size"), 16)
     .option("--job-timeout <seconds>", "a running job is stopped after this long", parsePositive("--job-timeout"), 600)
+    .option(
+      "--deadline <seconds>",
+      "with --queue: every request is answered within this long, whatever becomes of Redis or the workers (503 past it; default: --job-timeout + 600)",
+      parsePositive("--deadline"),
+    )
     .option("--api-key-file <file>", "API keys, one a line (also read: $GLIDE_API_KEYS); none: no authentication")
     .addOption(
       new Option("--cors <origin>", "allow browser calls from this origin (repeatable)")
@@ -98,6 +104,7 @@ Examples:
       threads: options.threads,
       queueSize: options.queueSize,
       jobTimeoutSeconds: options.jobTimeout,
+      deadlineSeconds: options.deadline,
       apiKeys: await loadApiKeys({ file: options.apiKeyFile }),
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,

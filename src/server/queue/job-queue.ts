@@ -30,6 +30,8 @@ export interface JobQueue<Job> {
   /** Resolves once the job is accepted; rejects with QueueFullError or QueueClosedError when it is not. */
   submit(job: Job, options?: SubmitOptions): Promise<JobTicket>;
   stats(): QueueStats;
+  /** False while the queue's store (Redis) cannot be reached: not ready. Absent: always reachable. */
+  reachable?(): boolean;
   /** Stops accepting jobs; resolves when every accepted job has ended. */
   drain(): Promise<void>;
 }
@@ -59,4 +61,19 @@ export class QueueClosedError extends GlideError {
 /** A job ran past the time limit and was cancelled. */
 export class JobTimeoutError extends GlideError {
   override name = "JobTimeoutError";
+}
+
+/**
+ * The queue cannot take or finish this job now (its Redis cannot be reached, lost the job, or gave
+ * no answer within the server's deadline): try again after about `retryAfterSeconds`.
+ */
+export class QueueUnavailableError extends GlideError {
+  override name = "QueueUnavailableError";
+  constructor(
+    message: string,
+    readonly code: "queue_unavailable" | "job_lost" | "deadline_exceeded",
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(message);
+  }
 }

@@ -10,6 +10,8 @@ export const KEY_PREFIX = "bull";
 const BASE = `${KEY_PREFIX}:${QUEUE_NAME}`;
 
 export const redisKeys = {
+  /** A job's hash in BullMQ (gone once the job is removed, or when Redis lost it). */
+  job: (jobId: string) => `${BASE}:${jobId}`,
   /** BullMQ's event stream of the queue (completed, failed, active, stalled, …). */
   events: `${BASE}:events`,
   /** Job ids to cancel, published by a server whose client went away. */
@@ -74,5 +76,88 @@ export async function connectRedis(url: string, timeoutMs = 10_000): Promise<Red
     throw new GlideError(`cannot reach Redis at ${describeRedis(url)}: ${reason}`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Errors of a connection that ioredis is re-establishing on its own (it retries every 2 s at most). */
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+function isConnectionError(error: Error & { code?: unknown }): boolean {
+  return (
+    (typeof error.code === "string" && CONNECTION_ERRORS.has(error.code)) ||
+    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT/.test(error.message)
+  );
+}
+
+interface ErrorEmitter {
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Whether Redis answers, as one connection sees it, told quietly: one line when the connection
+ * drops, one when it is back. The connection errors of the retries in between, on it and on every
+ * other connection `watch`ed, are not logged (ioredis reconnects on its own).
+ */
+export class RedisLink {
+  private downSince: number | null = null;
+  private stopped = false;
+  private readonly listeners: ((up: boolean) => void)[] = [];
+
+  constructor(
+    client: Redis,
+    private readonly url: string,
+    private readonly log: (message: string) => void,
+  ) {
+    client.on("close", () => this.dropped());
+    client.on("ready", () => this.restored());
+    this.watch(client);
+  }
+
+  /** False from the moment the connection drops until it is ready again. */
+  get up(): boolean {
+    return this.downSince === null;
+  }
+
+  /** Errors of this emitter (another connection, a BullMQ queue or worker) are logged only when they are not the drop's. */
+  watch(emitter: ErrorEmitter, prefix = "redis"): void {
+    emitter.on("error", (error) => {
+      if (this.stopped || !this.up || isConnectionError(error)) return;
+      this.log(`${prefix}: ${error.message}`);
+    });
+  }
+
+  /** Called with false when the connection drops, true when it is back. */
+  onChange(listener: (up: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The connections are being closed on purpose: nothing more to report. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private dropped(): void {
+    if (this.stopped || !this.up) return;
+    this.downSince = performance.now();
+    this.log(`redis: lost the connection to ${describeRedis(this.url)}; reconnecting`);
+    for (const listener of this.listeners) listener(false);
+  }
+
+  private restored(): void {
+    if (this.stopped || this.up) return;
+    const seconds = ((performance.now() - this.downSince!) / 1000).toFixed(1);
+    this.downSince = null;
+    this.log(`redis: connected to ${describeRedis(this.url)} again (after ${seconds} s)`);
+    for (const listener of this.listeners) listener(true);
   }
 }

@@ -7,6 +7,10 @@
 //   and the event stream), and each server hears only its own jobs.
 // A job ends once here however often BullMQ hands it to a worker: a job whose worker died is given
 // to another by BullMQ's stalled-job check, and only the run that holds the job's lock can complete it.
+// And every job ends here, whatever happens to Redis or the workers: a job is answered with a
+// QueueUnavailableError (503, retryable) when Redis cannot be reached at submission, stays unreachable
+// past a grace period, or no longer has the job (restarted without persistence), and at the latest
+// at the server's own deadline, which no worker has to enforce.
 import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
@@ -21,10 +25,11 @@ import {
   QueueClosedError,
   QueueFullError,
   type QueueStats,
+  QueueUnavailableError,
   type SubmitOptions,
 } from "./job-queue.ts";
 import type { JobOutcome, QueueObserver } from "./local-queue.ts";
-import { connectRedis, KEY_PREFIX, QUEUE_NAME, redisKeys, redisOptions } from "./redis-connection.ts";
+import { connectRedis, KEY_PREFIX, QUEUE_NAME, RedisLink, redisKeys, redisOptions } from "./redis-connection.ts";
 import { liveWorkers, type WorkerRegistration } from "./redis-registry.ts";
 import {
   decodeProgress,
@@ -50,6 +55,13 @@ export interface RedisQueueOptions {
    * still waiting are taken off the queue and answered with a QueueClosedError.
    */
   drainWithoutWorkersMs?: number;
+  /**
+   * Every job is answered within this long of its submission: past it, it is cancelled and answered
+   * with a QueueUnavailableError (default: timeoutMs + 10 min of waiting for a worker; none without timeoutMs).
+   */
+  deadlineMs?: number;
+  /** How long jobs wait for Redis once it cannot be reached (default 15 s) before they are answered. */
+  unreachableGraceMs?: number;
 }
 
 interface Pending {
@@ -61,6 +73,11 @@ interface Pending {
   startedAt: number | null;
   /** Set once the job's end is being delivered: a second end (a late duplicate) is ignored. */
   ending: boolean;
+  /** Set once the job is in Redis: from then on it must stay there until its end is read. */
+  added: boolean;
+  /** When a check first found the job gone from Redis (null: it was there). */
+  missingSince: number | null;
+  /** Stops listening for the client's cancel and clears the deadline. */
   stopListening: () => void;
 }
 
@@ -69,6 +86,12 @@ const EVENTS_KEPT = 1000;
 const REFRESH_MS = 1000;
 /** How long a cancelled job's mark stays, for a worker that takes the job after the cancel message. */
 const CANCEL_MARK_MS = 3_600_000;
+/** A job missing from Redis this long (two checks at least) is lost: a finished job's end arrives well within it. */
+const LOST_AFTER_MS = 2000;
+/** Redis answers an admission within this long, or the job is refused (503). */
+const ADMIT_TIMEOUT_MS = 5000;
+/** Seconds a client is asked to wait before it sends again a job the queue could not run. */
+const RETRY_AFTER_S = 5;
 
 export class RedisJobQueue implements JobQueue<ImageJob> {
   private readonly id = randomUUID();
@@ -92,6 +115,10 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     this.firstWorker = resolve;
   });
   private readonly log: (message: string) => void;
+  private readonly link: RedisLink;
+  /** Set while Redis cannot be reached: when it fires, the pending jobs are answered. */
+  private unreachableTimer: NodeJS.Timeout | undefined;
+  private connectionsClosed = false;
 
   private constructor(
     private readonly options: RedisQueueOptions,
@@ -101,6 +128,21 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     private readonly subscriber: Redis,
   ) {
     this.log = options.log ?? (() => undefined);
+    this.link = new RedisLink(client, options.url, this.log);
+    for (const emitter of [queue, events, subscriber]) this.link.watch(emitter);
+    this.link.onChange((up) => {
+      clearTimeout(this.unreachableTimer);
+      if (up) return;
+      this.workers = []; // unknown until Redis answers again
+      const grace = this.options.unreachableGraceMs ?? 15_000;
+      this.unreachableTimer = setTimeout(() => {
+        const message = `the job queue (Redis) has been unreachable for ${grace / 1000} s; send the request again later`;
+        for (const jobId of [...this.pending.keys()]) {
+          this.giveUp(jobId, new QueueUnavailableError(message, "queue_unavailable", RETRY_AFTER_S), "failed");
+        }
+      }, grace);
+      this.unreachableTimer.unref();
+    });
   }
 
   static async connect(options: RedisQueueOptions): Promise<RedisJobQueue> {
@@ -116,11 +158,6 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     const events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, lastEventId: last[0]?.[0] ?? "0-0" });
     const subscriber = client.duplicate();
     const self = new RedisJobQueue(options, queue, events, client, subscriber);
-    const logError = (error: Error) => self.log(`redis: ${error.message}`);
-    queue.on("error", logError);
-    events.on("error", logError);
-    client.on("error", logError);
-    subscriber.on("error", logError);
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     await self.listen();
     return self;
@@ -134,6 +171,10 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     };
   }
 
+  reachable(): boolean {
+    return this.link.up;
+  }
+
   submit(job: ImageJob, options: SubmitOptions = {}): Promise<JobTicket> {
     if (this.closed) {
       this.options.observer?.rejected?.("closed");
@@ -141,9 +182,32 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     }
     if (options.signal?.aborted)
       return Promise.reject(new CancelledError("the job was cancelled before it was queued"));
-    const admitted = this.admission.then(() => this.admit(job, options));
+    if (!this.link.up) return Promise.reject(this.unreachable());
+    const id = randomUUID();
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const admitted = this.admission.then(() =>
+      Promise.race([
+        this.admit(id, job, options, () => expired),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            expired = true;
+            this.giveUp(id, this.unreachable(), "failed");
+            reject(this.unreachable());
+          }, ADMIT_TIMEOUT_MS);
+        }),
+      ]).finally(() => clearTimeout(timer)),
+    );
     this.admission = admitted.catch(() => undefined);
     return admitted;
+  }
+
+  private unreachable(): QueueUnavailableError {
+    return new QueueUnavailableError(
+      "the job queue (Redis) cannot be reached; send the request again later",
+      "queue_unavailable",
+      RETRY_AFTER_S,
+    );
   }
 
   drain(): Promise<void> {
@@ -157,12 +221,18 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
   /** Closes the connections (after `drain`: jobs still pending never end here). */
   async close(): Promise<void> {
     this.closed = true;
+    const up = this.link.up;
+    this.link.stop();
     clearInterval(this.refreshTimer);
-    await this.refreshing;
-    await this.events.close();
-    await this.queue.close();
+    clearTimeout(this.unreachableTimer);
+    this.connectionsClosed = true;
+    // Graceful while Redis answers; while it cannot be reached, commands would wait for it: cut instead.
+    const grace = up ? 5000 : 0;
+    await settledWithin(this.refreshing ?? Promise.resolve(), grace);
+    if (!(await settledWithin(this.events.close(), grace))) (await this.events.client).disconnect();
+    if (!(await settledWithin(this.queue.close(), grace))) (await this.queue.client).disconnect();
     this.subscriber.disconnect();
-    await this.client.quit().catch(() => undefined);
+    if (!(await settledWithin(this.client.quit(), grace))) this.client.disconnect();
   }
 
   private async listen(): Promise<void> {
@@ -193,12 +263,15 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     this.refreshTimer.unref();
   }
 
-  private async admit(job: ImageJob, options: SubmitOptions): Promise<JobTicket> {
+  /** `expired`: the admission took too long and was answered; nothing more is to be done for it. */
+  private async admit(id: string, job: ImageJob, options: SubmitOptions, expired: () => boolean): Promise<JobTicket> {
     if (this.closed) {
       this.options.observer?.rejected?.("closed");
       throw new QueueClosedError("the server is shutting down and takes no new jobs");
     }
+    if (!this.link.up) throw this.unreachable();
     const waiting = await this.queue.getWaitingCount();
+    if (expired()) throw this.unreachable();
     this.counts.waiting = waiting;
     if (waiting >= this.options.capacity) {
       this.options.observer?.rejected?.("full");
@@ -209,9 +282,17 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         retryAfter,
       );
     }
-    const id = randomUUID();
     const { signal } = options;
     const cancel = () => this.cancel(id);
+    const deadlineMs =
+      this.options.deadlineMs ?? (this.options.timeoutMs === undefined ? undefined : this.options.timeoutMs + 600_000);
+    const deadline =
+      deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            const message = `the job had no answer within the server's deadline of ${deadlineMs / 1000} s and was cancelled; send the request again`;
+            this.giveUp(id, new QueueUnavailableError(message, "deadline_exceeded", RETRY_AFTER_S), "timeout");
+          }, deadlineMs);
     const result = new Promise<PipelineResult>((resolve, reject) => {
       this.pending.set(id, {
         resolve,
@@ -220,7 +301,12 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         attempt: 0,
         startedAt: null,
         ending: false,
-        stopListening: () => signal?.removeEventListener("abort", cancel),
+        added: false,
+        missingSince: null,
+        stopListening: () => {
+          signal?.removeEventListener("abort", cancel);
+          clearTimeout(deadline);
+        },
       });
     });
     result.catch(() => undefined); // the caller handles it; this keeps an early cancel from being "unhandled"
@@ -237,6 +323,10 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
       this.pending.delete(id);
       throw error;
     }
+    const entry = this.pending.get(id);
+    if (entry) entry.added = true;
+    // Answered already (too slow to admit): the job that did reach Redis is taken off again.
+    if (expired()) this.stopInRedis(id);
     this.counts.waiting++;
     return { id, result };
   }
@@ -272,17 +362,29 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
 
   /** The client went away: the job ends here at once; in Redis it is removed, or its worker is told to stop. */
   private cancel(jobId: string): void {
+    this.giveUp(jobId, new CancelledError("the job was cancelled (its client went away)"), "cancelled");
+  }
+
+  /** The job ends here at once with `error`, and is taken off Redis (or its worker told to stop). */
+  private giveUp(jobId: string, error: Error, outcome: JobOutcome): void {
     const entry = this.pending.get(jobId);
     if (!entry || entry.ending) return;
     entry.ending = true;
-    this.ended(entry, "cancelled");
-    entry.reject(new CancelledError("the job was cancelled (its client went away)"));
+    this.ended(entry, outcome);
+    entry.reject(error);
     this.pending.delete(jobId);
     this.checkDrained();
+    this.stopInRedis(jobId);
+  }
+
+  /** Marks the job cancelled, then removes it, or tells its worker (while Redis is down: once it is back). */
+  private stopInRedis(jobId: string): void {
     void (async () => {
       await this.client.set(redisKeys.cancelled(jobId), "1", "PX", CANCEL_MARK_MS);
       if ((await this.queue.remove(jobId)) !== 1) await this.client.publish(redisKeys.cancelChannel, jobId);
-    })().catch((error: Error) => this.log(`cancelling job ${jobId}: ${error.message}`));
+    })().catch((error: Error) => {
+      if (!this.connectionsClosed && this.link.up) this.log(`cancelling job ${jobId}: ${error.message}`);
+    });
   }
 
   private ended(entry: Pending, outcome: JobOutcome, result: PipelineResult | null = null): void {
@@ -296,6 +398,7 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     const counts = await this.queue.getJobCounts("waiting", "active");
     this.counts = { waiting: (counts.waiting ?? 0) + (counts.paused ?? 0), running: counts.active ?? 0 };
     this.workers = await liveWorkers(this.client);
+    await this.findLostJobs();
     await this.abandonIfNoWorkers();
     const first = this.workers[0];
     if (!first) return;
@@ -305,6 +408,31 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         this.mismatched.add(worker.id);
         this.log(`worker ${worker.id} serves '${worker.served.id}', not '${first.served.id}' as the others`);
       }
+    }
+  }
+
+  /**
+   * A job of ours that is no longer in Redis (restarted without persistence, or it evicted the job)
+   * will never end there: once it has been missing for a while, it is answered (503, retryable).
+   */
+  private async findLostJobs(): Promise<void> {
+    const ids = [...this.pending].filter(([, entry]) => entry.added && !entry.ending).map(([id]) => id);
+    if (ids.length === 0) return;
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.exists(redisKeys.job(id));
+    const answers = (await pipeline.exec()) ?? [];
+    const now = performance.now();
+    for (const [i, id] of ids.entries()) {
+      const entry = this.pending.get(id);
+      const [error, exists] = answers[i] ?? [null, 1];
+      if (!entry || error || exists === 1) {
+        if (entry) entry.missingSince = null;
+        continue;
+      }
+      entry.missingSince ??= now;
+      if (now - entry.missingSince < LOST_AFTER_MS) continue;
+      const message = "the job queue (Redis) lost the job (restarted or out of memory); send the request again";
+      this.giveUp(id, new QueueUnavailableError(message, "job_lost", RETRY_AFTER_S), "failed");
     }
   }
 
@@ -333,5 +461,22 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
   private checkDrained(): void {
     if (!this.closed || this.pending.size > 0) return;
     for (const resolve of this.drained.splice(0)) resolve();
+  }
+}
+
+/** Whether `work` settled within `ms` (its failure counts as settled). */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

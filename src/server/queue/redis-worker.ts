@@ -13,7 +13,7 @@ import type { ProgressEvent } from "../../pipelines/types.ts";
 import type { ImageJob } from "../image-job.ts";
 import type { ServedModel } from "../worker-pool.ts";
 import type { JobExecutor } from "./job-queue.ts";
-import { connectRedis, KEY_PREFIX, QUEUE_NAME, redisKeys, redisOptions } from "./redis-connection.ts";
+import { connectRedis, KEY_PREFIX, QUEUE_NAME, RedisLink, redisKeys, redisOptions } from "./redis-connection.ts";
 import { WorkerHeartbeat } from "./redis-registry.ts";
 import {
   decodeJob,
@@ -48,6 +48,7 @@ export class RedisQueueWorker {
   private readonly log: (message: string) => void;
   private worker: Worker<WireJobData, WireOutcome> | null = null;
   private closing: Promise<void> | null = null;
+  private readonly link: RedisLink;
 
   private constructor(
     private readonly options: QueueWorkerOptions,
@@ -57,6 +58,9 @@ export class RedisQueueWorker {
   ) {
     this.freeSlots = Array.from({ length: options.executor.slots }, (_, i) => i);
     this.log = options.log ?? (() => undefined);
+    // One line when Redis drops and one when it is back, not one per reconnection attempt.
+    this.link = new RedisLink(client, options.url, this.log);
+    this.link.watch(subscriber);
   }
 
   get id(): string {
@@ -69,8 +73,6 @@ export class RedisQueueWorker {
     const subscriber = client.duplicate();
     const heartbeat = new WorkerHeartbeat(client, options.id ?? randomUUID(), options.executor.slots, options.served);
     const self = new RedisQueueWorker(options, client, subscriber, heartbeat);
-    for (const emitter of [client, subscriber])
-      emitter.on("error", (error: Error) => self.log(`redis: ${error.message}`));
     subscriber.on("message", (_channel: string, jobId: string) => self.running.get(jobId)?.abort());
     await subscriber.subscribe(redisKeys.cancelChannel);
     await heartbeat.start();
@@ -83,7 +85,7 @@ export class RedisQueueWorker {
       stalledInterval: lockDuration,
       maxStalledCount: 1,
     });
-    self.worker.on("error", (error) => self.log(`queue: ${error.message}`));
+    self.link.watch(self.worker, "queue");
     await self.worker.waitUntilReady();
     return self;
   }
@@ -92,6 +94,7 @@ export class RedisQueueWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.worker?.close();
+      this.link.stop();
       await this.heartbeat.stop().catch(() => undefined);
       this.subscriber.disconnect();
       await this.client.quit().catch(() => undefined);

@@ -1,4 +1,5 @@
-// /healthz (the process answers), /readyz (models loaded and a worker to run jobs) and /metrics.
+// /healthz (the process answers), /readyz (models loaded, the queue reachable and a worker to run
+// jobs) and /metrics.
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.ts";
 import { PUBLIC_ROUTE } from "../public-route.ts";
@@ -15,9 +16,10 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 }
 
-function readiness(ctx: ServerContext): "ready" | "loading" | "no_workers" | "shutting_down" {
+function readiness(ctx: ServerContext): "ready" | "loading" | "queue_unreachable" | "no_workers" | "shutting_down" {
   if (ctx.draining) return "shutting_down";
   if (!ctx.running) return "loading";
+  if (ctx.running.queue.reachable?.() === false) return "queue_unreachable";
   // On a Redis queue the workers are other processes: ready only while one of them is alive.
   return ctx.running.queue.stats().workers > 0 ? "ready" : "no_workers";
 }
