@@ -78,6 +78,40 @@ test("captions are in the corpus's words, a third are two-object scenes, and no 
   }
 });
 
+test("each scene's words are its caption's, and true of its shapes before rendering", () => {
+  for (const scene of generateShapeScenes({ count: 2000, seed: 2 })) {
+    const { words, shapes } = scene;
+    if (words.kind === "single") {
+      const single = SINGLE.exec(scene.caption);
+      assert.ok(single, scene.caption);
+      const [, size, colour, shape, phrase] = single;
+      assert.deepEqual(
+        [words.size, words.colour, words.shape, words.place && PLACE_PHRASES[words.place]],
+        [size, colour, shape, phrase],
+        scene.caption,
+      );
+      const [placed] = shapes;
+      assert.equal(shapes.length, 1);
+      assert.deepEqual([placed!.colour, placed!.shape], [colour, shape], scene.caption);
+      if (words.place) assert.equal(placeOfPoint(placed!.cx, placed!.cy), words.place, scene.caption);
+      if (words.size) assert.equal(placed!.side < 0.48 ? "small" : "big", words.size, scene.caption);
+    } else {
+      const { first, relation, second } = words;
+      assert.equal(scene.caption, `a ${first.colour} ${first.shape} ${relation} a ${second.colour} ${second.shape}`);
+      const find = (o: typeof first) => shapes.find((p) => p.colour === o.colour && p.shape === o.shape)!;
+      const [a, b] = [find(first), find(second)];
+      assert.ok(a && b && a !== b, scene.caption);
+      const ok = {
+        "left of": a.cx < b.cx,
+        "to the right of": a.cx > b.cx,
+        above: a.cy < b.cy,
+        below: a.cy > b.cy,
+      }[relation];
+      assert.ok(ok, scene.caption);
+    }
+  }
+});
+
 /** The height of a shape's outline at side 1. */
 function outlineHeight(shape: ShapeName): number {
   const ys = shapePolygons({ shape, colour: "red", cx: 0, cy: 0, side: 1 })
@@ -130,6 +164,10 @@ test("built through glide data build: each caption matches its rendered pixels",
       stderr: { write: () => true, isTTY: false },
     });
     assert.equal(summary.total, 160, "every picture is kept, shared captions and all");
+    assert.deepEqual([summary.sources.shapes?.captionDuplicates, summary.sources.shapes?.imageDuplicates], [0, 0]);
+    const notice = readFileSync(join(out, "ATTRIBUTION.md"), "utf8");
+    assert.match(notice, /CC0 1\.0/);
+    assert.match(notice, /Drawn by glide-ts itself from seed 3/);
     const rows = readFileSync(join(out, "32", "all.jsonl"), "utf8")
       .split("\n")
       .filter(Boolean)
@@ -174,11 +212,27 @@ test("built through glide data build: each caption matches its rendered pixels",
   });
 });
 
-test("glide data build refuses a bad --shapes count with one line", () => {
-  for (const bad of ["0", "-3", "x"]) {
-    const r = glide("data", "build", "/nonexistent-out", "--shapes", bad);
+test("glide data build refuses a bad --shapes count or --shapes-seed with one line", async () => {
+  for (const [option, bad] of [
+    ["--shapes", "0"],
+    ["--shapes", "-3"],
+    ["--shapes", "x"],
+    ["--shapes-seed", "-1"],
+  ] as const) {
+    const r = glide("data", "build", "/nonexistent-out", option, bad);
     assert.equal(r.code, 1, bad);
-    assert.match(r.stderr, /--shapes/, bad);
+    assert.match(r.stderr, new RegExp(`${option} `), bad);
     assert.ok(r.stderr.trim().split("\n").length <= 2, r.stderr);
+  }
+  // The library refuses them too, before loading any source.
+  for (const shapes of [
+    { count: 0, seed: 1 },
+    { count: 2.5, seed: 1 },
+    { count: 10, seed: -1 },
+  ]) {
+    await assert.rejects(
+      buildCorpus({ outDir: "/nonexistent-out", sources: ["shapes"], shapes }),
+      /--shapes(-seed)? must be/,
+    );
   }
 });

@@ -37,5 +37,8 @@ export function loadShapes(options: ShapesSourceOptions = DEFAULT_SHAPES): Sourc
     items,
     excluded: [],
     captionsRepeat: true,
+    notice:
+      `Drawn by glide-ts itself from seed ${options.seed}, not rendered from files; each caption names the ` +
+      "colour, shape, size and place of what is drawn. Dedicated to the public domain.",
   };
 }

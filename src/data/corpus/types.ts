@@ -39,6 +39,8 @@ export interface SourceCatalog {
   excluded: { origin: string; reason: string }[];
   /** Items share captions on purpose (each picture differs): keep them all, not one per caption. */
   captionsRepeat?: boolean;
+  /** A line for ATTRIBUTION.md about where the pictures and captions come from, where the usual one does not fit. */
+  notice?: string;
 }
 
 /** A source that is not installed here (e.g. Debian's openclipart-svg): skipped with this message. */

@@ -109,6 +109,7 @@ export async function writeAttribution(
       `- Author: ${c.author} (${c.homepage})`,
       `- Licence: ${c.license.title} (${c.license.url}).${shareAlike}`,
       `- Keys: \`${c.source}/…\`; each image's original file or icon name and author are in attribution.jsonl.`,
+      ...(c.notice ? [`- ${c.notice}`] : []),
     ].join("\n");
   });
   const text = [

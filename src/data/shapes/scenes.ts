@@ -7,12 +7,38 @@ import {
   isHeldOut,
   PLACE_NAMES,
   PLACE_PHRASES,
+  type PlaceName,
   SHAPE_COLOUR_NAMES,
   SHAPE_NAMES,
   SHAPE_SIZE_NAMES,
   type ShapeColour,
   type ShapeName,
+  type ShapeSize,
 } from "./vocabulary.ts";
+
+/** How a two-object caption relates the object it names first to the one it names second. */
+export type ShapeRelation = "left of" | "to the right of" | "above" | "below";
+
+/**
+ * The words a caption uses, for the tests and the caption probe to check pixels against: one
+ * object with the size and place words the caption says (absent where its template leaves them
+ * out, though the picture still has a size and place), or two objects in the order the caption
+ * names them and the relation between them.
+ */
+export type ShapeSceneWords = SingleShapeWords | ShapePairWords;
+export interface SingleShapeWords {
+  kind: "single";
+  colour: ShapeColour;
+  shape: ShapeName;
+  size?: ShapeSize;
+  place?: PlaceName;
+}
+export interface ShapePairWords {
+  kind: "pair";
+  first: { colour: ShapeColour; shape: ShapeName };
+  relation: ShapeRelation;
+  second: { colour: ShapeColour; shape: ShapeName };
+}
 
 export interface ShapeScene {
   /** Filename-safe and unique in a corpus: `shapes-000123`. */
@@ -20,6 +46,7 @@ export interface ShapeScene {
   caption: string;
   /** Drawn in order (the last on top); on white. */
   shapes: PlacedShape[];
+  words: ShapeSceneWords;
 }
 
 export interface ShapeScenesOptions {
@@ -60,14 +87,14 @@ export function generateShapeScenes(options: ShapeScenesOptions): ShapeScene[] {
       const size = pick(SHAPE_SIZE_NAMES);
       const place = pick(PLACE_NAMES);
       const where = PLACE_PHRASES[place];
-      const caption = pick([
-        `a ${size} ${colour} ${shape} ${where}`,
-        `a ${colour} ${shape} ${where}`,
-        `a ${size} ${colour} ${shape}`,
-        `a ${colour} ${shape}`,
-        `${colour} ${shape}`,
+      const [caption, words] = pick<[string, SingleShapeWords]>([
+        [`a ${size} ${colour} ${shape} ${where}`, { kind: "single", colour, shape, size, place }],
+        [`a ${colour} ${shape} ${where}`, { kind: "single", colour, shape, place }],
+        [`a ${size} ${colour} ${shape}`, { kind: "single", colour, shape, size }],
+        [`a ${colour} ${shape}`, { kind: "single", colour, shape }],
+        [`${colour} ${shape}`, { kind: "single", colour, shape }],
       ]);
-      scenes.push({ id, caption, shapes: [jitter(placeShape(shape, colour, size, place))] });
+      scenes.push({ id, caption, shapes: [jitter(placeShape(shape, colour, size, place))], words });
       continue;
     }
     const first = drawablePair();
@@ -75,15 +102,23 @@ export function generateShapeScenes(options: ShapeScenesOptions): ShapeScene[] {
     while (second[0] === first[0] && second[1] === first[1]) second = drawablePair();
     const sideBySide = rng.uniform() < 0.5;
     const [firstPlace, secondPlace] = sideBySide ? (["left", "right"] as const) : (["top", "bottom"] as const);
-    const a = `a ${first[0]} ${first[1]}`;
-    const b = `a ${second[0]} ${second[1]}`;
+    const a = { colour: first[0], shape: first[1] };
+    const b = { colour: second[0], shape: second[1] };
     // Either object may be named first.
-    const caption = sideBySide
-      ? pick([`${a} left of ${b}`, `${b} to the right of ${a}`])
-      : pick([`${a} above ${b}`, `${b} below ${a}`]);
+    const words = sideBySide
+      ? pick<ShapePairWords>([
+          { kind: "pair", first: a, relation: "left of", second: b },
+          { kind: "pair", first: b, relation: "to the right of", second: a },
+        ])
+      : pick<ShapePairWords>([
+          { kind: "pair", first: a, relation: "above", second: b },
+          { kind: "pair", first: b, relation: "below", second: a },
+        ]);
+    const caption = `a ${words.first.colour} ${words.first.shape} ${words.relation} a ${words.second.colour} ${words.second.shape}`;
     scenes.push({
       id,
       caption,
+      words,
       shapes: [
         jitter(placeShape(first[1], first[0], "small", firstPlace)),
         jitter(placeShape(second[1], second[0], "small", secondPlace)),
