@@ -114,6 +114,7 @@ export {
 export { DEFAULT_VARIATION_STRENGTH, type VariationOptions, variation } from "./pipelines/variation.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { loadApiKeys } from "./server/api-keys.ts";
+export { DEFAULT_LIMITS, type ServerLimits } from "./server/context.ts";
 export { describeRedis } from "./server/queue/redis-connection.ts";
 export { type QueueWorkerOptions, RedisQueueWorker } from "./server/queue/redis-worker.ts";
 export { type QueueWorkerProcess, type QueueWorkerProcessOptions, startQueueWorker } from "./server/queue-worker.ts";

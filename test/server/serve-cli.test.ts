@@ -1,9 +1,10 @@
 // `glide serve` as a process: it prints its URL, serves the fixture model given by --checkpoint and
-// --config, honours --api-key-file, --cors and --job-timeout, and on SIGTERM stops taking jobs
+// --config, honours --api-key-file, --cors, --job-timeout and --request-timeout, and on SIGTERM stops taking jobs
 // (503), finishes the running one, and exits 0.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { glide } from "../cli/glide-cli.ts";
@@ -37,6 +38,10 @@ const exited = new Promise<number | null>((resolve) => {
         "https://app.example",
         "--job-timeout",
         "4",
+        "--request-timeout",
+        "2",
+        "--max-connections",
+        "64",
       ],
       { env: { ...process.env, GLIDE_API_KEYS: "" }, stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -79,6 +84,22 @@ test("--cors allows the origin given, and only it", async () => {
     headers: { origin: "https://app.example", "access-control-request-method": "POST" },
   });
   assert.equal(preflight.status, 204, "a preflight needs no key");
+});
+
+test("--request-timeout: a body that stalls is answered 408 and closed after it, not after the default 30 s", async () => {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const started = Date.now();
+  socket.write(
+    "POST /v1/images/generations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-cli\r\n" +
+      'content-type: application/json\r\ncontent-length: 100\r\n\r\n{"prompt":',
+  );
+  let text = "";
+  socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+  await new Promise((resolve) => socket.on("close", resolve));
+  assert.match(text, /^HTTP\/1\.1 408 /);
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(seconds >= 1.5 && seconds < 10, `closed after ${seconds} s`);
 });
 
 test("--job-timeout stops a job that runs too long: 504", async () => {

@@ -56,6 +56,25 @@ test("a request refused before its body (no key) is answered 401 and closed with
   assert.ok(closedAfterMs < 900, `closed after ${closedAfterMs} ms, before the request timeout`);
 });
 
-test("the server takes at most maxConnections connections at once", async () => {
+test("a body that trickles in, a byte at a time, is cut at the request timeout too", async () => {
+  const head =
+    "POST /v1/images/generations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-slow\r\n" +
+    'content-type: application/json\r\ncontent-length: 100000\r\n\r\n{"prompt":"';
+  const { socket, done } = talk(head);
+  const trickle = setInterval(() => socket.writable && socket.write("a"), 50);
+  const { text, closedAfterMs } = await done;
+  clearInterval(trickle);
+  assert.match(text, /^HTTP\/1\.1 408 /);
+  assert.ok(closedAfterMs < 8000, `closed after ${closedAfterMs} ms`);
+});
+
+test("the server takes at most maxConnections connections at once: one more is closed unanswered", async () => {
   assert.equal(server.app.server.maxConnections, 8);
+  const held = Array.from({ length: 8 }, () => talk("GET /healthz HTTP/1.1\r\nhost: x\r\n"));
+  await new Promise((r) => setTimeout(r, 200));
+  const extra = talk("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+  const { text, closedAfterMs } = await extra.done;
+  assert.equal(text, "", "no answer past the ceiling");
+  assert.ok(closedAfterMs < 800, `closed after ${closedAfterMs} ms, before the held ones time out`);
+  for (const { socket } of held) socket.destroy();
 });

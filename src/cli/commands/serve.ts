@@ -2,7 +2,14 @@
 // of worker threads that keep the models loaded.
 
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { describeRedis, loadApiKeys, resolveServedModels, serveStaticWeb, startServer } from "../../node.ts";
+import {
+  DEFAULT_LIMITS,
+  describeRedis,
+  loadApiKeys,
+  resolveServedModels,
+  serveStaticWeb,
+  startServer,
+} from "../../node.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
@@ -17,6 +24,8 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   publicUrl?: string;
   jobTimeout: number;
   deadline?: number;
+  requestTimeout: number;
+  maxConnections: number;
   apiKeyFile?: string;
   cors: string[];
   urlTtl: number;
@@ -51,6 +60,18 @@ export function registerServe(program: Command): void {
       "--deadline <seconds>",
       "with --queue: every request is answered within this long, whatever becomes of Redis or the workers (503 past it; default: --job-timeout + 600)",
       parsePositive("--deadline"),
+    )
+    .option(
+      "--request-timeout <seconds>",
+      "a client has this long to send a whole request, headers and body (408 past it, and the connection closed)",
+      parsePositive("--request-timeout"),
+      DEFAULT_LIMITS.requestTimeoutMs / 1000,
+    )
+    .option(
+      "--max-connections <n>",
+      "open connections at once; more are refused",
+      parseCount("--max-connections"),
+      DEFAULT_LIMITS.maxConnections,
     )
     .option("--api-key-file <file>", "API keys, one a line (also read: $GLIDE_API_KEYS); none: no authentication")
     .addOption(
@@ -109,7 +130,11 @@ Examples:
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,
       publicUrl: options.publicUrl,
-      limits: { maxN: options.maxN },
+      limits: {
+        maxN: options.maxN,
+        requestTimeoutMs: Math.max(1, Math.round(options.requestTimeout * 1000)),
+        maxConnections: options.maxConnections,
+      },
       queue: options.queue,
     });
     const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
