@@ -4,7 +4,7 @@
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import {
   CATALOG_HINT,
@@ -37,6 +37,7 @@ import {
   sha256File,
   writePng,
 } from "../node.ts";
+import { MAX_GUIDANCE } from "../pipelines/options.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
@@ -105,7 +106,20 @@ export function addSamplingOptions(command: Command, defaultGuidance: number): v
       `sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default 25 for dpm++2m, 100 ddpm, 50 ddim/plms; ${PLMS_NOTE}`,
       parseSteps,
     )
-    .option("--guidance <scale>", "classifier-free guidance scale", parseNumber("--guidance"), defaultGuidance);
+    .option(
+      "--guidance <scale>",
+      `classifier-free guidance scale (-${MAX_GUIDANCE} to ${MAX_GUIDANCE})`,
+      parseGuidance,
+      defaultGuidance,
+    );
+}
+
+function parseGuidance(value: string): number {
+  const scale = parseNumber("--guidance")(value);
+  if (Math.abs(scale) > MAX_GUIDANCE) {
+    throw new InvalidArgumentError(`--guidance must be from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}.`);
+  }
+  return scale;
 }
 
 export function addUpsampleSamplingOptions(command: Command, defaultSampler: string, prefix = "upsample-"): void {

@@ -190,6 +190,7 @@ test("glide generate: option errors are one line and a pointer to --help", () =>
     ["--stpes", "3"],
     ["--steps", "many"],
     ["--threads", "1000"],
+    ["--guidance", "1e308"],
   ]) {
     const run = glide("generate", "x", ...model, ...args);
     assert.equal(run.code, 1, args.join(" "));
@@ -199,6 +200,7 @@ test("glide generate: option errors are one line and a pointer to --help", () =>
   }
   const unknown = glide("generate", "x", "--stpes", "3");
   assert.match(unknown.stderr, /^error: unknown option '--stpes' \(Did you mean --steps\?\)\n/);
+  assert.match(glide("generate", "x", "--guidance", "-1e308").stderr, /--guidance must be from -100 to 100/);
   const threads = glide("generate", "x", "--threads", "1000");
   assert.match(threads.stderr, new RegExp(`--threads must be at most ${availableParallelism()}, the CPU cores`));
   const help = glide("generate", "--help");

@@ -5,11 +5,17 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import type { GlideServer } from "../../src/server/server.ts";
-import { fixtureServer } from "./helpers.ts";
+import { fixtureServer, readMetric } from "./helpers.ts";
 
 let server: GlideServer;
+/** What the server reports as its own failures. */
+const logged: string[] = [];
 before(async () => {
-  server = await fixtureServer({ apiKeys: ["sk-slow"], limits: { requestTimeoutMs: 1000, maxConnections: 8 } });
+  server = await fixtureServer({
+    apiKeys: ["sk-slow"],
+    limits: { requestTimeoutMs: 1000, maxConnections: 8 },
+    log: (message) => logged.push(message),
+  });
 });
 after(() => server.shutdown());
 
@@ -20,6 +26,7 @@ function talk(head: string): { socket: Socket; done: Promise<{ text: string; clo
   const started = Date.now();
   let text = "";
   socket.setEncoding("utf8");
+  socket.on("error", () => undefined); // a reset connection closes too
   socket.on("data", (chunk: string) => (text += chunk));
   socket.write(head);
   const done = new Promise<{ text: string; closedAfterMs: number }>((resolve) => {
@@ -77,4 +84,28 @@ test("the server takes at most maxConnections connections at once: one more is c
   assert.equal(text, "", "no answer past the ceiling");
   assert.ok(closedAfterMs < 800, `closed after ${closedAfterMs} ms, before the held ones time out`);
   for (const { socket } of held) socket.destroy();
+});
+
+test("a client that closes mid-body is not the server's failure: nothing logged, no job, the server carries on", async () => {
+  const bodies = [
+    ["/v1/images/generations", "application/json", '{"prompt":"a red'],
+    [
+      "/v1/images/variations",
+      "multipart/form-data; boundary=XX",
+      '--XX\r\ncontent-disposition: form-data; name="image"; filename="a.png"\r\ncontent-type: image/png\r\n\r\n\x89PNG',
+    ],
+  ];
+  for (const [path, type, partial] of bodies) {
+    const { socket, done } = talk(
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-slow\r\n` +
+        `content-type: ${type}\r\ncontent-length: 100000\r\n\r\n${partial}`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    await done;
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(logged, []);
+  assert.equal(await readMetric(server.url, 'glide_jobs_total{outcome="failed"}'), 0);
+  assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
 });
