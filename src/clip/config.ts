@@ -56,6 +56,27 @@ const POSITIVE_INTEGER_KEYS = [
   "n_head_image",
 ] as const;
 const COUNT_KEYS = ["n_xf_blocks_text", "n_xf_blocks_image"] as const;
+/**
+ * The largest value each integer key may take: the released configuration is far inside, and a
+ * configuration file cannot ask for a network that exhausts memory before anything is built.
+ */
+export const CLIP_CONFIG_MAXIMA: Record<(typeof POSITIVE_INTEGER_KEYS)[number] | (typeof COUNT_KEYS)[number], number> =
+  {
+    n_timesteps: 10000,
+    image_size: 1024,
+    patch_size: 1024,
+    n_vocab: 1 << 20,
+    max_text_len: 1024,
+    n_embd: 4096,
+    n_head_state_text: 1024,
+    n_head_text: 128,
+    n_head_state_image: 1024,
+    n_head_image: 128,
+    n_xf_blocks_text: 64,
+    n_xf_blocks_image: 64,
+  };
+/** The most attention weights one input may need (heads × positions²): 2²⁸ float32 values, 1 GiB. */
+export const MAX_CLIP_ATTENTION_VALUES = 2 ** 28;
 const CONFIG_KEYS = new Set<string>([...POSITIVE_INTEGER_KEYS, ...COUNT_KEYS, "logit_scale", "beta_schedule"]);
 
 /** `overrides` completed from `base` (default: the released configuration) and validated. */
@@ -64,11 +85,18 @@ export function resolveClipConfig(
   base: ClipConfig = releasedClipConfig(),
 ): ClipConfig {
   for (const key of Object.keys(overrides)) {
-    if (!CONFIG_KEYS.has(key)) throw new ClipError(`unknown CLIP configuration key '${key}'`);
+    if (!CONFIG_KEYS.has(key))
+      throw new ClipError(`unknown CLIP configuration key '${key.length > 40 ? `${key.slice(0, 40)}…` : key}'`);
   }
   const config = { ...base, ...overrides } as ClipConfig;
   validateClipConfig(config);
   return config;
+}
+
+/** A value as an error message shows it: JSON, cut short (a file may hold anything). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 export function validateClipConfig(config: ClipConfig): void {
@@ -76,26 +104,45 @@ export function validateClipConfig(config: ClipConfig): void {
   for (const key of POSITIVE_INTEGER_KEYS) {
     const v = raw[key];
     if (!Number.isInteger(v) || (v as number) < 1) {
-      throw new ClipError(`CLIP ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+      throw new ClipError(`CLIP ${key} must be a positive integer, got ${shown(v)}`);
     }
   }
   for (const key of COUNT_KEYS) {
     const v = raw[key];
     if (!Number.isInteger(v) || (v as number) < 0) {
-      throw new ClipError(`CLIP ${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+      throw new ClipError(`CLIP ${key} must be a non-negative integer, got ${shown(v)}`);
     }
   }
-  if (typeof config.logit_scale !== "number" || !(config.logit_scale > 0)) {
-    throw new ClipError(`CLIP logit_scale must be a positive number, got ${JSON.stringify(config.logit_scale)}`);
+  const tooLarge = Object.entries(CLIP_CONFIG_MAXIMA)
+    .filter(([key, most]) => (raw[key] as number) > most)
+    .map(([key, most]) => `CLIP ${key} must be at most ${most}, got ${raw[key]}`);
+  if (tooLarge.length > 0) {
+    const more = tooLarge.length > 3 ? `; and ${tooLarge.length - 3} more` : "";
+    throw new ClipError(tooLarge.slice(0, 3).join("; ") + more);
+  }
+  if (typeof config.logit_scale !== "number" || !(config.logit_scale > 0 && config.logit_scale < Infinity)) {
+    throw new ClipError(`CLIP logit_scale must be a positive number, got ${shown(config.logit_scale)}`);
   }
   if (typeof config.beta_schedule !== "string") {
-    throw new ClipError(`CLIP beta_schedule must be a string, got ${JSON.stringify(config.beta_schedule)}`);
+    throw new ClipError(`CLIP beta_schedule must be a string, got ${shown(config.beta_schedule)}`);
   }
   if (config.image_size % config.patch_size !== 0) {
     throw new ClipError(`CLIP image_size ${config.image_size} is not a multiple of patch_size ${config.patch_size}`);
   }
   if (config.max_text_len < 2) {
     throw new ClipError(`CLIP max_text_len must be at least 2 (start and end tokens), got ${config.max_text_len}`);
+  }
+  // The image tower attends over the patch grid and the timestep token, the text tower over the text.
+  const patches = (config.image_size / config.patch_size) ** 2 + 1;
+  const attention = Math.max(
+    config.n_head_image * patches * patches,
+    config.n_head_text * config.max_text_len * config.max_text_len,
+  );
+  if (attention > MAX_CLIP_ATTENTION_VALUES) {
+    throw new ClipError(
+      `the CLIP configuration asks for ${attention.toExponential(2)} attention weights for each input ` +
+        `(${((attention * 4) / 2 ** 30).toPrecision(3)} GiB of float32); at most ${MAX_CLIP_ATTENTION_VALUES} (1 GiB) are allowed`,
+    );
   }
 }
 

@@ -137,6 +137,15 @@ export const CONFIG_MAXIMA: Record<(typeof INTEGER_KEYS)[number], number> = {
 export const MAX_CHANNEL_MULT = 16;
 /** The most parameters a configuration may imply (the released models have ~0.4 billion). */
 export const MAX_PARAMETERS = 4e9;
+/**
+ * The most values the largest tensor of one picture's forward pass may hold: 2²⁸ float32 values,
+ * 1 GiB. The released upsampler's largest (its 256×256 level) holds 12.6 million; the limit is what
+ * keeps a small file from asking for attention over a 1024×1024 level (4 TB), which the maxima
+ * above, each within reason, would allow together.
+ */
+export const MAX_ACTIVATION_VALUES = 2 ** 28;
+/** How many offending keys one error names. */
+const LISTED_KEYS = 3;
 
 const BOOLEAN_KEYS = [
   "xf_final_ln",
@@ -165,9 +174,7 @@ export function resolveConfig(
   overrides: Readonly<Record<string, unknown>> = {},
   base: GlideConfig = modelAndDiffusionDefaults(),
 ): GlideConfig {
-  for (const key of Object.keys(overrides)) {
-    if (!CONFIG_KEYS.has(key)) throw new GlideConfigError(`unknown configuration key '${key}'`);
-  }
+  checkKnownKeys(Object.keys(overrides));
   const config = { ...base, ...overrides } as GlideConfig;
   validateConfig(config);
   return config;
@@ -191,28 +198,51 @@ export function sameConfig(a: GlideConfig, b: GlideConfig): boolean {
   return [...CONFIG_KEYS].every((key) => left[key] === right[key]);
 }
 
-/** Throws a GlideConfigError for the first invalid entry of a complete configuration. */
+/** A value as an error message shows it: JSON, cut short (a file may hold anything). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** The first few of `items` in one line ("a; b; c; and 4 more"). */
+function listed(items: readonly string[], separator = "; "): string {
+  const more = items.length > LISTED_KEYS ? `${separator}and ${items.length - LISTED_KEYS} more` : "";
+  return items.slice(0, LISTED_KEYS).join(separator) + more;
+}
+
+function checkKnownKeys(keys: readonly string[]): void {
+  const unknown = keys
+    .filter((key) => !CONFIG_KEYS.has(key))
+    .map((key) => `'${key.length > 40 ? `${key.slice(0, 40)}…` : key}'`);
+  if (unknown.length === 1) throw new GlideConfigError(`unknown configuration key ${unknown[0]}`);
+  if (unknown.length > 1) throw new GlideConfigError(`unknown configuration keys ${listed(unknown, ", ")}`);
+}
+
+/**
+ * Throws a GlideConfigError for an invalid complete configuration: the first entry of a wrong type
+ * or value, or every key over its ceiling (the first few named, in one line), or a network whose
+ * largest tensor would not fit in memory.
+ */
 export function validateConfig(config: GlideConfig): void {
   const raw = config as unknown as Record<string, unknown>;
   for (const key of CONFIG_KEYS) if (!(key in raw)) throw new GlideConfigError(`configuration key '${key}' is missing`);
-  for (const key of Object.keys(raw))
-    if (!CONFIG_KEYS.has(key)) throw new GlideConfigError(`unknown configuration key '${key}'`);
+  checkKnownKeys(Object.keys(raw));
   for (const key of INTEGER_KEYS) {
-    if (!Number.isInteger(raw[key]))
-      throw new GlideConfigError(`${key} must be an integer, got ${JSON.stringify(raw[key])}`);
-    if ((raw[key] as number) > CONFIG_MAXIMA[key])
-      throw new GlideConfigError(`${key} must be at most ${CONFIG_MAXIMA[key]}, got ${raw[key]}`);
+    if (!Number.isInteger(raw[key])) throw new GlideConfigError(`${key} must be an integer, got ${shown(raw[key])}`);
   }
+  const tooLarge = INTEGER_KEYS.filter((key) => (raw[key] as number) > CONFIG_MAXIMA[key]).map(
+    (key) => `${key} must be at most ${CONFIG_MAXIMA[key]}, got ${raw[key]}`,
+  );
+  if (tooLarge.length > 0) throw new GlideConfigError(listed(tooLarge));
   for (const key of BOOLEAN_KEYS) {
     if (typeof raw[key] !== "boolean")
-      throw new GlideConfigError(`${key} must be true or false, got ${JSON.stringify(raw[key])}`);
+      throw new GlideConfigError(`${key} must be true or false, got ${shown(raw[key])}`);
   }
   for (const key of STRING_KEYS) {
-    if (typeof raw[key] !== "string")
-      throw new GlideConfigError(`${key} must be a string, got ${JSON.stringify(raw[key])}`);
+    if (typeof raw[key] !== "string") throw new GlideConfigError(`${key} must be a string, got ${shown(raw[key])}`);
   }
   if (typeof config.dropout !== "number" || !(config.dropout >= 0 && config.dropout < 1)) {
-    throw new GlideConfigError(`dropout must be a number in [0, 1), got ${JSON.stringify(config.dropout)}`);
+    throw new GlideConfigError(`dropout must be a number in [0, 1), got ${shown(config.dropout)}`);
   }
   for (const key of ["image_size", "num_channels", "num_res_blocks", "diffusion_steps"] as const) {
     if (config[key] < 1) throw new GlideConfigError(`${key} must be at least 1, got ${config[key]}`);
@@ -233,14 +263,61 @@ export function validateConfig(config: GlideConfig): void {
     }
   }
   if (!(XF_POOLS as readonly string[]).includes(config.xf_pool)) {
-    throw new GlideConfigError(`xf_pool must be one of ${XF_POOLS.join(", ")}, got '${config.xf_pool}'`);
+    throw new GlideConfigError(`xf_pool must be one of ${XF_POOLS.join(", ")}, got ${shown(config.xf_pool)}`);
   }
   if (config.xf_pool === "token" && !config.xf_padding) {
     throw new GlideConfigError(
       "xf_pool 'token' finds the caption's last token by the padding mask: it needs xf_padding",
     );
   }
-  unetStructure(config);
+  const largest = largestActivation(config, unetStructure(config));
+  if (largest.values > MAX_ACTIVATION_VALUES) {
+    throw new GlideConfigError(
+      `the configuration asks for ${largest.what} of ${largest.values.toExponential(2)} values for each picture ` +
+        `(${formatGiB(largest.values * 4)} of float32); at most ${MAX_ACTIVATION_VALUES} (1 GiB) are allowed`,
+    );
+  }
+}
+
+function formatGiB(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1024 ? `${(gib / 1024).toPrecision(3)} TiB` : `${gib.toPrecision(3)} GiB`;
+}
+
+/**
+ * The largest tensor one picture's forward pass makes, estimated from the configuration alone
+ * (before anything is built): each level's activations (with the decoder's concatenated skip),
+ * each attention's weights (heads × positions × (positions + text tokens)), and the text
+ * transformer's attention and MLP.
+ */
+export function largestActivation(config: GlideConfig, structure: UNetStructure): { values: number; what: string } {
+  let largest = { values: 0, what: "" };
+  const consider = (values: number, what: string) => {
+    if (values > largest.values) largest = { values, what };
+  };
+  const text = config.xf_width > 0 ? config.text_ctx : 0;
+  const levels = structure.channelMult.length;
+  structure.channelMult.forEach((mult, level) => {
+    const side = config.image_size / 2 ** level;
+    const channels = mult * config.num_channels;
+    const widest = Math.max(
+      channels,
+      ...structure.channelMult.slice(level, level + 2).map((m) => m * config.num_channels),
+    );
+    consider(side * side * (channels + widest), `activations at ${side}×${side}`);
+    if (structure.attentionDs.includes(2 ** level) || level === levels - 1) {
+      const heads =
+        config.num_head_channels === -1
+          ? Math.max(config.num_heads, structure.numHeadsUpsample)
+          : Math.ceil(channels / config.num_head_channels);
+      consider(heads * side * side * (side * side + text), `attention at ${side}×${side}`);
+    }
+  });
+  if (config.xf_width > 0) {
+    consider(config.xf_heads * config.text_ctx * config.text_ctx, "text attention");
+    consider(4 * config.xf_width * config.text_ctx, "the text transformer's activations");
+  }
+  return largest;
 }
 
 /** What the U-Net is made of, derived from a configuration as the reference's `create_model` does. */

@@ -6,8 +6,10 @@
 
 import { GlideError } from "../errors.ts";
 import {
+  CONFIG_MAXIMA,
   type GlideConfig,
   type GlideVariant,
+  MAX_CHANNEL_MULT,
   modelAndDiffusionDefaults,
   modelAndDiffusionDefaultsUpsampler,
   N_VOCAB,
@@ -120,7 +122,8 @@ export function inferConfig(shapes: Shapes): InferredConfig {
   // Output blocks: each level has num_res_blocks + 1 blocks; the last of every level but the
   // outermost ends with an upsampler (a ResBlock with resblock_updown, else an Upsample conv).
   const output = blockLayers(shapes, "output_blocks");
-  const outputCount = Math.max(-1, ...output.keys()) + 1;
+  let outputCount = 0;
+  for (const block of output.keys()) outputCount = Math.max(outputCount, block + 1);
   if (outputCount === 0) throw new InferConfigError("no output_blocks: not a GLIDE U-Net state dict");
   const upsampling: number[] = [];
   for (let i = 0; i < outputCount; i++) {
@@ -129,6 +132,12 @@ export function inferConfig(shapes: Shapes): InferredConfig {
     if (extra) upsampling.push(i);
   }
   const levels = upsampling.length + 1;
+  // 2^(levels + 2) is the image size: more levels than the largest one allows are not read on.
+  if (2 ** (levels + 2) > CONFIG_MAXIMA.image_size) {
+    throw new InferConfigError(
+      `output_blocks: ${levels} levels make ${2 ** (levels + 2)}-pixel images; at most ${CONFIG_MAXIMA.image_size} are allowed`,
+    );
+  }
   const perLevel = outputCount / levels;
   if (!Number.isInteger(perLevel) || upsampling.some((b, k) => b !== (k + 1) * perLevel - 1)) {
     throw new InferConfigError(
@@ -185,6 +194,26 @@ export function inferConfig(shapes: Shapes): InferredConfig {
     if (m) layers.add(Number(m[1]));
   }
 
+  const textCtx = xfWidth > 0 ? shapeOf(shapes, "positional_embedding")[0]! : 0;
+  const tooLarge = (
+    [
+      ["num_res_blocks", numResBlocks],
+      ["num_channels", numChannels],
+      ["xf_width", xfWidth],
+      ["text_ctx", textCtx],
+      ["xf_layers", layers.size],
+    ] as const
+  ).filter(([key, value]) => value > CONFIG_MAXIMA[key]);
+  const wideLevel = channelMult.find((m) => m > MAX_CHANNEL_MULT);
+  if (tooLarge.length > 0 || wideLevel !== undefined) {
+    const found = tooLarge.map(([key, value]) => `${key} ${value} (at most ${CONFIG_MAXIMA[key]})`);
+    if (wideLevel !== undefined) found.push(`a channel multiplier of ${wideLevel} (at most ${MAX_CHANNEL_MULT})`);
+    throw new InferConfigError(
+      `the shapes imply ${found.slice(0, 3).join(", ")}${found.length > 3 ? ` and ${found.length - 3} more` : ""}: ` +
+        "larger than any configuration allows",
+    );
+  }
+
   return {
     variant: variant[0],
     in_channels: inChannels,
@@ -198,7 +227,7 @@ export function inferConfig(shapes: Shapes): InferredConfig {
     use_scale_shift_norm: scaleShift ?? true,
     resblock_updown: resblockUpdown,
     xf_width: xfWidth,
-    text_ctx: xfWidth > 0 ? shapeOf(shapes, "positional_embedding")[0]! : 0,
+    text_ctx: textCtx,
     xf_layers: layers.size,
     xf_final_ln: shapes.has("final_ln.weight"),
     xf_padding: shapes.has("padding_embedding"),

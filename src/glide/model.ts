@@ -10,7 +10,7 @@ import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
 import { CompiledGraph, type SessionOptions } from "../runtime/session.ts";
 import { storeWeights } from "../runtime/stored-weights.ts";
-import { type GlideConfig, type GlideVariant, validateConfig } from "./config.ts";
+import { type GlideConfig, GlideConfigError, type GlideVariant, MAX_PARAMETERS, validateConfig } from "./config.ts";
 import { declareTextEmbeddings, TextEncoder } from "./text-encoder.ts";
 import { UNet } from "./unet.ts";
 
@@ -57,6 +57,8 @@ export class GlideModel {
     options: GlideModelOptions = {},
   ) {
     validateConfig(config);
+    // Initializing allocates every parameter: a configuration too large to hold is refused first.
+    if (options.init !== undefined && options.init !== "none") checkParameterCount(config);
     this.weightsInMemory = options.weightsInMemory ?? false;
     this.params = new ParamStore({ values: options.stateDict, init: options.init });
     const root = this.params.root();
@@ -167,4 +169,22 @@ export class GlideModel {
 /** Every parameter's reference key and shape, in the reference state_dict order (no values are made). */
 export function parameterShapes(config: GlideConfig): Map<string, number[]> {
   return new GlideModel(config).params.shapes();
+}
+
+/** How many parameters a configuration implies (from the shapes alone: nothing is allocated). */
+export function parameterCount(config: GlideConfig): number {
+  let n = 0;
+  for (const shape of parameterShapes(config).values()) n += g.numel(shape);
+  return n;
+}
+
+/** Throws a GlideConfigError when a configuration implies more than MAX_PARAMETERS parameters. */
+export function checkParameterCount(config: GlideConfig): void {
+  const n = parameterCount(config);
+  if (n > MAX_PARAMETERS) {
+    throw new GlideConfigError(
+      `the configuration implies ${(n / 1e9).toFixed(1)} billion parameters (${((n * 4) / 2 ** 30).toFixed(0)} GiB ` +
+        `of float32); at most ${MAX_PARAMETERS / 1e9} billion are allowed`,
+    );
+  }
 }
