@@ -4,7 +4,7 @@
 // gradient of exp(logit_scale) · Σ_i ⟨text_i, image(x_i, t_i)⟩ (normalised embeddings) with respect
 // to x, built by the graph layer's autodiff, so one run of one graph gives it.
 import * as g from "../graph/index.ts";
-import { checkStateDict } from "../io/check-state-dict.ts";
+import { checkFinite, checkStateDict } from "../io/check-state-dict.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
 import { CompiledGraph, type SessionOptions } from "../runtime/session.ts";
 import { storeWeights } from "../runtime/stored-weights.ts";
@@ -69,6 +69,7 @@ export class ClipModel {
     const shapes = clipParameterShapes(config);
     for (const tower of CLIP_TOWERS) {
       checkStateDict(shapes[tower], stateDicts[tower], options.labels?.[tower] ?? `CLIP ${tower}`);
+      checkFinite(stateDicts[tower], options.labels?.[tower] ?? `CLIP ${tower}`);
     }
     return new ClipModel(config, { stateDicts, tokenizer: options.tokenizer });
   }

@@ -11,6 +11,7 @@ export { TRAINING_CHECKPOINT_FORMAT } from "./checkpoint-contents.ts";
 import { CheckpointError } from "./errors.ts";
 import { float32ToHalf } from "./half.ts";
 import type { HostDType, StateDict } from "./host-tensor.ts";
+import { verifyKnownDigest } from "./known-digests.ts";
 import { readSafetensors, type WritableTensor, writeSafetensors } from "./safetensors.ts";
 import { loadTorchCheckpoint } from "./torch-checkpoint.ts";
 
@@ -74,6 +75,8 @@ export async function loadCheckpointFile(path: string): Promise<CheckpointFile> 
   if (format === null) {
     throw new CheckpointError(`${path}: not a checkpoint: expected a torch.save (.pt, zip) or a safetensors file`);
   }
+  // A catalogued file (shipped, or downloaded) is checked against its digest first.
+  await verifyKnownDigest(path);
   if (format === "torch") return { path, format, stateDict: await loadTorchCheckpoint(path), metadata: {}, bytes };
   const file = await readSafetensors(path);
   return { path, format, ...safetensorsContents(file), bytes };

@@ -2,9 +2,9 @@
 // here by `npm run train:default`) and OpenAI's released checkpoints (downloaded into the cache).
 // The sampling commands take a family (`--model`) and pick the family's model for their job.
 import { stat } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { defaultCacheDir } from "../io/cache-dir.ts";
 import { type CheckpointName, checkpointPath } from "../io/download.ts";
+import { shippedModelsDir } from "../io/known-digests.ts";
 
 export type ModelKind = "text2im" | "inpaint" | "super-res" | "super-res-inpaint" | "clip";
 
@@ -22,13 +22,8 @@ export interface CatalogModel {
   downloadBytes?: number;
 }
 
-/** The shipped weights' SHA-256 digests, in models/ (`sha256sum *.safetensors > SHA256SUMS` there). */
-export const SHIPPED_DIGESTS = "SHA256SUMS";
-
-/** The folder of the shipped weights (the repository's, or the installed package's, models/). */
-export function shippedModelsDir(): string {
-  return fileURLToPath(new URL("../../models/", import.meta.url));
-}
+// The shipped weights' folder and their SHA-256 digests (models/SHA256SUMS), checked on every load.
+export { SHIPPED_DIGESTS, shippedModelsDir } from "../io/known-digests.ts";
 
 const released = (
   name: CheckpointName,

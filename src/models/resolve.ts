@@ -1,8 +1,9 @@
 // Turning model names into loadable sources: a family's model for a job (generate, edit,
 // upsample), a shipped model's file in models/, a released one's in the download cache.
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { type CheckpointName, formatBytes, requireCheckpoint } from "../io/download.ts";
-import { readDigestList, verifyDigest } from "../io/file-digest.ts";
+import { verifyDigest } from "../io/file-digest.ts";
+import { knownDigest } from "../io/known-digests.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import { type LoadedModel, loadModel, type ModelSource } from "../pipelines/load-model.ts";
 import {
@@ -14,7 +15,6 @@ import {
   modelPath,
   presentBytes,
   SHIPPED_DIGESTS,
-  shippedModelsDir,
 } from "./catalog.ts";
 
 export type ModelJob = "generate" | "edit";
@@ -54,10 +54,9 @@ export async function namedModelSource(name: string, alternative: string, cacheD
 
 /** Checks a shipped model's file against models/SHA256SUMS (the digests committed with the weights). */
 async function verifyShippedDigest(path: string): Promise<void> {
-  const digests = await readDigestList(join(shippedModelsDir(), SHIPPED_DIGESTS));
-  const expected = digests.get(basename(path));
-  if (!expected) throw new PipelineError(`models/${SHIPPED_DIGESTS} has no digest for ${basename(path)}`);
-  await verifyDigest(path, expected, "reinstall glide-ts (or, in a clone, git checkout the file)");
+  const known = await knownDigest(path);
+  if (!known) throw new PipelineError(`models/${SHIPPED_DIGESTS} has no digest for ${basename(path)}`);
+  await verifyDigest(path, known.sha256, known.remedy);
 }
 
 /** Which models a run uses: a family's, or files given explicitly (the CLI's --model, --checkpoint, …). */
