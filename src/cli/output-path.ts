@@ -3,6 +3,7 @@
 
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { catalogFiles } from "../models/catalog.ts";
 import { checkWritableDirectory, GlideError, makeDirectory, numberedPath } from "../node.ts";
 
 export interface InputFile {
@@ -44,7 +45,10 @@ export async function checkOutputPath(out: string, count: number, inputs: readon
   return out;
 }
 
-/** The model files a command was given (--checkpoint, --config, --upsampler, …): never an output. */
+/**
+ * The model files a command was given (--checkpoint, --config, --upsampler, the CLIP files), and
+ * those of every named model (shipped, downloaded, and their digests): never an output.
+ */
 export function modelFileInputs(options: {
   checkpoint?: string;
   config?: string;
@@ -52,6 +56,8 @@ export function modelFileInputs(options: {
   upsamplerConfig?: string;
   clipImageEnc?: string;
   clipTextEnc?: string;
+  clipVocab?: string;
+  clipConfig?: string;
 }): InputFile[] {
   const labels: [keyof typeof options, string][] = [
     ["checkpoint", "checkpoint"],
@@ -60,8 +66,11 @@ export function modelFileInputs(options: {
     ["upsamplerConfig", "upsampler config"],
     ["clipImageEnc", "CLIP image encoder"],
     ["clipTextEnc", "CLIP text encoder"],
+    ["clipVocab", "CLIP vocabulary"],
+    ["clipConfig", "CLIP config"],
   ];
-  return labels.flatMap(([key, label]) => (options[key] ? [{ label, path: options[key] }] : []));
+  const given = labels.flatMap(([key, label]) => (options[key] ? [{ label, path: options[key] }] : []));
+  return [...given, ...catalogFiles()];
 }
 
 async function statOrNull(path: string) {

@@ -2,9 +2,12 @@
 // here by `npm run train:default`) and OpenAI's released checkpoints (downloaded into the cache).
 // The sampling commands take a family (`--model`) and pick the family's model for their job.
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { defaultCacheDir } from "../io/cache-dir.ts";
+import { clipVocabularyPath } from "../io/clip-vocabulary.ts";
 import { type CheckpointName, checkpointPath } from "../io/download.ts";
-import { shippedModelsDir } from "../io/known-digests.ts";
+import { digestPath } from "../io/file-digest.ts";
+import { SHIPPED_DIGESTS, shippedModelsDir } from "../io/known-digests.ts";
 
 export type ModelKind = "text2im" | "inpaint" | "super-res" | "super-res-inpaint" | "clip";
 
@@ -114,6 +117,26 @@ export function modelPath(model: CatalogModel, cacheDir: string = defaultCacheDi
   return "shipped" in model.source
     ? `${shippedModelsDir()}${model.source.shipped}`
     : checkpointPath(model.source.released, cacheDir);
+}
+
+/**
+ * Every file the named models are loaded from or checked against: each model's weights (shipped, or
+ * in the cache), the shipped digests, each download's recorded digest, and CLIP's vocabulary. A
+ * command never writes over one of them.
+ */
+export function catalogFiles(cacheDir: string = defaultCacheDir()): { label: string; path: string }[] {
+  const files = CATALOG.flatMap((model) => {
+    const path = modelPath(model, cacheDir);
+    const weights = { label: `model file of ${model.name}`, path };
+    return "shipped" in model.source
+      ? [weights]
+      : [weights, { label: `recorded digest of ${model.name}`, path: digestPath(path) }];
+  });
+  files.push(
+    { label: "shipped models' digests", path: join(shippedModelsDir(), SHIPPED_DIGESTS) },
+    { label: "CLIP vocabulary", path: clipVocabularyPath(cacheDir) },
+  );
+  return files;
 }
 
 /** The file's size, or null when it is not there. */
