@@ -2,6 +2,7 @@
 // image paths are relative to the manifest's folder.
 import { readFile } from "node:fs/promises";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
+import { unencodableText } from "../glide/tokenizer.ts";
 import { DatasetError } from "./dataset.ts";
 import type { IndexedEntry } from "./indexed-dataset.ts";
 
@@ -30,6 +31,9 @@ export async function readManifest(path: string): Promise<IndexedEntry[]> {
     const { image, caption, key } = (record ?? {}) as Record<string, unknown>;
     if (typeof image !== "string" || image === "") throw new DatasetError(`${where}: "image" must be a path`);
     if (typeof caption !== "string") throw new DatasetError(`${where}: "caption" must be a string`);
+    // JSON's \u escapes can spell half a UTF-16 pair, which no tokenizer can read.
+    const unreadable = unencodableText(caption);
+    if (unreadable !== null) throw new DatasetError(`${where}: the caption cannot be read: ${unreadable}`);
     if (key !== undefined && typeof key !== "string") throw new DatasetError(`${where}: "key" must be a string`);
     const entryKey = key ?? image.slice(0, image.length - extname(image).length);
     if (seen.has(entryKey)) throw new DatasetError(`${where}: duplicate key ${entryKey}`);

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { DatasetError, openDataset } from "../../src/data/index.ts";
+import { glide } from "../cli/glide-cli.ts";
 import { makeImage, shade, take, withTempDir, writeFile, writeTar } from "./helpers.ts";
 
 /** Asserts that opening (and reading the first sample of) `spec` fails with a DatasetError matching `pattern`. */
@@ -41,6 +42,22 @@ describe("dataset errors", () => {
       await rejects(join(dir, "field.jsonl"), /field\.jsonl:1: "image" must be a path/);
       await writeFile(join(dir, "empty.jsonl"), "\n");
       await rejects(join(dir, "empty.jsonl"), /no image–caption pairs in .*empty\.jsonl/);
+    });
+  });
+
+  test("manifest: a caption with half a UTF-16 pair (a \\u escape) is named, also by the command line", async () => {
+    await withTempDir(async (dir) => {
+      const manifest = join(dir, "lone.jsonl");
+      await writeFile(
+        manifest,
+        '{"image": "a.png", "caption": "ok \\ud83d\\udc15"}\n{"image": "b.png", "caption": "dog \\ud83d"}\n',
+      );
+      const pattern = /lone\.jsonl:2: the caption cannot be read: it holds an unpaired UTF-16 surrogate at index 4/;
+      await rejects(manifest, pattern);
+      const run = glide("data", "check", manifest);
+      assert.equal(run.code, 1);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assert.match(run.stderr, pattern);
     });
   });
 
