@@ -12,7 +12,11 @@ export class MetricsLog {
   constructor(readonly path: string) {}
 
   async append(record: MetricsRecord): Promise<void> {
-    await appendFile(this.path, `${JSON.stringify(record)}\n`);
+    try {
+      await appendFile(this.path, `${JSON.stringify(record)}\n`);
+    } catch (error) {
+      throw new GlideError(`cannot write ${this.path}: ${(error as Error).message}`);
+    }
   }
 
   /** Reads every record (an unterminated last line from a killed run is ignored). */

@@ -1,22 +1,15 @@
 // The training loop: dataset → batches → one training-step graph run per step → metrics, validation,
 // samples, and atomic checkpoints from which a run resumes exactly where it stopped.
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
 import { GlideError, throwIfCancelled } from "../errors.ts";
-import {
-  type GlideConfig,
-  GlideConfigError,
-  type GlideVariant,
-  MAX_PARAMETERS,
-  sameConfig,
-  storedConfig,
-} from "../glide/config.ts";
-import { GlideModel, parameterShapes } from "../glide/model.ts";
+import { type GlideConfig, type GlideVariant, sameConfig, storedConfig, validateConfig } from "../glide/config.ts";
+import { checkParameterCount, GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import type { AdamWOptions } from "../graph/optim.ts";
-import { checkStateDict } from "../io/check-state-dict.ts";
+import { checkFinite, checkStateDict } from "../io/check-state-dict.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { ParamValue } from "../nn/params.ts";
 import type { HostArray } from "../runtime/session.ts";
@@ -130,15 +123,35 @@ export const RUN_FILES = {
 
 /**
  * Removes what a killed save left in the run folder: the temporary files that become the checkpoint,
- * the EMA weights or metrics.jsonl when renamed (a run killed mid-save leaves a full-size one each time).
+ * the EMA weights or metrics.jsonl when renamed (a run killed mid-save leaves a full-size one each
+ * time), and those of sample pictures. A checkpoint temp of a process that still runs (another run
+ * writing to the same folder) is left to it.
  */
 async function removeStaleTemps(outDir: string): Promise<void> {
   const names = [RUN_FILES.checkpoint, RUN_FILES.weights].map((f) => f.replaceAll(".", "\\."));
-  const stale = new RegExp(
-    `^(\\.(${names.join("|")})\\.\\d+\\.[0-9a-f]+\\.tmp|${RUN_FILES.metrics.replace(".", "\\.")}\\.tmp)$`,
-  );
+  const saves = new RegExp(`^\\.(?:${names.join("|")})\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+  const metrics = `${RUN_FILES.metrics}.tmp`;
   for (const name of await readdir(outDir)) {
-    if (stale.test(name)) await rm(join(outDir, name), { force: true });
+    const save = saves.exec(name);
+    if ((save && !isOtherLiveProcess(Number(save[1]))) || name === metrics) {
+      await rm(join(outDir, name), { force: true });
+    }
+  }
+  const samples = join(outDir, RUN_FILES.samples);
+  for (const name of await readdir(samples).catch(() => [])) {
+    if (/^\.step-\d+\.png\.[0-9a-f]+\.tmp$/.test(name)) await rm(join(samples, name), { force: true });
+  }
+}
+
+/** Whether `pid` is a running process other than this one. */
+function isOtherLiveProcess(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -149,9 +162,13 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Trains (or fine-tunes) a GLIDE model; see TrainOptions. */
+/**
+ * Trains (or fine-tunes) a GLIDE model; see TrainOptions. What can be checked without the run
+ * folder is checked before it is made, and a run that fails before it writes anything removes the
+ * folders it made, so a mistake leaves nothing behind.
+ */
 export async function train(options: TrainOptions): Promise<TrainSummary> {
-  const { config, batchSize, accumulate = 1, seed = 0, saveEvery = 500, validateEvery = 0, sampleEvery = 0 } = options;
+  const { batchSize, accumulate = 1 } = options;
   if (!(Number.isInteger(options.steps) && options.steps > 0))
     throw new RangeError(`steps must be a positive integer, got ${options.steps}`);
   if (!(Number.isInteger(batchSize) && batchSize > 0))
@@ -159,11 +176,36 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (!(Number.isInteger(accumulate) && accumulate > 0))
     throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
   if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
-  // Inputs are checked before the run folder is made, so a mistyped path leaves nothing behind.
+  validateConfig(options.config);
+  checkParameterCount(options.config);
   for (const source of [options.data].flat()) {
     if (!(await exists(source))) throw new GlideError(`the training data ${source} does not exist`);
   }
-  await mkdir(join(options.outDir, RUN_FILES.samples), { recursive: true });
+  if (options.initialWeights) checkFinite(options.initialWeights, "the starting weights");
+  const samples = join(options.outDir, RUN_FILES.samples);
+  const created = await mkdir(samples, { recursive: true });
+  try {
+    return await trainInFolder(options);
+  } catch (error) {
+    if (created !== undefined) await removeEmptyFolders(samples, created);
+    throw error;
+  }
+}
+
+/** Removes `from` and its parents up to `to` while each is empty (a folder that holds anything stays). */
+async function removeEmptyFolders(from: string, to: string): Promise<void> {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    if (dir === resolve(to) || dirname(dir) === dir) return;
+  }
+}
+
+async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
+  const { config, batchSize, accumulate = 1, seed = 0, saveEvery = 500, validateEvery = 0, sampleEvery = 0 } = options;
   await removeStaleTemps(options.outDir);
   const paths = {
     checkpoint: join(options.outDir, RUN_FILES.checkpoint),
@@ -179,12 +221,6 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 
   // A checkpoint of the wrong shape is reported whole (every missing, unexpected, mis-shaped key).
   const expected = parameterShapes(config);
-  const parameters = [...expected.values()].reduce((sum, shape) => sum + g.numel(shape), 0);
-  if (parameters > MAX_PARAMETERS) {
-    throw new GlideConfigError(
-      `the configuration implies ${(parameters / 1e9).toFixed(1)} billion parameters; at most ${MAX_PARAMETERS / 1e9} billion are trained here`,
-    );
-  }
   const start = resumed ? withShapes(resumed.state.params, expected) : options.initialWeights;
   if (start) checkStateDict(expected, start, resumed ? paths.checkpoint : "the starting weights");
   const model = new GlideModel(config, { stateDict: start, init: seed });
@@ -230,7 +266,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     if (set.pairs > 0) validation = { evaluator: await LossEvaluator.create(validationGraph, options), set };
   }
 
-  await writeFile(join(options.outDir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  const configPath = join(options.outDir, RUN_FILES.config);
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`).catch((error: Error) => {
+    throw new GlideError(`cannot write ${configPath}: ${error.message}`);
+  });
   const startStep = session.step;
   // Rows logged after the last checkpoint (or by a run killed before its first one) are redone.
   await paths.metrics.truncateAfter(startStep);

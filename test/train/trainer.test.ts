@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -255,10 +255,12 @@ test("resume removes the temporary files that saves killed mid-write left in the
   await writeFile(join(root, "config.json"), JSON.stringify(fixtureConfig()));
   const out = join(root, "run");
   assert.equal((await run(trainCommand(join(root, "data"), out, 3))).code, 0);
-  // What SIGKILLs during three saves leave behind; a file of the user's is left alone.
+  // What SIGKILLs during three saves leave behind (by a process that no longer runs); a file of the
+  // user's is left alone.
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid;
   const orphans = [
-    ".checkpoint.safetensors.4242.0badf00d.tmp",
-    ".ema.safetensors.4243.deadbeef.tmp",
+    `.checkpoint.safetensors.${dead}.0badf00d.tmp`,
+    `.ema.safetensors.${dead}.deadbeef.tmp`,
     "metrics.jsonl.tmp",
   ];
   for (const name of orphans) await writeFile(join(out, name), Buffer.alloc(1024));
