@@ -67,7 +67,7 @@ test("xf_pool token: transformer_proj of each caption's last token (the last pos
 });
 
 test("xf_pool: validated, and files written before it existed read as GLIDE's pooling", () => {
-  assert.throws(() => resolveConfig({ xf_pool: "mean" }), /xf_pool must be one of position, token, got 'mean'/);
+  assert.throws(() => resolveConfig({ xf_pool: "mean" }), /xf_pool must be one of position, token, got "mean"/);
   assert.throws(() => resolveConfig({ xf_pool: "token", xf_padding: false }), GlideConfigError);
   const old = { ...resolveConfig(c.config) } as Record<string, unknown>;
   delete old.xf_pool;
