@@ -46,7 +46,7 @@ export interface GlideConfig {
   super_res: boolean;
 }
 
-export const XF_POOLS = ["position", "token"] as const;
+export const XF_POOLS = ["position", "token", "mean"] as const;
 export type XfPool = (typeof XF_POOLS)[number];
 
 /** GPT-2 BPE vocabulary size (the reference tokenizer's n_vocab). */
@@ -265,9 +265,9 @@ export function validateConfig(config: GlideConfig): void {
   if (!(XF_POOLS as readonly string[]).includes(config.xf_pool)) {
     throw new GlideConfigError(`xf_pool must be one of ${XF_POOLS.join(", ")}, got ${shown(config.xf_pool)}`);
   }
-  if (config.xf_pool === "token" && !config.xf_padding) {
+  if (config.xf_pool !== "position" && !config.xf_padding) {
     throw new GlideConfigError(
-      "xf_pool 'token' finds the caption's last token by the padding mask: it needs xf_padding",
+      `xf_pool '${config.xf_pool}' finds the caption's tokens by the padding mask: it needs xf_padding`,
     );
   }
   const largest = largestActivation(config, unetStructure(config));

@@ -1,7 +1,7 @@
 // GLIDE's text encoder (the reference's Text2ImUNet.get_text_emb): token + positional embedding,
 // the padding embedding where the mask is false (xf_padding), the transformer, an optional final
 // LayerNorm, and the projection of the LAST position to the U-Net's embedding width (or, with our
-// xf_pool "token" extension, of the caption's last token).
+// xf_pool extensions, of the caption's last token ("token") or the mean of its tokens ("mean")).
 import * as g from "../graph/index.ts";
 import { Embedding, LayerNorm, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/params.ts";
@@ -82,9 +82,9 @@ export class TextEncoder {
     h = this.transformer.forward(h);
     if (this.finalLn) h = this.finalLn.forward(h);
     const pooled =
-      this.pool === "token"
-        ? g.sum(g.mul(h, lastTokenWeights(mask!)), [1])
-        : g.reshape(g.slice(h, 1, length - 1, length), [n, this.width]);
+      this.pool === "position"
+        ? g.reshape(g.slice(h, 1, length - 1, length), [n, this.width])
+        : g.sum(g.mul(h, this.pool === "token" ? lastTokenWeights(mask!) : meanTokenWeights(mask!)), [1]);
     return { xfProj: this.proj.forward(pooled), xfOut: g.transpose(h, [0, 2, 1]) };
   }
 }
@@ -101,4 +101,17 @@ function lastTokenWeights(mask: g.Tensor): g.Tensor {
   // At the last position: m[ctx−1] (a caption that fills the context) + 1 − m[0] (an empty one).
   const empty = g.padAxis(g.sub(1, g.slice(m, 1, 0, 1)), 1, length - 1, 0);
   return g.reshape(g.add(g.sub(m, g.mul(m, next)), empty), [n, length, 1]);
+}
+
+/**
+ * [N, ctx, 1] float: 1/k at each of a caption's k tokens, so every word reaches the timestep
+ * embedding directly (with "token", a colour word early in the caption reaches it only through
+ * attention the small transformer learns late); 1 at the last position for an empty caption.
+ */
+function meanTokenWeights(mask: g.Tensor): g.Tensor {
+  const [n, length] = mask.shape as [number, number];
+  const m = g.cast(mask, "float32");
+  const count = g.sum(m, [1], true);
+  const empty = g.padAxis(g.sub(1, g.slice(m, 1, 0, 1)), 1, length - 1, 0);
+  return g.reshape(g.add(g.div(m, g.maximum(count, 1)), empty), [n, length, 1]);
 }

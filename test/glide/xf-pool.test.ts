@@ -1,5 +1,5 @@
-// xf_pool "token" (our extension): transformer_proj reads each caption's last token instead of the
-// last position; the transformer's outputs are GLIDE's. Checked on the fixture text2im weights.
+// xf_pool "token" and "mean" (our extensions): transformer_proj reads each caption's last token, or
+// the mean of its tokens, instead of the last position; the transformer's outputs are GLIDE's. Checked on the fixture text2im weights.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -66,9 +66,39 @@ test("xf_pool token: transformer_proj of each caption's last token (the last pos
   assert.notDeepEqual(row(token.xfProj, 0), row(position.xfProj, 0));
 });
 
+test("xf_pool mean: transformer_proj of the mean of each caption's tokens (the last position when empty)", async () => {
+  const ctx = resolveConfig(c.config).text_ctx;
+  const long = Array.from({ length: ctx + 4 }, (_, i) => `w${i}`).join(" ");
+  const captions = ["red heart", "", "a dot on the left side of a square", long];
+  const mean = await encode("mean", captions);
+  const width = mean.config.xf_width;
+  const outWidth = 4 * mean.config.num_channels;
+  const w = mean.weights.get("transformer_proj.weight")!;
+  const b = mean.weights.get("transformer_proj.bias")!;
+  captions.forEach((caption, n) => {
+    const count = mean.lengths[n]!;
+    const positions = count > 0 ? Array.from({ length: count }, (_, i) => i) : [ctx - 1];
+    let worst = 0;
+    for (let o = 0; o < outWidth; o++) {
+      let y = b.data[o]!;
+      for (let k = 0; k < width; k++) {
+        let pooled = 0;
+        for (const at of positions) pooled += mean.xfOut[(n * width + k) * ctx + at]!;
+        y += w.data[o * width + k]! * (pooled / positions.length);
+      }
+      worst = Math.max(worst, Math.abs(y - mean.xfProj[n * outWidth + o]!));
+    }
+    assert.ok(
+      worst < 1e-4,
+      `'${caption}': xf_proj differs from the projection of the mean of ${count} tokens by ${worst}`,
+    );
+  });
+});
+
 test("xf_pool: validated, and files written before it existed read as GLIDE's pooling", () => {
-  assert.throws(() => resolveConfig({ xf_pool: "mean" }), /xf_pool must be one of position, token, got "mean"/);
+  assert.throws(() => resolveConfig({ xf_pool: "max" }), /xf_pool must be one of position, token, mean, got "max"/);
   assert.throws(() => resolveConfig({ xf_pool: "token", xf_padding: false }), GlideConfigError);
+  assert.throws(() => resolveConfig({ xf_pool: "mean", xf_padding: false }), /needs xf_padding/);
   const old = { ...resolveConfig(c.config) } as Record<string, unknown>;
   delete old.xf_pool;
   const read = storedConfig(old);
