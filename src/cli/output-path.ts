@@ -19,19 +19,12 @@ export interface InputFile {
  */
 export async function checkOutputPath(out: string, count: number, inputs: readonly InputFile[] = []): Promise<string> {
   const paths = count === 1 ? [out] : [out, ...Array.from({ length: count }, (_, i) => numberedPath(out, i + 1))];
-  const known = await Promise.all(inputs.map(async (input) => ({ ...input, stats: await statOrNull(input.path) })));
   for (const path of paths) {
     const stats = await statOrNull(path);
     if (stats?.isDirectory()) throw new GlideError(`--out ${path} is a directory; give the PNG file to write`);
     if (stats && !stats.isFile()) throw new GlideError(`--out ${path} is not a regular file`);
-    for (const input of known) {
-      const same =
-        resolve(path) === resolve(input.path) ||
-        (stats !== null && input.stats !== null && stats.dev === input.stats.dev && stats.ino === input.stats.ino);
-      if (same) {
-        throw new GlideError(`--out ${path} is the input ${input.label} '${input.path}'; choose another --out`);
-      }
-    }
+    const input = await sameFileAs(path, inputs);
+    if (input) throw new GlideError(`--out ${path} is the input ${input.label} '${input.path}'; choose another --out`);
   }
   const dir = dirname(resolve(out));
   try {
@@ -43,6 +36,17 @@ export async function checkOutputPath(out: string, count: number, inputs: readon
     throw new GlideError(`--out ${out}: ${(error as Error).message}`);
   }
   return out;
+}
+
+/** The first of `files` that `path` names: the same path, or another name (a link) of the same file. */
+export async function sameFileAs(path: string, files: readonly InputFile[]): Promise<InputFile | null> {
+  const stats = await statOrNull(path);
+  for (const file of files) {
+    if (resolve(path) === resolve(file.path)) return file;
+    const other = stats ? await statOrNull(file.path) : null;
+    if (stats && other && stats.dev === other.dev && stats.ino === other.ino) return file;
+  }
+  return null;
 }
 
 /**

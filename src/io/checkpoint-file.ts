@@ -117,12 +117,19 @@ export interface ConvertSummary {
  * naming the source file and its dtype(s); a configuration the input carries is kept. Refuses to
  * replace an existing file unless `force`.
  */
+/** The same path, or two names (a link, a hard link) of one file. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  const [sa, sb] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return sa !== null && sb !== null && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
 export async function convertToSafetensors(
   input: string,
   output: string,
   options: ConvertOptions = {},
 ): Promise<ConvertSummary> {
-  if (resolve(input) === resolve(output)) {
+  if (await sameFile(input, output)) {
     throw new CheckpointError(`${output}: the output would overwrite the input; choose another path`);
   }
   if (!options.force && (await exists(output))) {

@@ -2,12 +2,22 @@
 // atomic; refuses to overwrite without --force; one-line errors for bad inputs.
 
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readSafetensors } from "../../src/io/safetensors.ts";
 import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
+import { shippedModelsDir } from "../../src/models/catalog.ts";
 import { FIXTURES, glide } from "./glide-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glide-convert-"));
@@ -79,4 +89,23 @@ test("convert: a missing, truncated or foreign input is one line on stderr, and 
   const missingArgument = glide("convert", join(FIXTURES, "text2im.pt"));
   assert.equal(missingArgument.code, 1);
   assert.match(missingArgument.stderr, /missing required argument 'output'/);
+});
+
+test("--force never overwrites the input under another name, nor a shipped model", () => {
+  const input = join(dir, "input.pt");
+  copyFileSync(join(FIXTURES, "text2im.pt"), input);
+  const before = readFileSync(input);
+  const hardLink = join(dir, "input-link.safetensors");
+  linkSync(input, hardLink);
+  const viaLink = glide("convert", input, hardLink, "--force");
+  assert.equal(viaLink.code, 1);
+  assert.match(viaLink.stderr, /^glide: .*would overwrite the input/);
+  assert.deepEqual(readFileSync(input), before, "the input is untouched");
+
+  const shipped = join(shippedModelsDir(), "glide-ts-base32.safetensors");
+  const shippedBefore = readFileSync(shipped);
+  const onShipped = glide("convert", input, shipped, "--force");
+  assert.equal(onShipped.code, 1);
+  assert.match(onShipped.stderr, /^glide: .*is the model file of glide-ts-base32 .*choose another output\n$/);
+  assert.deepEqual(readFileSync(shipped), shippedBefore, "the shipped model is untouched");
 });

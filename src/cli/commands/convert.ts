@@ -1,7 +1,9 @@
 // `glide convert IN OUT.safetensors [--force]`: a torch.save checkpoint (or any safetensors file)
 // to float32 (or float16) safetensors, key order kept, configuration kept, written atomically.
 import { type Command, Option } from "commander";
-import { convertToSafetensors } from "../../node.ts";
+import { catalogFiles } from "../../models/catalog.ts";
+import { convertToSafetensors, GlideError } from "../../node.ts";
+import { sameFileAs } from "../output-path.ts";
 
 export function registerConvert(program: Command): void {
   program
@@ -18,6 +20,9 @@ export function registerConvert(program: Command): void {
         .default("float32"),
     )
     .action(async (input: string, output: string, options: { force?: boolean; dtype: "float32" | "float16" }) => {
+      // --force overwrites files, but never a named model's weights or digests.
+      const named = await sameFileAs(output, catalogFiles());
+      if (named) throw new GlideError(`${output} is the ${named.label} '${named.path}'; choose another output`);
       const s = await convertToSafetensors(input, output, { force: options.force, dtype: options.dtype });
       process.stdout.write(
         `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, ${s.dtype} (from ${s.sourceDtypes.join(", ")})\n`,
