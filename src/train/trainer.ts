@@ -1,5 +1,6 @@
 // The training loop: dataset → batches → one training-step graph run per step → metrics, validation,
 // samples, and atomic checkpoints from which a run resumes exactly where it stopped.
+
 import { mkdir, readdir, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
@@ -21,6 +22,7 @@ import type { LossWeighting } from "./loss-weighting.ts";
 import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
 import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
+import { isOtherLiveProcess, lockRunFolder, type RunLock } from "./run-lock.ts";
 import { buildValidationSet, LossEvaluator } from "./validation.ts";
 
 export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
@@ -143,18 +145,6 @@ async function removeStaleTemps(outDir: string): Promise<void> {
   }
 }
 
-/** Whether `pid` is a running process other than this one. */
-function isOtherLiveProcess(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, under another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -184,11 +174,17 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (options.initialWeights) checkFinite(options.initialWeights, "the starting weights");
   const samples = join(options.outDir, RUN_FILES.samples);
   const created = await mkdir(samples, { recursive: true });
+  let lock: RunLock | null = null;
   try {
+    lock = await lockRunFolder(options.outDir);
     return await trainInFolder(options);
   } catch (error) {
+    await lock?.release();
+    lock = null;
     if (created !== undefined) await removeEmptyFolders(samples, created);
     throw error;
+  } finally {
+    await lock?.release();
   }
 }
 

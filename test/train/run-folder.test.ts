@@ -1,15 +1,17 @@
 // The run folder: a run that fails before it writes anything leaves no folder behind, a write that
 // fails names its file, and a resumed run removes the temporary files of killed saves (but not
-// those of a process still writing there).
+// those of a process still writing there); one process trains a folder at a time.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { GlideError } from "../../src/errors.ts";
 import { GlideConfigError } from "../../src/glide/config.ts";
 import { MetricsLog } from "../../src/train/metrics-log.ts";
+import { RUN_LOCK } from "../../src/train/run-lock.ts";
 import { RUN_FILES, train } from "../../src/train/trainer.ts";
 import { fixtureConfig } from "../fixtures.ts";
 import { writeSquares } from "./helpers.ts";
@@ -79,4 +81,28 @@ test("a run removes the temporary files of killed saves, but not those of a proc
   } finally {
     alive.kill();
   }
+});
+
+test("one run per folder: a folder another process trains is refused untouched; a killed run's lock is taken over", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-run-folder-"));
+  await writeSquares(join(root, "data"));
+  const out = join(root, "run");
+  await mkdir(out);
+  const alive = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+  try {
+    await writeFile(join(out, RUN_LOCK), `${alive.pid}\n`);
+    await assert.rejects(
+      train({ ...options, data: join(root, "data"), outDir: out, config: fixtureConfig() }),
+      (error: Error) => error instanceof GlideError && error.message.includes(`being trained by process ${alive.pid}`),
+    );
+    assert.deepEqual(await readdir(out), [RUN_LOCK], "nothing written beside the other run's lock");
+    assert.equal(await readFile(join(out, RUN_LOCK), "utf8"), `${alive.pid}\n`, "its lock stays");
+  } finally {
+    alive.kill();
+  }
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+  await writeFile(join(out, RUN_LOCK), `${dead}\n`);
+  const summary = await train({ ...options, data: join(root, "data"), outDir: out, config: fixtureConfig() });
+  assert.equal(summary.step, 1);
+  assert.ok(!existsSync(join(out, RUN_LOCK)), "the lock is released when the run ends");
 });
