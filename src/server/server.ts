@@ -8,6 +8,7 @@ import { ApiKeys } from "./api-keys.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
 import type { ImageJob } from "./image-job.ts";
+import { AsyncJobs } from "./image-jobs.ts";
 import { ImageStore } from "./image-store.ts";
 import { ServerMetrics } from "./metrics.ts";
 import type { JobQueue } from "./queue/job-queue.ts";
@@ -46,6 +47,10 @@ export interface ServeOptions {
   corsOrigins?: readonly string[];
   /** How long `url` results can be fetched (default 3600 s). */
   urlTtlSeconds?: number;
+  /** How long a finished asynchronous job (POST /v1/images/jobs) can be read (default 3600 s). */
+  jobTtlSeconds?: number;
+  /** Finished asynchronous jobs kept at most (default 1000); the oldest are forgotten first. */
+  maxKeptJobs?: number;
   /**
    * The URL clients reach this server at (behind a proxy: its public address), the base of `url`
    * results. Default: the address it listens on. A request's Host header is never used.
@@ -77,6 +82,11 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     store: await ImageStore.create(options.urlTtlSeconds ?? 3600),
     baseUrl: "",
     metrics,
+    jobs: new AsyncJobs({
+      ttlMs: (options.jobTtlSeconds ?? 3600) * 1000,
+      maxKept: options.maxKeptJobs ?? 1000,
+      log: (message) => ctx.log(message),
+    }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: options.log ?? ((message) => process.stderr.write(`glide serve: ${message}\n`)),
   };
@@ -111,6 +121,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
       const running = await loading.catch(() => null);
       await running?.close();
       await ctx.store.close();
+      ctx.jobs.close();
     })();
     return stopping;
   };

@@ -68,6 +68,7 @@ interface Pending {
   resolve: (result: PipelineResult) => void;
   reject: (error: Error) => void;
   onProgress: SubmitOptions["onProgress"];
+  onStart: SubmitOptions["onStart"];
   /** The latest run of the job that reported progress; messages of an earlier run are dropped. */
   attempt: number;
   startedAt: number | null;
@@ -171,6 +172,15 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     };
   }
 
+  /** Read from BullMQ's waiting list in Redis, so it counts every server's jobs. */
+  async position(jobId: string): Promise<number | null> {
+    const [index, length] = await Promise.all([
+      this.client.lpos(redisKeys.wait, jobId),
+      this.client.llen(redisKeys.wait),
+    ]);
+    return index === null ? null : Math.max(0, length - 1 - index);
+  }
+
   reachable(): boolean {
     return this.link.up;
   }
@@ -238,7 +248,9 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
   private async listen(): Promise<void> {
     this.events.on("active", ({ jobId }) => {
       const entry = this.pending.get(jobId);
-      if (entry) entry.startedAt = performance.now();
+      if (!entry || entry.ending) return;
+      entry.startedAt = performance.now();
+      entry.onStart?.();
     });
     this.events.on("completed", ({ jobId, returnvalue }) => {
       void this.finish(jobId, returnvalue as unknown as WireOutcome);
@@ -298,6 +310,7 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         resolve,
         reject,
         onProgress: options.onProgress,
+        onStart: options.onStart,
         attempt: 0,
         startedAt: null,
         ending: false,
