@@ -21,6 +21,7 @@ interface JobView {
   object: string;
   kind: string;
   status: string;
+  created: number;
   queue_position: number | null;
   progress: { stage: string; step: number; total: number | null; eta_seconds: number | null } | null;
   preview?: { stage: string; step: number; data: { b64_json: string }[] };
@@ -38,11 +39,14 @@ async function call(method: string, path: string, key: string | null, body?: unk
     payload = JSON.stringify(body);
   }
   const response = await fetch(`${server.url}${path}`, { method, headers, body: payload });
-  return { status: response.status, body: (await response.json()) as JobView & { data?: unknown } };
+  return { status: response.status, body: (await response.json()) as JobView };
 }
 
 const submit = (body: Record<string, unknown>, key = KEY_A) => call("POST", "/v1/images/jobs", key, body);
-const poll = (id: string, key = KEY_A, query = "") => call("GET", `/v1/images/jobs/${id}${query}`, key);
+const poll = (id: string, key: string | null = KEY_A, query = "") => call("GET", `/v1/images/jobs/${id}${query}`, key);
+
+const list = async (key: string, query = "") =>
+  ((await call("GET", `/v1/images/jobs${query}`, key)).body as unknown as { data: JobView[] }).data;
 
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
   const deadline = Date.now() + 60_000;
@@ -119,7 +123,7 @@ test("a job waits with its place in the queue, runs with progress and previews, 
 
 test("a job is seen and cancelled only with the key that made it; an unknown id is 404", async () => {
   const form = new FormData();
-  form.append("image", new Blob([await pngBytes(16, 16)], { type: "image/png" }), "in.png");
+  form.append("image", new Blob([new Uint8Array(await pngBytes(16, 16))], { type: "image/png" }), "in.png");
   form.append("steps", "4");
   form.append("response_format", "b64_json");
   const variation = await call("POST", "/v1/images/jobs/variations", KEY_A, form);
@@ -140,8 +144,7 @@ test("a job is seen and cancelled only with the key that made it; an unknown id 
   }
   assert.equal((await poll(id, "sk-not-a-key")).status, 401);
   assert.equal((await poll(id, null)).status, 401);
-  const listB = await call("GET", "/v1/images/jobs", KEY_B);
-  assert.deepEqual(listB.body.data, []);
+  assert.deepEqual(await list(KEY_B), []);
 
   const done = await until(
     () => poll(id),
@@ -150,7 +153,7 @@ test("a job is seen and cancelled only with the key that made it; an unknown id 
   );
   assert.equal(done.body.status, "succeeded", "B's cancel did not touch it");
   assert.deepEqual(await pngSize(done.body.data![0]!.b64_json), { width: 16, height: 16, format: "png" });
-  const listA = (await call("GET", "/v1/images/jobs?limit=2", KEY_A)).body.data as JobView[];
+  const listA = await list(KEY_A, "?limit=2");
   assert.equal(listA.length, 2);
   assert.equal(listA[0]!.id, id, "newest first");
   assert.equal(listA[0]!.data, undefined, "lists leave the images out");
