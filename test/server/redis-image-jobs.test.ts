@@ -61,8 +61,13 @@ test("through Redis: position and progress; a cancelled job stops on its worker;
   const [killedJob, cancelledJob] = [await submit({ ...long, seed: 31 }), await submit({ ...long, seed: 32 })];
   await until(() => workers.every((w) => jobsOf(w).started.length === 1), "both workers to run a job");
   const waiting = await submit({ prompt: "x", sampler: "ddim", steps: 5, seed: 33 });
-  assert.equal(waiting.status, "queued");
-  assert.equal(waiting.queue_position, 0, "read from the queue in Redis");
+  const behind = await submit({ prompt: "x", sampler: "ddim", steps: 5, seed: 34 });
+  assert.deepEqual(
+    [waiting.status, waiting.queue_position, behind.status, behind.queue_position],
+    ["queued", 0, "queued", 1],
+    "read from the queue in Redis",
+  );
+  assert.equal((await poll(waiting.id)).queue_position, 0);
 
   let running: JobView | null = null;
   await until(async () => {
@@ -97,6 +102,7 @@ test("through Redis: position and progress; a cancelled job stops on its worker;
   for (const [job, seed] of [
     [killedJob, 31],
     [waiting, 33],
+    [behind, 34],
   ] as const) {
     const done = await ended(job.id);
     assert.equal(done.status, "succeeded");
