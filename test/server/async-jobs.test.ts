@@ -1,0 +1,43 @@
+// How long finished asynchronous jobs are kept (src/server/image-jobs.ts), on a queue that ends its
+// jobs at once: past the TTL they are forgotten, and beyond the count kept the oldest go first.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { PipelineResult } from "../../src/pipelines/types.ts";
+import type { ImageJob } from "../../src/server/image-job.ts";
+import { AsyncJobs } from "../../src/server/image-jobs.ts";
+import type { JobQueue, JobTicket } from "../../src/server/queue/job-queue.ts";
+
+/** Every job succeeds at once; its id is its prompt. */
+const instantQueue: JobQueue<ImageJob> = {
+  submit: async (job): Promise<JobTicket> => ({ id: job.prompt, result: Promise.resolve({} as PipelineResult) }),
+  position: async () => null,
+  stats: () => ({ waiting: 0, running: 0, capacity: 1, workers: 1 }),
+  drain: async () => undefined,
+};
+
+const job = (prompt: string) => ({ kind: "generate", prompt, n: 1, upsample: false, previewEvery: 0 }) as ImageJob;
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+test("finished jobs are forgotten past their time, and the oldest beyond the count kept", async () => {
+  const jobs = new AsyncJobs({ ttlMs: 300, maxKept: 2, log: () => undefined });
+  try {
+    for (const name of ["a", "b", "c"]) {
+      await jobs.submit(instantQueue, "me", job(name), async () => ({ image: name }));
+      await settle();
+    }
+    assert.deepEqual(
+      jobs.list("me", 10).map((j) => [j.id, j.status, j.output]),
+      [
+        ["c", "succeeded", { image: "c" }],
+        ["b", "succeeded", { image: "b" }],
+      ],
+      "two kept, the oldest forgotten",
+    );
+    assert.equal(jobs.get("c", "someone else"), null);
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(jobs.get("c", "me"), null, "forgotten past its time");
+    assert.deepEqual(jobs.list("me", 10), []);
+  } finally {
+    jobs.close();
+  }
+});
