@@ -134,12 +134,11 @@ export class AsyncJobs {
     return jobs.reverse().slice(0, limit);
   }
 
-  /** How many jobs wait ahead of this one, as its queue says (null: it does not wait). */
+  /** How many jobs wait ahead of this one, as its queue says (null: it does not wait, or the queue cannot tell). */
   async position(job: AsyncImageJob): Promise<number | null> {
     const entry = this.entries.get(job.id);
     if (!entry || job.status !== "queued") return null;
-    // Not on the waiting list, but not known to run yet: a worker is taking it.
-    return (await entry.queue.position(job.id)) ?? 0;
+    return entry.queue.position(job.id);
   }
 
   /** Cancels a queued or running job: cancelled at once here; on its worker, at its next step. */

@@ -144,6 +144,7 @@ test("a job is seen and cancelled only with the key that made it; an unknown id 
   }
   assert.equal((await poll(id, "sk-not-a-key")).status, 401);
   assert.equal((await poll(id, null)).status, 401);
+  assert.equal((await call("DELETE", `/v1/images/jobs/${id}`, null)).status, 401);
   assert.deepEqual(await list(KEY_B), []);
 
   const done = await until(

@@ -32,7 +32,7 @@ export interface JobQueue<Job> {
   /** Resolves once the job is accepted; rejects with QueueFullError or QueueClosedError when it is not. */
   submit(job: Job, options?: SubmitOptions): Promise<JobTicket>;
   stats(): QueueStats;
-  /** How many jobs wait ahead of this one (0: it runs next); null when it is not waiting. */
+  /** How many jobs wait ahead of this one (0: it runs next); null when it is not waiting, or that cannot be read now. */
   position(jobId: string): Promise<number | null>;
   /** False while the queue's store (Redis) cannot be reached: not ready. Absent: always reachable. */
   reachable?(): boolean;

@@ -91,6 +91,8 @@ const CANCEL_MARK_MS = 3_600_000;
 const LOST_AFTER_MS = 2000;
 /** Redis answers an admission within this long, or the job is refused (503). */
 const ADMIT_TIMEOUT_MS = 5000;
+/** A job's place in the queue is left unknown when Redis takes longer than this to tell it. */
+const POSITION_TIMEOUT_MS = 1000;
 /** Seconds a client is asked to wait before it sends again a job the queue could not run. */
 const RETRY_AFTER_S = 5;
 
@@ -172,13 +174,22 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     };
   }
 
-  /** Read from BullMQ's waiting list in Redis, so it counts every server's jobs. */
+  /** Read from BullMQ's waiting list in Redis, so it counts every server's jobs (null while Redis does not answer). */
   async position(jobId: string): Promise<number | null> {
-    const [index, length] = await Promise.all([
-      this.client.lpos(redisKeys.wait, jobId),
-      this.client.llen(redisKeys.wait),
-    ]);
-    return index === null ? null : Math.max(0, length - 1 - index);
+    if (!this.link.up) return null;
+    const read = Promise.all([this.client.lpos(redisKeys.wait, jobId), this.client.llen(redisKeys.wait)]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), POSITION_TIMEOUT_MS);
+    });
+    try {
+      const answer = await Promise.race([read.catch(() => null), late]);
+      if (answer === null || answer[0] === null) return null;
+      const [index, length] = answer;
+      return Math.max(0, length - 1 - index);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   reachable(): boolean {
