@@ -149,6 +149,11 @@ export class AsyncJobs {
     entry.cancel.abort();
   }
 
+  /** Cancels every queued or running job (the server is shutting down). */
+  cancelAll(): void {
+    for (const { job } of this.entries.values()) this.cancel(job);
+  }
+
   close(): void {
     clearInterval(this.sweeper);
   }

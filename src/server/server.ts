@@ -67,7 +67,7 @@ export interface GlideServer {
   /** Resolves when the models are loaded and jobs are taken (rejects when loading failed). */
   ready: Promise<ServedModel>;
   metrics: ServerMetrics;
-  /** Stops taking jobs, finishes the accepted ones, then closes everything. */
+  /** Stops taking jobs, finishes the accepted ones (cancels the asynchronous ones), then closes everything. */
   shutdown(): Promise<void>;
 }
 
@@ -112,6 +112,8 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const shutdown = () => {
     stopping ??= (async () => {
       ctx.draining = true;
+      // No one could read their results once this process is gone: the asynchronous jobs stop now.
+      ctx.jobs.cancelAll();
       await ctx.running?.queue.drain();
       // The answers to the last jobs have a moment to go out; then connections are cut.
       const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);

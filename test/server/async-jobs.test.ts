@@ -1,5 +1,6 @@
 // How long finished asynchronous jobs are kept (src/server/image-jobs.ts), on a queue that ends its
-// jobs at once: past the TTL they are forgotten, and beyond the count kept the oldest go first.
+// jobs at once: past the TTL they are forgotten, and beyond the count kept the oldest go first; a
+// shutdown cancels those still queued or running.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PipelineResult } from "../../src/pipelines/types.ts";
@@ -37,6 +38,30 @@ test("finished jobs are forgotten past their time, and the oldest beyond the cou
     await new Promise((r) => setTimeout(r, 350));
     assert.equal(jobs.get("c", "me"), null, "forgotten past its time");
     assert.deepEqual(jobs.list("me", 10), []);
+  } finally {
+    jobs.close();
+  }
+});
+
+test("a shutdown cancels the jobs that have not ended, through their queue", async () => {
+  const signals: AbortSignal[] = [];
+  const stuckQueue: JobQueue<ImageJob> = {
+    ...instantQueue,
+    submit: async (job, options) => {
+      signals.push(options!.signal!);
+      return { id: job.prompt, result: new Promise<PipelineResult>(() => undefined) };
+    },
+  };
+  const jobs = new AsyncJobs({ ttlMs: 60_000, maxKept: 10, log: () => undefined });
+  try {
+    await jobs.submit(stuckQueue, "me", job("waiting"), async () => null);
+    assert.equal(jobs.get("waiting", "me")!.status, "queued");
+    jobs.cancelAll();
+    assert.equal(jobs.get("waiting", "me")!.status, "cancelled");
+    assert.deepEqual(
+      signals.map((s) => s.aborted),
+      [true],
+    );
   } finally {
     jobs.close();
   }
