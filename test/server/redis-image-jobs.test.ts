@@ -69,6 +69,13 @@ test("through Redis: position and progress; a cancelled job stops on its worker;
   );
   assert.equal((await poll(waiting.id)).queue_position, 0);
 
+  // Killed while it is surely mid-job: just started.
+  const victim = runnerOf(killedJob.id)!;
+  const canceller = runnerOf(cancelledJob.id)!;
+  assert.notEqual(victim, canceller);
+  victim.child.kill("SIGKILL");
+  await victim.exited;
+
   let running: JobView | null = null;
   await until(async () => {
     running = await poll(cancelledJob.id);
@@ -76,16 +83,10 @@ test("through Redis: position and progress; a cancelled job stops on its worker;
   }, "progress from the worker");
   assert.equal(running!.progress!.total, 300);
 
-  const canceller = runnerOf(cancelledJob.id)!;
   const cancelled = await call("DELETE", `/v1/images/jobs/${cancelledJob.id}`);
   assert.equal(cancelled.job.status, "cancelled");
   await until(() => jobsOf(canceller).ended.includes(cancelledJob.id), "the worker to stop the cancelled job", 10_000);
   assert.match(canceller.stdout, new RegExp(`job ${cancelledJob.id} ended with CancelledError`));
-
-  const victim = runnerOf(killedJob.id)!;
-  assert.notEqual(victim, canceller);
-  victim.child.kill("SIGKILL");
-  await victim.exited;
 
   const ended = async (id: string) => {
     let job: JobView | null = null;
