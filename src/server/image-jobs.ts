@@ -107,6 +107,7 @@ export class AsyncJobs {
     this.entries.set(job.id, { job, queue, cancel });
     ticket.result
       .then(async (result) => {
+        if (isFinished(job)) return;
         const output = await render(result);
         if (!isFinished(job)) this.finish(job, "succeeded", { output });
       })

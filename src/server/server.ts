@@ -49,7 +49,10 @@ export interface ServeOptions {
   urlTtlSeconds?: number;
   /** How long a finished asynchronous job (POST /v1/images/jobs) can be read (default 3600 s). */
   jobTtlSeconds?: number;
-  /** Finished asynchronous jobs kept at most (default 1000); the oldest are forgotten first. */
+  /**
+   * Finished asynchronous jobs kept at most, their images with them (default 200); the oldest are
+   * forgotten first.
+   */
   maxKeptJobs?: number;
   /**
    * The URL clients reach this server at (behind a proxy: its public address), the base of `url`
@@ -84,7 +87,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     metrics,
     jobs: new AsyncJobs({
       ttlMs: (options.jobTtlSeconds ?? 3600) * 1000,
-      maxKept: options.maxKeptJobs ?? 1000,
+      maxKept: options.maxKeptJobs ?? 200,
       log: (message) => ctx.log(message),
     }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -30,6 +30,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   cors: string[];
   urlTtl: number;
   jobTtl: number;
+  jobsKept: number;
   maxN: number;
   queue?: string;
   web?: string | true;
@@ -88,9 +89,15 @@ export function registerServe(program: Command): void {
     .option("--url-ttl <seconds>", 'how long "url" results can be fetched', parsePositive("--url-ttl"), 3600)
     .option(
       "--job-ttl <seconds>",
-      "how long a finished job of POST /v1/images/jobs can be read (at most 1000 are kept)",
+      "how long a finished job of POST /v1/images/jobs can be read",
       parsePositive("--job-ttl"),
       3600,
+    )
+    .option(
+      "--jobs-kept <n>",
+      "finished jobs of POST /v1/images/jobs kept at most, with their images (the oldest go first)",
+      parseCount("--jobs-kept"),
+      200,
     )
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
     .option(
@@ -139,6 +146,7 @@ Examples:
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,
       jobTtlSeconds: options.jobTtl,
+      maxKeptJobs: options.jobsKept,
       publicUrl: options.publicUrl,
       limits: {
         maxN: options.maxN,
