@@ -1,6 +1,6 @@
-// The HTTP application: OpenAI's image routes under /v1 and their asynchronous jobs (behind the API keys, when there are any),
-// the result files of `url` responses, health and metrics, the web UI at /; every error in OpenAI's
-// error shape.
+// The HTTP application: OpenAI's image routes under /v1 and their asynchronous jobs (behind the API
+// keys, when there are any), the result files of `url` responses, health and metrics, the web UI at
+// /; every error in OpenAI's error shape.
 
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
