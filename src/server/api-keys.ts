@@ -23,13 +23,26 @@ export class ApiKeys {
 
   /** Whether an Authorization header carries one of the keys. */
   accepts(authorization: string | undefined): boolean {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-    if (!match) return false;
-    const candidate = digest(match[1]!);
+    const key = bearerKey(authorization);
+    if (key === null) return false;
+    const candidate = digest(key);
     let found = false;
     for (const known of this.digests) found = timingSafeEqual(candidate, known) || found;
     return found;
   }
+
+  /**
+   * Who a request is, for what belongs to a caller (its async jobs): the digest of its key ("" for
+   * everyone when the server has no keys). Only for requests the key check let in.
+   */
+  owner(authorization: string | undefined): string {
+    if (!this.required) return "";
+    return digest(bearerKey(authorization) ?? "").toString("hex");
+  }
+}
+
+function bearerKey(authorization: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
 }
 
 export function parseKeyList(text: string): string[] {

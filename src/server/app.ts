@@ -1,6 +1,6 @@
-// The HTTP application: OpenAI's image routes under /v1 (behind the API keys, when there are any),
-// the result files of `url` responses, health and metrics, the web UI at /; every error in OpenAI's
-// error shape.
+// The HTTP application: OpenAI's image routes under /v1 and their asynchronous jobs (behind the API
+// keys, when there are any), the result files of `url` responses, health and metrics, the web UI at
+// /; every error in OpenAI's error shape.
 
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
@@ -13,6 +13,7 @@ import type { ServerContext } from "./context.ts";
 import { ApiError, toApiError } from "./errors.ts";
 import { isPublicRoute } from "./public-route.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerImageJobRoutes } from "./routes/image-jobs.ts";
 import { describe, registerImageRoutes } from "./routes/images.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerUiConfigRoute } from "./routes/ui-config.ts";
@@ -88,7 +89,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
-      methods: ["GET", "POST"],
+      methods: ["GET", "POST", "DELETE"],
       allowedHeaders: ["authorization", "content-type"],
     });
   }
@@ -133,6 +134,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   });
 
   registerImageRoutes(app, ctx);
+  registerImageJobRoutes(app, ctx, options.apiKeys);
   registerModelRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   registerUiConfigRoute(app, ctx, options.apiKeys.required);

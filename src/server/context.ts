@@ -1,5 +1,6 @@
 // What the route handlers share: the queue and the models (once loaded), the stores, the limits.
 import type { ImageJob } from "./image-job.ts";
+import type { AsyncJobs } from "./image-jobs.ts";
 import type { RequestLimits } from "./image-request.ts";
 import type { ImageStore } from "./image-store.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -38,6 +39,8 @@ export interface ServerContext {
   /** Set by a shutdown: the API answers 503 from then on. */
   draining: boolean;
   store: ImageStore;
+  /** The asynchronous jobs (POST /v1/images/jobs) and their results, until they expire. */
+  jobs: AsyncJobs;
   /** The base of `url` results: the configured public URL, else the address the server listens on. */
   baseUrl: string;
   metrics: ServerMetrics;

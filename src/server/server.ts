@@ -8,6 +8,7 @@ import { ApiKeys } from "./api-keys.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
 import type { ImageJob } from "./image-job.ts";
+import { AsyncJobs } from "./image-jobs.ts";
 import { ImageStore } from "./image-store.ts";
 import { ServerMetrics } from "./metrics.ts";
 import type { JobQueue } from "./queue/job-queue.ts";
@@ -46,6 +47,13 @@ export interface ServeOptions {
   corsOrigins?: readonly string[];
   /** How long `url` results can be fetched (default 3600 s). */
   urlTtlSeconds?: number;
+  /** How long a finished asynchronous job (POST /v1/images/jobs) can be read (default 3600 s). */
+  jobTtlSeconds?: number;
+  /**
+   * Finished asynchronous jobs kept at most, their images with them (default 200); the oldest are
+   * forgotten first.
+   */
+  maxKeptJobs?: number;
   /**
    * The URL clients reach this server at (behind a proxy: its public address), the base of `url`
    * results. Default: the address it listens on. A request's Host header is never used.
@@ -62,7 +70,7 @@ export interface GlideServer {
   /** Resolves when the models are loaded and jobs are taken (rejects when loading failed). */
   ready: Promise<ServedModel>;
   metrics: ServerMetrics;
-  /** Stops taking jobs, finishes the accepted ones, then closes everything. */
+  /** Stops taking jobs, finishes the accepted ones (cancels the asynchronous ones), then closes everything. */
   shutdown(): Promise<void>;
 }
 
@@ -77,6 +85,11 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     store: await ImageStore.create(options.urlTtlSeconds ?? 3600),
     baseUrl: "",
     metrics,
+    jobs: new AsyncJobs({
+      ttlMs: (options.jobTtlSeconds ?? 3600) * 1000,
+      maxKept: options.maxKeptJobs ?? 200,
+      log: (message) => ctx.log(message),
+    }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: options.log ?? ((message) => process.stderr.write(`glide serve: ${message}\n`)),
   };
@@ -102,6 +115,8 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const shutdown = () => {
     stopping ??= (async () => {
       ctx.draining = true;
+      // No one could read their results once this process is gone: the asynchronous jobs stop now.
+      ctx.jobs.cancelAll();
       await ctx.running?.queue.drain();
       // The answers to the last jobs have a moment to go out; then connections are cut.
       const cut = setTimeout(() => app.server.closeAllConnections(), 10_000);
@@ -111,6 +126,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
       const running = await loading.catch(() => null);
       await running?.close();
       await ctx.store.close();
+      ctx.jobs.close();
     })();
     return stopping;
   };

@@ -32,6 +32,8 @@ const PROTECTED: [method: string, path: string][] = [
   ["POST", "/v1/images/generations"],
   ["POST", "/v1/images/edits"],
   ["POST", "/v1/images/variations"],
+  ["POST", "/v1/images/jobs"],
+  ["GET", "/v1/images/jobs"],
   ["GET", "/v1/models"],
   ["GET", "/v1/models/fixture"],
 ];

@@ -3,47 +3,19 @@
 // Redis; a worker SIGKILLed mid-job has its job taken by the other, and every job completes once,
 // with an intact picture; SIGTERM lets a worker finish its job, and the server drain, before they exit.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
-import { redisKeys } from "../../src/server/queue/redis-connection.ts";
-import { fixtureFiles } from "../pipelines/helpers.ts";
+import {
+  queueEvents as eventsIn,
+  type Glide,
+  jobsOf,
+  killAll,
+  queueServer,
+  queueWorker,
+  until,
+} from "./glide-processes.ts";
 import { parseEvents, pngSize, readMetric } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
-
-interface Glide {
-  child: ChildProcess;
-  stdout: string;
-  exited: Promise<number | null>;
-}
-
-const children: Glide[] = [];
-
-/** `glide …` as a child process; resolves once its stdout matches `ready`. */
-async function glide(args: string[], ready: RegExp): Promise<Glide> {
-  const child = spawn(process.execPath, ["bin/glide.js", ...args], {
-    env: { ...process.env, GLIDE_API_KEYS: "" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const run: Glide = { child, stdout: "", exited: new Promise((resolve) => child.on("exit", resolve)) };
-  children.push(run);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (data: Buffer) => {
-      run.stdout += data.toString();
-      if (ready.test(run.stdout)) resolve();
-    });
-    void run.exited.then((code) => reject(new Error(`glide ${args[0]} exited (${code}) early:\n${run.stdout}`)));
-  });
-  return run;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let redis: RedisServer;
 let client: Redis;
@@ -54,25 +26,12 @@ let url = "";
 before(async () => {
   redis = await startRedisServer();
   client = new Redis(redis.url);
-  const { checkpoint, config } = fixtureFiles("text2im");
-  const worker = () =>
-    glide(
-      ["worker", "--queue", redis.url, "--checkpoint", checkpoint, "--config", config, "--threads", "1"].concat([
-        "--lock-duration",
-        "3",
-      ]),
-      /ready: /,
-    );
-  [server, ...workers] = await Promise.all([
-    glide(["serve", "--queue", redis.url, "--port", "0", "--queue-size", "8"], /ready: /),
-    worker(),
-    worker(),
-  ]);
-  url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)![1]!;
+  let started: { server: Glide; url: string };
+  [started, ...workers] = await Promise.all([queueServer(redis.url), queueWorker(redis.url), queueWorker(redis.url)]);
+  ({ server, url } = started);
 });
 after(async () => {
-  for (const run of children) if (run.child.exitCode === null) run.child.kill("SIGKILL");
-  await Promise.all(children.map((run) => run.exited));
+  await killAll();
   client?.disconnect();
   await redis?.stop();
 });
@@ -85,20 +44,7 @@ const generate = (body: Record<string, unknown>) =>
   });
 
 const metric = (name: string) => readMetric(url, name);
-
-/** The ids of the jobs a worker started, and of those it finished. */
-function jobsOf(worker: Glide): { started: string[]; ended: string[] } {
-  const ids = (pattern: RegExp) => [...worker.stdout.matchAll(pattern)].map((m) => m[1]!);
-  return { started: ids(/job (\S+) started/g), ended: ids(/job (\S+) (?:done|ended)/g) };
-}
-
-/** Every event of BullMQ's event stream, in order: what Redis saw happen to the jobs. */
-async function queueEvents(): Promise<Record<string, string>[]> {
-  const entries = await client.xrange(redisKeys.events, "-", "+");
-  return entries.map(([, fields]) =>
-    Object.fromEntries(fields.flatMap((_, i) => (i % 2 ? [] : [[fields[i], fields[i + 1]]]))),
-  );
-}
+const queueEvents = () => eventsIn(client);
 
 test("the server is ready with both workers, and names the workers' model", async () => {
   assert.match(server.stdout, /ready: model 'text2im' \(generate 16, edit 16, variation 16\), workers on redis:/);

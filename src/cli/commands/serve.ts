@@ -29,6 +29,8 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   apiKeyFile?: string;
   cors: string[];
   urlTtl: number;
+  jobTtl: number;
+  jobsKept: number;
   maxN: number;
   queue?: string;
   web?: string | true;
@@ -85,6 +87,18 @@ export function registerServe(program: Command): void {
       parsePublicUrl,
     )
     .option("--url-ttl <seconds>", 'how long "url" results can be fetched', parsePositive("--url-ttl"), 3600)
+    .option(
+      "--job-ttl <seconds>",
+      "how long a finished job of POST /v1/images/jobs can be read",
+      parsePositive("--job-ttl"),
+      3600,
+    )
+    .option(
+      "--jobs-kept <n>",
+      "finished jobs of POST /v1/images/jobs kept at most, with their images (the oldest go first)",
+      parseCount("--jobs-kept"),
+      200,
+    )
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
     .option(
       "--web [dir]",
@@ -96,7 +110,9 @@ export function registerServe(program: Command): void {
 The API is OpenAI's Images API: the official clients work with only a base URL (http://HOST:PORT/v1)
 and a key. \`size\` is what the model family makes (e.g. 32x32 or 128x128 for glide-ts); GLIDE's own
 knobs are optional extra fields: guidance, steps, sampler, seed, upsample, strength (variations).
-\`stream: true\` sends Server-Sent Events with progress and partial images. SIGTERM stops taking jobs,
+\`stream: true\` sends Server-Sent Events with progress and partial images. The same bodies sent to
+POST /v1/images/jobs (/edits, /variations) are queued and answered at once (202): poll
+GET /v1/images/jobs/ID, cancel with DELETE. SIGTERM stops taking jobs,
 finishes those accepted, then exits. GET /healthz, /readyz and /metrics (Prometheus).
 
 Examples:
@@ -129,6 +145,8 @@ Examples:
       apiKeys: await loadApiKeys({ file: options.apiKeyFile }),
       corsOrigins: options.cors,
       urlTtlSeconds: options.urlTtl,
+      jobTtlSeconds: options.jobTtl,
+      maxKeptJobs: options.jobsKept,
       publicUrl: options.publicUrl,
       limits: {
         maxN: options.maxN,

@@ -8,6 +8,8 @@ export interface SubmitOptions {
   /** Aborting it removes a waiting job or cancels a running one (e.g. the client went away). */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** A worker took the job (again, when the queue hands a job whose worker died to another). */
+  onStart?: () => void;
 }
 
 /** An accepted job. */
@@ -30,6 +32,8 @@ export interface JobQueue<Job> {
   /** Resolves once the job is accepted; rejects with QueueFullError or QueueClosedError when it is not. */
   submit(job: Job, options?: SubmitOptions): Promise<JobTicket>;
   stats(): QueueStats;
+  /** How many jobs wait ahead of this one (0: it runs next); null when it is not waiting, or that cannot be read now. */
+  position(jobId: string): Promise<number | null>;
   /** False while the queue's store (Redis) cannot be reached: not ready. Absent: always reachable. */
   reachable?(): boolean;
   /** Stops accepting jobs; resolves when every accepted job has ended. */

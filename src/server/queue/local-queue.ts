@@ -31,6 +31,7 @@ export interface LocalQueueOptions {
 }
 
 interface Waiting<Job> {
+  id: string;
   job: Job;
   options: SubmitOptions;
   resolve: (result: PipelineResult) => void;
@@ -77,8 +78,10 @@ export class LocalJobQueue<Job> implements JobQueue<Job> {
         retryAfter,
       );
     }
+    const id = randomUUID();
     const result = new Promise<PipelineResult>((resolve, reject) => {
       const entry: Waiting<Job> = {
+        id,
         job,
         options,
         resolve,
@@ -96,7 +99,12 @@ export class LocalJobQueue<Job> implements JobQueue<Job> {
       this.waiting.push(entry);
     });
     this.dispatch();
-    return { id: randomUUID(), result };
+    return { id, result };
+  }
+
+  async position(jobId: string): Promise<number | null> {
+    const index = this.waiting.findIndex((entry) => entry.id === jobId);
+    return index < 0 ? null : index;
   }
 
   drain(): Promise<void> {
@@ -132,6 +140,7 @@ export class LocalJobQueue<Job> implements JobQueue<Job> {
     let outcome: JobOutcome = "failed";
     let result: PipelineResult | null = null;
     try {
+      entry.options.onStart?.();
       result = await this.executor.run(slot, entry.job, {
         signal: controller.signal,
         onProgress: entry.options.onProgress,

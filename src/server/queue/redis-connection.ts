@@ -12,6 +12,8 @@ const BASE = `${KEY_PREFIX}:${QUEUE_NAME}`;
 export const redisKeys = {
   /** A job's hash in BullMQ (gone once the job is removed, or when Redis lost it). */
   job: (jobId: string) => `${BASE}:${jobId}`,
+  /** BullMQ's list of waiting jobs: added on the left, taken from the right. */
+  wait: `${BASE}:wait`,
   /** BullMQ's event stream of the queue (completed, failed, active, stalled, …). */
   events: `${BASE}:events`,
   /** Job ids to cancel, published by a server whose client went away. */

@@ -68,6 +68,7 @@ interface Pending {
   resolve: (result: PipelineResult) => void;
   reject: (error: Error) => void;
   onProgress: SubmitOptions["onProgress"];
+  onStart: SubmitOptions["onStart"];
   /** The latest run of the job that reported progress; messages of an earlier run are dropped. */
   attempt: number;
   startedAt: number | null;
@@ -90,6 +91,8 @@ const CANCEL_MARK_MS = 3_600_000;
 const LOST_AFTER_MS = 2000;
 /** Redis answers an admission within this long, or the job is refused (503). */
 const ADMIT_TIMEOUT_MS = 5000;
+/** A job's place in the queue is left unknown when Redis takes longer than this to tell it. */
+const POSITION_TIMEOUT_MS = 1000;
 /** Seconds a client is asked to wait before it sends again a job the queue could not run. */
 const RETRY_AFTER_S = 5;
 
@@ -171,6 +174,24 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
     };
   }
 
+  /** Read from BullMQ's waiting list in Redis, so it counts every server's jobs (null while Redis does not answer). */
+  async position(jobId: string): Promise<number | null> {
+    if (!this.link.up) return null;
+    const read = Promise.all([this.client.lpos(redisKeys.wait, jobId), this.client.llen(redisKeys.wait)]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), POSITION_TIMEOUT_MS);
+    });
+    try {
+      const answer = await Promise.race([read.catch(() => null), late]);
+      if (answer === null || answer[0] === null) return null;
+      const [index, length] = answer;
+      return Math.max(0, length - 1 - index);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   reachable(): boolean {
     return this.link.up;
   }
@@ -238,7 +259,9 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
   private async listen(): Promise<void> {
     this.events.on("active", ({ jobId }) => {
       const entry = this.pending.get(jobId);
-      if (entry) entry.startedAt = performance.now();
+      if (!entry || entry.ending) return;
+      entry.startedAt = performance.now();
+      entry.onStart?.();
     });
     this.events.on("completed", ({ jobId, returnvalue }) => {
       void this.finish(jobId, returnvalue as unknown as WireOutcome);
@@ -298,6 +321,7 @@ export class RedisJobQueue implements JobQueue<ImageJob> {
         resolve,
         reject,
         onProgress: options.onProgress,
+        onStart: options.onStart,
         attempt: 0,
         startedAt: null,
         ending: false,

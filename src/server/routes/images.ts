@@ -1,15 +1,16 @@
 // POST /v1/images/generations, /edits and /variations: a request becomes a job on the queue; the
 // reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { encodePng } from "../../image/encode.ts";
 import type { PipelineResult } from "../../pipelines/types.ts";
 import type { ServerContext } from "../context.ts";
 import { editMask } from "../edit-mask.ts";
 import { ApiError, invalidField, toApiError } from "../errors.ts";
 import { type EventPrefix, ImageEventStream } from "../event-stream.ts";
-import type { ImageJob, JobSampling } from "../image-job.ts";
+import type { ImageJob, JobKind, JobSampling } from "../image-job.ts";
 import { type ImageRequest, parseImageRequest, resolveSize } from "../image-request.ts";
 import { readMultipart } from "../multipart-body.ts";
+import type { JobQueue } from "../queue/job-queue.ts";
 import { checkUpload } from "../upload-check.ts";
 
 /** The job-specific part of a job: what it is and its pictures. */
@@ -18,26 +19,42 @@ type JobInput =
   | { kind: "edit"; image: Uint8Array; mask: Uint8Array }
   | { kind: "variation"; image: Uint8Array };
 
-export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post("/v1/images/generations", async (request, reply) => {
-    const fields = parseImageRequest("generate", request.body as Record<string, unknown>, true, ctx.limits);
-    return runJob(ctx, reply, fields, { kind: "generate" });
-  });
+/** A request's body, read and checked: its fields and its pictures. */
+export interface ImageBody {
+  fields: ImageRequest;
+  input: JobInput;
+}
 
-  app.post("/v1/images/edits", async (request, reply) => {
+/** Reads an images body of each kind: JSON for generations, multipart for edits and variations. */
+export const readImageBody: Record<JobKind, (ctx: ServerContext, request: FastifyRequest) => Promise<ImageBody>> = {
+  generate: async (ctx, request) => ({
+    fields: parseImageRequest("generate", request.body as Record<string, unknown>, true, ctx.limits),
+    input: { kind: "generate" },
+  }),
+  edit: async (ctx, request) => {
     const body = await readMultipart(request);
     const fields = parseImageRequest("edit", body.fields, false, ctx.limits);
     const image = await upload(ctx, body.files, "image");
     const mask = body.files.mask ? await upload(ctx, body.files, "mask") : null;
-    return runJob(ctx, reply, fields, { kind: "edit", image: image.bytes, mask: await editMask(image, mask) });
-  });
-
-  app.post("/v1/images/variations", async (request, reply) => {
+    return { fields, input: { kind: "edit", image: image.bytes, mask: await editMask(image, mask) } };
+  },
+  variation: async (ctx, request) => {
     const body = await readMultipart(request);
     const fields = parseImageRequest("variation", body.fields, false, ctx.limits);
     const image = await upload(ctx, body.files, "image");
-    return runJob(ctx, reply, fields, { kind: "variation", image: image.bytes });
-  });
+    return { fields, input: { kind: "variation", image: image.bytes } };
+  },
+};
+
+export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const routes: [string, JobKind][] = [
+    ["/v1/images/generations", "generate"],
+    ["/v1/images/edits", "edit"],
+    ["/v1/images/variations", "variation"],
+  ];
+  for (const [path, kind] of routes) {
+    app.post(path, async (request, reply) => runJob(ctx, reply, await readImageBody[kind](ctx, request)));
+  }
 }
 
 async function upload(ctx: ServerContext, files: Record<string, Uint8Array>, name: string) {
@@ -46,12 +63,12 @@ async function upload(ctx: ServerContext, files: Record<string, Uint8Array>, nam
   return { bytes, info: await checkUpload(bytes, name, ctx.limits) };
 }
 
-async function runJob(
+/** The queue and the job a checked body makes (the model and size checked against what is served). */
+export function prepareJob(
   ctx: ServerContext,
-  reply: FastifyReply,
-  fields: ImageRequest,
-  input: JobInput,
-): Promise<FastifyReply> {
+  { fields, input }: ImageBody,
+  previewEvery: number,
+): { queue: JobQueue<ImageJob>; job: ImageJob; size: string } {
   const running = ctx.running;
   if (!running) throw new ApiError(503, "the server is loading its models", { code: "loading" });
   const { served, queue } = running;
@@ -73,14 +90,19 @@ async function runJob(
     steps: fields.steps,
     guidance: fields.guidance,
     upsample,
-    previewEvery: fields.stream && fields.partialImages > 0 ? 1 : 0,
+    previewEvery,
   };
   const job = {
     ...sampling,
     ...input,
     ...(input.kind === "variation" ? { strength: fields.strength } : {}),
   } as ImageJob;
-  const size = `${side}x${side}`;
+  return { queue, job, size: `${side}x${side}` };
+}
+
+async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody): Promise<FastifyReply> {
+  const { fields, input } = body;
+  const { queue, job, size } = prepareJob(ctx, body, fields.stream && fields.partialImages > 0 ? 1 : 0);
 
   // A client that goes away cancels its job, waiting or running.
   const gone = new AbortController();
@@ -114,17 +136,25 @@ async function runJob(
   return reply;
 }
 
-async function imagesResponse(ctx: ServerContext, result: PipelineResult, format: "b64_json" | "url", size: string) {
-  const data = await Promise.all(
+/** The result's images as PNGs: in the response (b64_json) or stored for a while, at a URL. */
+export function encodeImages(
+  ctx: ServerContext,
+  result: PipelineResult,
+  format: "b64_json" | "url",
+): Promise<({ b64_json: string } | { url: string })[]> {
+  return Promise.all(
     result.images.map(async (image) => {
       const png = await encodePng(image);
       if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64") };
       return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}` };
     }),
   );
+}
+
+async function imagesResponse(ctx: ServerContext, result: PipelineResult, format: "b64_json" | "url", size: string) {
   return {
     created: Math.floor(Date.now() / 1000),
-    data,
+    data: await encodeImages(ctx, result, format),
     size,
     output_format: "png",
     glide: { seed: result.seed, settings: result.settings },
