@@ -63,13 +63,21 @@ Examples:
       `ready: ${servedModelText(worker.served)}, ${worker.slots} slot(s), taking jobs from ${describeRedis(options.queue)} (id ${worker.id})`,
     );
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = (signal: string) => {
-        say(`${signal}: finishing the running job(s), then exiting`);
+        if (stopping) {
+          say(`${signal} again: exiting now; the running job(s) go to another worker after --lock-duration`);
+          process.exit(1);
+        }
+        stopping = true;
+        say(`${signal}: finishing the running job(s), then exiting (${signal} again: at once)`);
         void worker.close().then(resolve);
       };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
     });
     say("stopped");
+    // A Redis that went away leaves its client's reconnection timers behind: nothing is left to do.
+    process.exit(0);
   });
 }

@@ -25,6 +25,17 @@ import {
   type WireProgress,
 } from "./redis-wire.ts";
 
+/** BullMQ's wrapper of one Redis connection (a Worker has two; only one is public). */
+interface BullConnection {
+  disconnect(wait?: boolean): Promise<void>;
+}
+
+/** How long closing waits for Redis after the running jobs have ended. */
+const CLOSE_GRACE_MS = 3000;
+
+const delay = <T = undefined>(ms: number, value?: T) =>
+  new Promise<T>((resolve) => setTimeout(() => resolve(value as T), ms));
+
 export interface QueueWorkerOptions {
   /** redis://HOST:PORT[/DB] */
   url: string;
@@ -90,16 +101,44 @@ export class RedisQueueWorker {
     return self;
   }
 
-  /** Takes no more jobs, finishes the running ones, unregisters and disconnects. */
+  /**
+   * Takes no more jobs, finishes the running ones, unregisters and disconnects. BullMQ's close and
+   * Redis' QUIT wait for Redis to answer, which it never does while it is down: once the running
+   * jobs have ended, Redis gets CLOSE_GRACE_MS to answer, and no wait after the first unanswered one.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.worker?.close();
+      let answering = true;
+      const bounded = async (work: Promise<unknown>) => {
+        const timedOut = Symbol();
+        const wait = answering ? CLOSE_GRACE_MS : 0;
+        const outcome = await Promise.race([work.catch(() => undefined), delay(wait, timedOut)]);
+        if (outcome === timedOut) answering = false;
+      };
+      const worker = this.worker;
+      if (worker) {
+        const graceful = worker.close();
+        await Promise.race([graceful, this.runningJobsEnded()]);
+        await bounded(graceful);
+        if (!answering) {
+          // The graceful close stays pending (a second close only returns it): end both of BullMQ's
+          // connections here, or their reconnection timers keep the process alive.
+          const blocking = (worker as unknown as { blockingConnection?: BullConnection }).blockingConnection;
+          void blocking?.disconnect(false).catch(() => undefined);
+          void worker.disconnect().catch(() => undefined);
+        }
+      }
       this.link.stop();
-      await this.heartbeat.stop().catch(() => undefined);
+      await bounded(this.heartbeat.stop());
       this.subscriber.disconnect();
-      await this.client.quit().catch(() => undefined);
+      await bounded(this.client.quit());
+      this.client.disconnect();
     })();
     return this.closing;
+  }
+
+  private async runningJobsEnded(): Promise<void> {
+    while (this.running.size > 0) await delay(100);
   }
 
   private async process(job: Job<WireJobData, WireOutcome>): Promise<WireOutcome> {
