@@ -127,6 +127,30 @@ test("SIGTERM: 503 for new requests, the running job finishes, then the process 
   assert.match(stdout, /stopped\n$/);
 });
 
+test("--host 0.0.0.0 without --public-url: a note that url results name an address clients cannot open", async () => {
+  const { checkpoint, config } = fixtureFiles("text2im");
+  const wildcard = spawn(
+    process.execPath,
+    ["bin/glide.js", "serve", "--host", "0.0.0.0", "--port", "0", "--checkpoint", checkpoint, "--config", config],
+    { env: { ...process.env, GLIDE_API_KEYS: "" }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      wildcard.stdout!.on("data", (data: Buffer) => {
+        out += data.toString();
+        if (/--public-url/.test(out)) resolve();
+      });
+      wildcard.on("exit", () => reject(new Error(`glide serve exited:\n${out}`)));
+    });
+  } finally {
+    wildcard.kill("SIGKILL");
+  }
+  assert.match(out, /note: "url" results will point at http:\/\/0\.0\.0\.0:\d+, which clients cannot open/);
+  // The loopback server of the other tests gets no such note.
+  assert.doesNotMatch(stdout, /note: "url"/);
+});
+
 test("a model that cannot be loaded, or a bad flag: one line, exit 1, nothing left running", () => {
   const missing = glide("serve", "--port", "0", "--checkpoint", "/no/such/model.safetensors", "--preset", "tiny");
   assert.equal(missing.code, 1);

@@ -157,6 +157,11 @@ Examples:
     });
     const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
     process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; ${waiting})\n`);
+    if (isWildcardHost(options.host) && !options.publicUrl) {
+      process.stdout.write(
+        `glide serve: note: "url" results will point at ${server.url}, which clients cannot open; give the address they use with --public-url\n`,
+      );
+    }
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stdout.write(`glide serve: ${signal}: finishing the accepted jobs, then exiting\n`);
@@ -177,6 +182,11 @@ Examples:
     await stopped;
     process.stdout.write("glide serve: stopped\n");
   });
+}
+
+/** An address that means "every interface": not one a client can connect to. */
+function isWildcardHost(host: string): boolean {
+  return ["0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"].includes(host);
 }
 
 /** `--web`: static files with the COOP/COEP headers WebAssembly threads need; no model loads here. */
