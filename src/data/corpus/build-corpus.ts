@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { GlideError } from "../../errors.ts";
 import { ProgressBar, type ProgressStream } from "../../util/progress-bar.ts";
 import { splitOf } from "../split.ts";
+import { withoutHeldOutPairs } from "./held-out.ts";
 import { loadIconifySet } from "./iconify.ts";
 import { loadOpenclipart, OPENCLIPART_DIR } from "./openclipart.ts";
 import { loadOpenmoji } from "./openmoji.ts";
@@ -75,7 +76,7 @@ export async function buildCorpus(options: BuildOptions): Promise<CorpusSummary>
   const unavailable: string[] = [];
   for (const source of sources) {
     try {
-      catalogs.push(await loadSource(source, options));
+      catalogs.push(withoutHeldOutPairs(await loadSource(source, options)));
     } catch (error) {
       if (!(error instanceof SourceUnavailable)) throw error;
       unavailable.push(error.message);
