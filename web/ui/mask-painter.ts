@@ -14,6 +14,11 @@ export class MaskPainter {
   mode: BrushMode = "paint";
   /** Brush diameter as a fraction of the picture's width. */
   brushSize = 0.12;
+  /**
+   * How far the mask's edge is softened, as a fraction of the picture's width (0: a hard edge):
+   * the marked part fades into the kept one, so the redrawn part blends in.
+   */
+  feather = 0;
   /** Called after every stroke (and clear), e.g. to show how much is marked. */
   onChange: (() => void) | null = null;
 
@@ -81,16 +86,40 @@ export class MaskPainter {
     this.onChange?.();
   }
 
-  /** The mask PNG for Backend.edit (the picture's size). */
+  /** Marks what was not marked and unmarks what was (redraw all but the painted part). */
+  invert(): void {
+    for (let p = 0; p < this.marks.length; p++) this.marks[p] = this.marks[p] === 0 ? 1 : 0;
+    this.marked = this.marks.length - this.marked;
+    this.redraw(0, 0, this.width, this.height);
+    this.onChange?.();
+  }
+
+  /** The mask PNG for Backend.edit (the picture's size), its edge softened by `feather`. */
   async maskPng(): Promise<Blob> {
-    const canvas = el("canvas", { width: this.width, height: this.height });
-    const context = canvas.getContext("2d")!;
-    const pixels = context.createImageData(this.width, this.height);
+    const sharp = el("canvas", { width: this.width, height: this.height });
+    const pixels = sharp.getContext("2d")!.createImageData(this.width, this.height);
     for (let p = 0; p < this.marks.length; p++) {
       const keep = this.marks[p] === 0 ? 255 : 0;
       pixels.data.set([keep, keep, keep, keep], p * 4);
     }
-    context.putImageData(pixels, 0, 0);
+    sharp.getContext("2d")!.putImageData(pixels, 0, 0);
+    const canvas = el("canvas", { width: this.width, height: this.height });
+    const context = canvas.getContext("2d")!;
+    const blur = (this.feather * this.width) / 2;
+    if (blur > 0) {
+      // Blurred with a kept (white, opaque) border around it, so the picture's edges stay kept.
+      const pad = Math.ceil(blur * 3);
+      const padded = el("canvas", { width: this.width + 2 * pad, height: this.height + 2 * pad });
+      const paddedContext = padded.getContext("2d")!;
+      paddedContext.fillStyle = "white";
+      paddedContext.fillRect(0, 0, padded.width, padded.height);
+      paddedContext.clearRect(pad, pad, this.width, this.height);
+      paddedContext.drawImage(sharp, pad, pad);
+      context.filter = `blur(${blur}px)`;
+      context.drawImage(padded, -pad, -pad);
+    } else {
+      context.drawImage(sharp, 0, 0);
+    }
     return new Promise((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the mask could not be encoded"))), "image/png"),
     );
