@@ -120,6 +120,8 @@ export interface Backend {
   info(): Promise<BackendInfo>;
   generate(options: ImageOptions, control: RunControl): Promise<Blob[]>;
   edit(input: EditInput, control: RunControl): Promise<Blob[]>;
+  /** Present when the backend tells each picture's seed (generate/edit then need not be used). */
+  pictures?(note: RunNote, input: ImageOptions | EditInput, control: RunControl): Promise<ResultPicture[]>;
   /** Present when runs are kept by the backend and outlive the page (the server's jobs). */
   kept?: KeptRuns;
   /** Present when the backend makes variations of a picture. */

@@ -14,6 +14,7 @@ import type {
   RunNote,
   VariationInput,
 } from "./backend.ts";
+import { BrowserGallery } from "./browser-gallery.ts";
 import { el, field } from "./dom.ts";
 import { EditPanel, type EditRequest, submitOnCtrlEnter } from "./edit-panel.ts";
 import { Gallery, type GalleryItem } from "./gallery.ts";
@@ -100,9 +101,17 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
   submitOnCtrlEnter(prompt, createForm);
 
   const runButtons = [generateButton, ...(editPanel ? [editPanel.runButton] : [])];
-  const runs = new Runs(progress, messages, gallery, (busy) => {
-    for (const button of runButtons) button.disabled = busy;
-  });
+  // A backend that keeps nothing itself (the browser-only build): the gallery is kept in IndexedDB.
+  const browserGallery = backend.kept ? null : BrowserGallery.open();
+  const runs = new Runs(
+    progress,
+    messages,
+    gallery,
+    (busy) => {
+      for (const button of runButtons) button.disabled = busy;
+    },
+    (pictures, note) => void browserGallery?.then((store) => store?.add({ pictures, note, created: Date.now() })),
+  );
 
   const tabs = new Tabs(
     [
@@ -135,6 +144,7 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
     (note: RunNote, input: ImageOptions | EditInput | VariationInput) =>
     async (control: RunControl): Promise<ResultPicture[]> => {
       if (backend.kept) return backend.kept.follow(await backend.kept.submit(note, input), control);
+      if (backend.pictures) return backend.pictures(note, input, control);
       const blobs =
         note.kind === "edit" ? await backend.edit(input as EditInput, control) : await backend.generate(input, control);
       // One picture made with a chosen seed is made again by it; a batch's seeds the backend does not say.
@@ -206,7 +216,16 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
     el("div", { class: "column" }, composer),
     el("div", { class: "column" }, progress.element, gallery.element),
   );
-  void restoreKept(backend, gallery, runs, options);
+  if (browserGallery) void restoreFromBrowser(browserGallery, gallery);
+  else void restoreKept(backend, gallery, runs, options);
+}
+
+/** After a reload of the browser-only build: the results kept in IndexedDB. */
+async function restoreFromBrowser(opening: Promise<BrowserGallery | null>, gallery: Gallery): Promise<void> {
+  const store = await opening;
+  if (!store) return;
+  gallery.setKept(`Results are kept ${store.where} (and come back when you reload), the last 100 runs.`);
+  gallery.append(await store.list().catch(() => []));
 }
 
 /** After a reload: the finished results the backend keeps, and its running jobs followed again. */

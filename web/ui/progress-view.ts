@@ -52,6 +52,9 @@ export class ProgressView {
   /** The furthest the bar went in this run (it does not go back). */
   private reached = 0;
   private stepping = false;
+  /** What the detail line says, and since when (a wait longer than a moment shows its seconds). */
+  private said = { text: "", since: 0 };
+  private ticker: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
     this.element = el(
@@ -75,7 +78,8 @@ export class ProgressView {
     this.title.textContent = title;
     this.bar.max = 1;
     this.bar.removeAttribute("value");
-    this.detail.textContent = "Waiting for the model…";
+    this.say("Waiting for the model…");
+    this.ticker ??= setInterval(() => this.showWaited(), 1000);
     this.clearPreviews();
     this.cancelButton.disabled = false;
     this.element.hidden = false;
@@ -94,11 +98,16 @@ export class ProgressView {
         progress.etaSeconds !== undefined && progress.step < progress.total
           ? ` · about ${formatSeconds(progress.etaSeconds)} left`
           : "";
-      this.detail.textContent = `${what}: step ${progress.step} of ${progress.total}${left}`;
+      // Step 0 is before the first evaluation, which takes longest (a browser compiles the model then).
+      this.say(
+        progress.step === 0
+          ? `${what}: starting (the first step takes longest)`
+          : `${what}: step ${progress.step} of ${progress.total}${left}`,
+      );
       const pictures = progress.previews ?? (progress.preview ? [progress.preview] : []);
       this.showPreviews(pictures, upsampling, stageFraction);
     } else if (progress.stage) {
-      this.detail.textContent = capitalize(progress.stage);
+      this.say(capitalize(progress.stage));
       // Before the steps (loading, a queue): the bar shows how far that is, when it is known.
       if (!this.stepping) {
         if (progress.fraction === undefined) this.bar.removeAttribute("value");
@@ -109,13 +118,26 @@ export class ProgressView {
 
   cancelling(): void {
     this.cancelButton.disabled = true;
-    this.detail.textContent = "Cancelling…";
+    this.say("Cancelling…");
   }
 
   finish(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
     this.element.hidden = true;
     this.onCancel = null;
     this.clearPreviews();
+  }
+
+  private say(text: string): void {
+    if (text !== this.said.text) this.said = { text, since: performance.now() };
+    this.detail.textContent = text;
+  }
+
+  /** A line unchanged for a few seconds says how long it has been so, so a long wait does not look frozen. */
+  private showWaited(): void {
+    const seconds = Math.floor((performance.now() - this.said.since) / 1000);
+    if (seconds >= 3) this.detail.textContent = `${this.said.text} · ${seconds} s`;
   }
 
   /** Where the run stands over both stages, 0 to 1. */

@@ -29,6 +29,8 @@ export class Runs {
     private readonly messages: MessageLine,
     private readonly gallery: Gallery,
     private readonly onBusy: (busy: boolean) => void,
+    /** Called with each finished run's pictures (e.g. to keep them in this browser). */
+    private readonly onDone: (pictures: ResultPicture[], note: RunNote) => void = () => {},
   ) {}
 
   get busy(): boolean {
@@ -61,6 +63,7 @@ export class Runs {
       const pictures = await request.start({ signal: controller.signal, onProgress });
       if (pictures.length === 0) throw new Error("the backend returned no picture");
       this.gallery.add(pictures, request.note, request.before);
+      this.onDone(pictures, request.note);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       this.messages.info(
         `Done: ${pictures.length === 1 ? "1 picture" : `${pictures.length} pictures`} in ${seconds} s.`,

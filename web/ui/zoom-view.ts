@@ -44,13 +44,15 @@ export class ZoomView {
       class: "compare-slider",
       "aria-label": "before ← → after",
     });
+    const line = el("div", { class: "compare-line", "aria-hidden": "true" });
     const place = () => {
       afterImage.style.clipPath = `inset(0 0 0 ${slider.value}%)`;
+      line.style.left = `${slider.value}%`;
     };
     slider.addEventListener("input", place);
     place();
     const labels = el("div", { class: "compare-labels" }, el("span", {}, "Before"), el("span", {}, "After"));
-    this.open([el("div", { class: "compare" }, beforeImage, afterImage), slider, labels], caption);
+    this.open([el("div", { class: "compare" }, beforeImage, afterImage, line), slider, labels], caption);
     slider.focus();
   }
 
