@@ -77,6 +77,8 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
       ? {
           edit: (item: GalleryItem) => {
             tabs.select("edit");
+            // From a result below (on a phone, far below): the picture to paint is brought into view.
+            tabs.element.scrollIntoView({ block: "start" });
             const caption = item.note.caption.length > 40 ? `${item.note.caption.slice(0, 38)}…` : item.note.caption;
             void editPanel.usePicture(item.picture.blob, `“${caption}”`);
           },
