@@ -5,9 +5,11 @@
 // Screenshots go to .cache/screens/ (git-ignored).
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { readPngText } from "../../src/image/png-text.ts";
 import type { GlideServer } from "../../src/server/server.ts";
 import { launchChromium } from "../browser/chromium.ts";
 import { fixtureModels, fixtureServer } from "./helpers.ts";
@@ -73,10 +75,11 @@ test("no key field without keys; seeds on the cards and in the file names; one b
   await page.getByLabel("Seed").fill("41");
   await recordBar(page);
   await page.getByRole("button", { name: "Generate" }).click();
+  // (attached: on a busy machine the run may have ended, the line hidden, before this looks)
   await page
     .locator(".progress-detail")
     .filter({ hasText: /^Upsampling: step/ })
-    .waitFor();
+    .waitFor({ state: "attached" });
   await page.screenshot({ path: join(SCREENS, "running-upsampling.png") });
   await results(page).nth(1).waitFor();
   const seen = await page.evaluate(
@@ -118,6 +121,24 @@ test("no key field without keys; seeds on the cards and in the file names; one b
   assert.equal(await page.getByLabel("Prompt").inputValue(), "a red heart");
   assert.equal(await page.getByLabel("Seed").inputValue(), seeds[1]!.slice(5));
   assert.equal(await page.getByLabel("Steps").inputValue(), "30");
+
+  // The download carries the picture's parameters (written by the page when the server's PNG has none).
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download" }).first().click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `glide-a-red-heart-${seeds[0]!.slice(5)}.png`);
+  const texts = readPngText(new Uint8Array(await readFile((await download.path())!)));
+  assert.match(
+    texts.parameters ?? "",
+    new RegExp(`^a red heart\nSteps: 30, Sampler: ddim, .*Seed: ${seeds[0]!.slice(5)}`),
+  );
+
+  // Variations of a result: a job on /v1/images/jobs/variations, its pictures ahead in the gallery.
+  await page.getByLabel("Steps").fill("5");
+  await page.getByRole("button", { name: "Variations" }).first().click();
+  await page.locator(".controls .message").filter({ hasText: "Done: 1 picture" }).waitFor();
+  assert.equal(await page.locator(".result-card figcaption").first().getAttribute("title"), "Variation: a red heart");
 
   // The zoom view opens from the picture and closes with Escape.
   await page.getByRole("button", { name: "Enlarge: a red heart" }).first().click();

@@ -235,7 +235,7 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
   assert.equal(await page.getByRole("tab", { name: "Edit" }).getAttribute("aria-selected"), "true");
   await page.getByLabel("Describe the new part").fill("a blue square");
   await page.getByRole("button", { name: "Redraw marked part" }).click();
-  await message(page).filter({ hasText: "Nothing is marked" }).waitFor();
+  await page.locator(".form-message").filter({ hasText: "Nothing is marked" }).waitFor();
   await drag(page, ".mask-overlay", [0.1, 0.5], [0.45, 0.5]);
   await drag(page, ".mask-overlay", [0.3, 0.2], [0.3, 0.8]);
   await page.getByRole("button", { name: "Eraser" }).click();

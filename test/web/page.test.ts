@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
 import type { WebBuild } from "../../scripts/build-web.ts";
+import { readPngText } from "../../src/image/png-text.ts";
 import { loadModel, textToImage } from "../../src/node.ts";
 import type { Progress } from "../../web/ui/backend.ts";
 import { launchChromium } from "../browser/chromium.ts";
@@ -234,10 +235,11 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
     // The mask the UI hands the backend, recorded on its way.
     await second.evaluate(() => {
       const w = globalThis as unknown as TestWindow & { sentMask?: Promise<string> };
-      const edit = w.glideBackend.edit.bind(w.glideBackend);
-      w.glideBackend.edit = (input, control) => {
-        w.sentMask = w.blobToBase64(input.mask);
-        return edit(input, control);
+      // The UI runs through pictures() (it tells the seeds), edits with a mask.
+      const pictures = w.glideBackend.pictures!.bind(w.glideBackend);
+      w.glideBackend.pictures = (note, input, control) => {
+        if ("mask" in input) w.sentMask = w.blobToBase64(input.mask);
+        return pictures(note, input, control);
       };
     });
     await second.getByRole("button", { name: "Redraw marked part" }).click();
@@ -262,7 +264,17 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
     assert.ok(kept > 0 && kept < side * side, `the painted stroke marks part of the picture (${kept} kept)`);
     assert.equal(keptChanged, 0, "every kept pixel is the picture's");
     assert.ok(redrawnChanged > 0, "the marked part was redrawn");
-    assert.match((await second.locator(".controls .message").textContent()) ?? "", /Done: 1 picture/);
+    await second
+      .locator(".controls .message")
+      .filter({ hasText: /^Done: 1 picture/ })
+      .waitFor();
+    assert.match((await second.locator(".result-seed").first().textContent()) ?? "", /^seed 5$/);
+    // The picture carries how it was made, as the CLI's and the server's do.
+    const chunks = readPngText(new Uint8Array(Buffer.from(resultB64, "base64")));
+    assert.match(chunks.parameters ?? "", /^a green stripe\nSteps: 3, .*Seed: 5, Size: 32x32/);
+    // A reload keeps the gallery (IndexedDB).
+    await second.reload();
+    await second.locator(".result-seed").filter({ hasText: "seed 5" }).first().waitFor();
   } finally {
     await context.unroute(/\/(models|ort)\/[^/]+\.(safetensors|wasm)/);
   }

@@ -33,7 +33,7 @@ export class EditPanel {
   private readonly tools: HTMLElement;
   private picture: EditPicture | null = null;
   /** Beside the run button: what is missing before an edit can run. */
-  private readonly formMessage = new MessageLine();
+  private readonly formMessage = new MessageLine("form-message");
 
   constructor(
     private readonly messages: MessageLine,

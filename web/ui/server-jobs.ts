@@ -16,7 +16,7 @@ import type {
 import { RunNotes } from "./run-notes.ts";
 
 /** How often a running job is polled. */
-const POLL_MS = 400;
+const POLL_MS = 250;
 /** Jobs listed after a reload at most. */
 const LIST_LIMIT = 50;
 
