@@ -243,7 +243,8 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
       };
     });
     await second.getByRole("button", { name: "Redraw marked part" }).click();
-    await second.locator("img.result").first().waitFor();
+    // The first run of a page compiles the model: on a loaded machine that alone can take 30 s.
+    await second.locator("img.result").first().waitFor({ timeout: 90_000 });
     const [resultB64, maskB64] = await second.evaluate(async () => {
       const w = globalThis as unknown as TestWindow & { sentMask: Promise<string> };
       const image = document.querySelector<HTMLImageElement>("img.result")!;

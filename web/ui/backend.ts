@@ -99,6 +99,8 @@ export interface KeptRuns {
   /** Where they are kept, for the page to say, e.g. "on the server". */
   where: string;
   submit(note: RunNote, input: ImageOptions | EditInput | VariationInput): Promise<string>;
+  /** The ids this page submitted (already in its gallery or progress: not listed again). */
+  readonly submittedHere: ReadonlySet<string>;
   /** Follows a submitted run to its pictures; aborting the signal cancels the run. */
   follow(id: string, control: RunControl): Promise<ResultPicture[]>;
   /** The kept runs, newest first. */

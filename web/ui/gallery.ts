@@ -83,15 +83,13 @@ export class Gallery {
     };
     if (this.actions.edit) button("Edit", () => this.actions.edit?.(item));
     if (this.actions.vary) button("Variations", () => this.actions.vary?.(item), "Make pictures like this one");
-    button(
-      "Use these settings",
-      () => this.actions.reuse(item),
-      "Put this picture's prompt, options and seed in the form",
-    );
     if (item.before) {
       const before = item.before;
       button("Before/after", () => this.zoom.compare(before, picture.blob, note.caption));
     }
+    const reuseHint = "Put this picture's prompt, options and seed in the form";
+    button("Use these settings", () => this.actions.reuse(item), reuseHint);
+    actions.lastElementChild?.classList.add("whole-row");
     const seed = el(
       "span",
       { class: "result-seed", title: "the seed that makes this picture again" },

@@ -219,7 +219,12 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
     el("div", { class: "column" }, progress.element, gallery.element),
   );
   if (browserGallery) void restoreFromBrowser(browserGallery, gallery);
-  else void restoreKept(backend, gallery, runs, options);
+  else {
+    void restoreKept(backend, gallery, runs, options).then((restored) => {
+      // Refused for want of a key: tried again once one is typed.
+      if (!restored && keyField) keyField.onceTyped(() => restoreKept(backend, gallery, runs, options));
+    });
+  }
 }
 
 /** After a reload of the browser-only build: the results kept in IndexedDB. */
@@ -231,15 +236,15 @@ async function restoreFromBrowser(opening: Promise<BrowserGallery | null>, galle
 }
 
 /** After a reload: the finished results the backend keeps, and its running jobs followed again. */
-async function restoreKept(backend: Backend, gallery: Gallery, runs: Runs, options: OptionsForm): Promise<void> {
+async function restoreKept(backend: Backend, gallery: Gallery, runs: Runs, options: OptionsForm): Promise<boolean> {
   const kept = backend.kept;
-  if (!kept) return;
+  if (!kept) return true;
   gallery.setKept(keptText(kept.where, kept.keptSeconds));
   let listed: KeptRun[];
   try {
-    listed = await kept.list();
+    listed = (await kept.list()).filter((run) => !kept.submittedHere.has(run.id));
   } catch {
-    return; // e.g. the key is not typed yet: the gallery starts empty
+    return false; // e.g. the key is not typed yet: the gallery starts empty
   }
   gallery.append(listed.filter((run) => run.status === "succeeded"));
   // The oldest running job first, as the queue runs them.
@@ -252,6 +257,7 @@ async function restoreKept(backend: Backend, gallery: Gallery, runs: Runs, optio
       start: (control) => kept.follow(run.id, control),
     });
   }
+  return true;
 }
 
 function keptText(where: string, seconds: number | null): string {

@@ -47,6 +47,7 @@ interface JobSettings {
 
 export class ServerJobs implements KeptRuns {
   readonly where = "on the server";
+  readonly submittedHere = new Set<string>();
   private readonly notes = new RunNotes();
 
   constructor(
@@ -63,6 +64,7 @@ export class ServerJobs implements KeptRuns {
     };
     const job = (await (await this.request(path[note.kind], init)).json()) as JobView;
     this.notes.set(job.id, note);
+    this.submittedHere.add(job.id);
     return job.id;
   }
 
