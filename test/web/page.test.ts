@@ -5,6 +5,8 @@
 // rejects at once and leaves the worker usable; the page stays responsive while it draws; bad
 // pictures, empty masks and broken model files give clear messages.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
@@ -243,6 +245,13 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
       };
     });
     await second.getByRole("button", { name: "Redraw marked part" }).click();
+    // Its start says what it does (not a frozen "step 0"); the screenshot is for a person to look at.
+    await second
+      .locator(".progress-detail")
+      .filter({ hasText: /^(Preparing the model|Loading|Drawing|Sampling)/ })
+      .waitFor({ state: "attached" });
+    mkdirSync(join(process.cwd(), ".cache", "screens"), { recursive: true });
+    await second.screenshot({ path: join(process.cwd(), ".cache", "screens", "browser-build-starting.png") });
     // The first run of a page compiles the model: on a loaded machine that alone can take 30 s.
     await second.locator("img.result").first().waitFor({ timeout: 90_000 });
     const [resultB64, maskB64] = await second.evaluate(async () => {
