@@ -197,9 +197,42 @@ test("at 1280×900 the edit form's complaint is in view; the mask rule is beside
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "edit-prompt");
   await page.screenshot({ path: join(SCREENS, "edit-view-error.png") });
 
+  // Invert marks the rest; twice gives the stroke back. A softened edge sends a mask with partial alpha.
+  const marked = () => page.locator(".marked").textContent();
+  const stroke = await marked();
+  await page.getByRole("button", { name: "Invert" }).click();
+  assert.match((await marked()) ?? "", /^9\d% marked$/);
+  await page.getByRole("button", { name: "Invert" }).click();
+  assert.equal(await marked(), stroke);
+  await page.getByLabel("Soften the edge").evaluate((input: HTMLInputElement) => {
+    input.value = "15";
+    input.dispatchEvent(new Event("input"));
+  });
+  await page.evaluate(() => {
+    const send = window.fetch.bind(window);
+    window.fetch = async (input, init) => {
+      const mask = init?.body instanceof FormData ? init.body.get("mask") : null;
+      if (mask instanceof Blob) {
+        const bitmap = await createImageBitmap(mask, { premultiplyAlpha: "none" });
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const context = canvas.getContext("2d")!;
+        context.drawImage(bitmap, 0, 0);
+        const data = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        (window as unknown as { maskAlpha: number[] }).maskAlpha = [...data.filter((_, i) => i % 4 === 3)];
+      }
+      return send(input, init);
+    };
+  });
   await page.getByLabel("Describe the new part").fill("a yellow dot");
   await page.getByRole("button", { name: "Redraw marked part" }).click();
   await page.locator(".controls .message").filter({ hasText: "Done: 1 picture" }).waitFor();
+  const alpha = await page.evaluate(() => (window as unknown as { maskAlpha: number[] }).maskAlpha);
+  assert.equal(alpha.length, 16 * 16);
+  assert.ok(
+    alpha.some((a) => a > 0 && a < 255),
+    "a softened edge: partly redrawn pixels",
+  );
+  assert.equal(alpha[0], 255, "a corner far from the stroke is kept");
   await page.getByRole("button", { name: "Before/after" }).first().click();
   await page.getByRole("dialog").waitFor();
   await page.screenshot({ path: join(SCREENS, "edit-before-after.png") });

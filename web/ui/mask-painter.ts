@@ -16,7 +16,7 @@ export class MaskPainter {
   brushSize = 0.12;
   /**
    * How far the mask's edge is softened, as a fraction of the picture's width (0: a hard edge):
-   * the marked part fades into the kept one, so the redrawn part blends in.
+   * around the marked part (still fully redrawn) the kept part fades, so the redrawn part blends in.
    */
   feather = 0;
   /** Called after every stroke (and clear), e.g. to show how much is marked. */
@@ -117,6 +117,10 @@ export class MaskPainter {
       paddedContext.drawImage(sharp, pad, pad);
       context.filter = `blur(${blur}px)`;
       context.drawImage(padded, -pad, -pad);
+      // The painted part itself stays fully redrawn: the edge softens outward, into the kept part.
+      const soft = context.getImageData(0, 0, this.width, this.height);
+      for (let p = 0; p < this.marks.length; p++) if (this.marks[p] === 1) soft.data[p * 4 + 3] = 0;
+      context.putImageData(soft, 0, 0);
     } else {
       context.drawImage(sharp, 0, 0);
     }
