@@ -10,6 +10,8 @@ import { type EditPicture, loadPicture } from "./picture.ts";
 export interface EditRequest {
   picture: EditPicture;
   mask: Blob;
+  /** The mask with a softened edge, to blend the results with the picture (null: a hard edge). */
+  softMask: HTMLCanvasElement | null;
   prompt: string;
 }
 
@@ -144,7 +146,7 @@ export class EditPanel {
     }
     const prompt = this.prompt.value.trim();
     if (prompt === "") return this.missing("Describe what to paint in the marked part.", this.prompt);
-    onRun({ picture: this.picture, mask: await this.painter.maskPng(), prompt });
+    onRun({ picture: this.picture, mask: await this.painter.maskPng(), softMask: this.painter.softMask(), prompt });
   }
 
   /** Says what is missing beside the run button (in view), and focuses what fixes it. */

@@ -23,6 +23,7 @@ import { OptionError, OptionsForm, type SamplingOptions } from "./options-form.t
 import { withParameters } from "./parameters-chunk.ts";
 import { ProgressView } from "./progress-view.ts";
 import { Runs } from "./runs.ts";
+import { blendEdges } from "./soft-edges.ts";
 import { Tabs } from "./tabs.ts";
 
 export function startUi(root: HTMLElement, backend: Backend): void {
@@ -187,7 +188,15 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
       note,
       before: request.picture.blob,
       upsampling: options.upsamples(chosen),
-      start: start(note, { ...note.options, image: request.picture.blob, mask: request.mask }),
+      start: async (control) => {
+        const pictures = await start(note, { ...note.options, image: request.picture.blob, mask: request.mask })(
+          control,
+        );
+        const { softMask } = request;
+        if (!softMask) return pictures;
+        const original = request.picture.blob;
+        return Promise.all(pictures.map(async (p) => ({ ...p, blob: await blendEdges(p.blob, original, softMask) })));
+      },
     });
   }
 

@@ -14,10 +14,7 @@ export class MaskPainter {
   mode: BrushMode = "paint";
   /** Brush diameter as a fraction of the picture's width. */
   brushSize = 0.12;
-  /**
-   * How far the mask's edge is softened, as a fraction of the picture's width (0: a hard edge):
-   * around the marked part (still fully redrawn) the kept part fades, so the redrawn part blends in.
-   */
+  /** How far the edge of the redrawn part is softened (see softMask), as a fraction of the picture's width. */
   feather = 0;
   /** Called after every stroke (and clear), e.g. to show how much is marked. */
   onChange: (() => void) | null = null;
@@ -94,39 +91,46 @@ export class MaskPainter {
     this.onChange?.();
   }
 
-  /** The mask PNG for Backend.edit (the picture's size), its edge softened by `feather`. */
+  /** The mask PNG for Backend.edit (the picture's size): marked pixels transparent, the rest opaque white. */
   async maskPng(): Promise<Blob> {
-    const sharp = el("canvas", { width: this.width, height: this.height });
-    const pixels = sharp.getContext("2d")!.createImageData(this.width, this.height);
+    const canvas = this.sharpMask();
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the mask could not be encoded"))), "image/png"),
+    );
+  }
+
+  /**
+   * The mask with its edge blurred by `feather` (null when 0): where the result is blended with the
+   * picture it started from, so the redrawn part fades into the kept one (the model itself redraws
+   * the marked pixels outright). Opaque = the original picture, transparent = the result.
+   */
+  softMask(): HTMLCanvasElement | null {
+    const blur = (this.feather * this.width) / 2;
+    if (blur <= 0) return null;
+    // Blurred with a kept (opaque) border around it, so the picture's edges stay kept.
+    const pad = Math.ceil(blur * 3);
+    const padded = el("canvas", { width: this.width + 2 * pad, height: this.height + 2 * pad });
+    const paddedContext = padded.getContext("2d")!;
+    paddedContext.fillStyle = "white";
+    paddedContext.fillRect(0, 0, padded.width, padded.height);
+    paddedContext.clearRect(pad, pad, this.width, this.height);
+    paddedContext.drawImage(this.sharpMask(), pad, pad);
+    const canvas = el("canvas", { width: this.width, height: this.height });
+    const context = canvas.getContext("2d")!;
+    context.filter = `blur(${blur}px)`;
+    context.drawImage(padded, -pad, -pad);
+    return canvas;
+  }
+
+  private sharpMask(): HTMLCanvasElement {
+    const canvas = el("canvas", { width: this.width, height: this.height });
+    const pixels = canvas.getContext("2d")!.createImageData(this.width, this.height);
     for (let p = 0; p < this.marks.length; p++) {
       const keep = this.marks[p] === 0 ? 255 : 0;
       pixels.data.set([keep, keep, keep, keep], p * 4);
     }
-    sharp.getContext("2d")!.putImageData(pixels, 0, 0);
-    const canvas = el("canvas", { width: this.width, height: this.height });
-    const context = canvas.getContext("2d")!;
-    const blur = (this.feather * this.width) / 2;
-    if (blur > 0) {
-      // Blurred with a kept (white, opaque) border around it, so the picture's edges stay kept.
-      const pad = Math.ceil(blur * 3);
-      const padded = el("canvas", { width: this.width + 2 * pad, height: this.height + 2 * pad });
-      const paddedContext = padded.getContext("2d")!;
-      paddedContext.fillStyle = "white";
-      paddedContext.fillRect(0, 0, padded.width, padded.height);
-      paddedContext.clearRect(pad, pad, this.width, this.height);
-      paddedContext.drawImage(sharp, pad, pad);
-      context.filter = `blur(${blur}px)`;
-      context.drawImage(padded, -pad, -pad);
-      // The painted part itself stays fully redrawn: the edge softens outward, into the kept part.
-      const soft = context.getImageData(0, 0, this.width, this.height);
-      for (let p = 0; p < this.marks.length; p++) if (this.marks[p] === 1) soft.data[p * 4 + 3] = 0;
-      context.putImageData(soft, 0, 0);
-    } else {
-      context.drawImage(sharp, 0, 0);
-    }
-    return new Promise((resolve, reject) =>
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the mask could not be encoded"))), "image/png"),
-    );
+    canvas.getContext("2d")!.putImageData(pixels, 0, 0);
+    return canvas;
   }
 
   private down(event: PointerEvent): void {
