@@ -178,18 +178,18 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
 
   await page.getByLabel("Pictures").fill("2");
   await page.getByLabel("Sampler").selectOption("ddim");
-  await page.getByLabel("Steps").fill("12");
+  await page.getByLabel("Steps").fill("40");
   await page.getByLabel("Seed").fill("7");
   // What the progress bar and the preview went through (the fixture model is quick).
   await page.evaluate(() => {
     const seen = { value: 0, max: 0, previews: 0 };
     (window as unknown as { seen: typeof seen }).seen = seen;
     const bar = document.querySelector<HTMLProgressElement>(".progress-bar")!;
-    const preview = document.querySelector<HTMLImageElement>(".preview")!;
     new MutationObserver(() => {
       seen.value = Math.max(seen.value, bar.value);
       seen.max = bar.max;
-      if (preview.getAttribute("src")?.startsWith("blob:")) seen.previews++;
+      const preview = document.querySelector<HTMLImageElement>(".preview");
+      if (preview?.getAttribute("src")?.startsWith("blob:")) seen.previews++;
     }).observe(document.querySelector(".progress")!, { attributes: true, subtree: true });
   });
   await page.getByRole("button", { name: "Generate" }).click();
@@ -198,8 +198,8 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
   const seen = await page.evaluate(
     () => (window as unknown as { seen: { value: number; max: number; previews: number } }).seen,
   );
-  assert.equal(seen.max, 12, "the bar counts the 12 steps");
-  assert.ok(seen.value >= 6, `the bar moved (to ${seen.value})`);
+  assert.equal(seen.max, 1, "the bar is a fraction of the whole run");
+  assert.ok(seen.value > 0, `the bar moved (to ${seen.value})`);
   assert.ok(seen.previews > 0, "a preview was shown");
   assert.equal(await page.locator(".progress").isHidden(), true);
 
@@ -216,14 +216,14 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
     [16, 16],
   ]);
   const download = page.getByRole("link", { name: "Download" }).first();
-  assert.match((await download.getAttribute("download"))!, /^glide-a-red-heart-\d\.png$/);
+  assert.match((await download.getAttribute("download"))!, /^glide-a-red-heart-\d+\.png$/, "the seed names the file");
   assert.equal(await download.getAttribute("href"), await page.locator("img.result").first().getAttribute("src"));
   // The options reached the server: the API makes the same pictures from the same seed.
   const direct = (await (
     await fetch(`${server.url}/v1/images/generations`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ prompt: "a red heart", n: 2, sampler: "ddim", steps: 12, seed: 7 }),
+      body: JSON.stringify({ prompt: "a red heart", n: 2, sampler: "ddim", steps: 40, seed: 7 }),
     })
   ).json()) as { data: { b64_json: string }[] };
   const source = await imageBytes(page, 0);
@@ -235,7 +235,7 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
   assert.equal(await page.getByRole("tab", { name: "Edit" }).getAttribute("aria-selected"), "true");
   await page.getByLabel("Describe the new part").fill("a blue square");
   await page.getByRole("button", { name: "Redraw marked part" }).click();
-  await message(page).filter({ hasText: "Nothing is marked" }).waitFor();
+  await page.locator(".form-message").filter({ hasText: "Nothing is marked" }).waitFor();
   await drag(page, ".mask-overlay", [0.1, 0.5], [0.45, 0.5]);
   await drag(page, ".mask-overlay", [0.3, 0.2], [0.3, 0.8]);
   await page.getByRole("button", { name: "Eraser" }).click();
@@ -248,10 +248,9 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
   await page.getByRole("button", { name: "Redraw marked part" }).click();
   const sent = await page.waitForFunction(() => (window as unknown as { posted?: PostedForm }).posted);
   const form = (await sent.jsonValue()) as PostedForm;
-  assert.match(form.url, /\/v1\/images\/edits$/);
+  assert.match(form.url, /\/v1\/images\/jobs\/edits$/, "the edit is submitted as a job");
   assert.equal(form.authorization, `Bearer ${KEY}`);
   assert.equal(form.fields.prompt, "a blue square");
-  assert.equal(form.fields.stream, "true");
   assert.equal(form.fields.seed, "7");
   const sentImage = Buffer.from(form.fields.image!, "base64");
   assert.ok(sentImage.equals(source), "the picture is sent as it was made");
@@ -281,7 +280,8 @@ test("in Chromium: a key, a prompt, progress with previews, the gallery; then a 
 
   await page.locator("img.result").nth(2).waitFor();
   await message(page).filter({ hasText: "Done: 2 pictures" }).waitFor();
-  assert.match((await page.locator("figcaption").first().textContent()) ?? "", /^Edit: a blue square$/);
+  assert.equal(await page.locator("figcaption").first().getAttribute("title"), "Edit: a blue square");
+  assert.equal(await page.locator(".result-seed").first().textContent(), "seed 7");
   // The server edits with a text2im model by replacement: the kept pixels come back as they were.
   const before = await rgba(source);
   const edited = await rgba(await imageBytes(page, 0));
@@ -337,7 +337,7 @@ test("in Chromium: Cancel stops a long run on the server; the page is ready agai
     .locator(".progress-detail")
     .filter({ hasText: /step [1-9]\d* of 1000/ })
     .waitFor();
-  await page.locator(".preview").waitFor();
+  await page.locator(".preview").first().waitFor();
   await page.waitForFunction(() => (document.querySelector(".preview") as HTMLImageElement).naturalWidth === 16);
   await page.screenshot({ path: join(ARTIFACTS, "0-progress.png"), fullPage: true });
   await page.getByRole("button", { name: "Cancel" }).click();
@@ -349,7 +349,8 @@ test("in Chromium: Cancel stops a long run on the server; the page is ready agai
     assert.ok(Date.now() < deadline, "the server cancelled the job");
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert.equal(await page.locator("img.result").count(), 0);
+  // (the gallery shows the key's earlier results, kept on the server: none of this run)
+  assert.equal(await page.locator('.result-card figcaption[title="a long one"]').count(), 0);
   assert.deepEqual(problems, []);
   await page.context().close();
 });
@@ -375,7 +376,9 @@ test("on a phone-sized screen (390×844, dark): no horizontal overflow, and the 
   await page.screenshot({ path: join(ARTIFACTS, "4-phone-generated.png"), fullPage: true });
 
   await page.getByRole("button", { name: "Edit", exact: true }).first().click();
+  await page.locator(".mask-overlay").waitFor();
   const box = (await page.locator(".mask-overlay").boundingBox())!;
+  assert.ok(box.y >= 0 && box.y + box.height <= 844, `the picture to paint is in view (y ${box.y})`);
   const cdp = await page.context().newCDPSession(page);
   const touch = (type: "touchStart" | "touchMove" | "touchEnd", fx: number, fy: number) =>
     cdp.send("Input.dispatchTouchEvent", {

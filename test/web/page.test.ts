@@ -5,10 +5,13 @@
 // rejects at once and leaves the worker usable; the page stays responsive while it draws; bad
 // pictures, empty masks and broken model files give clear messages.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
 import type { WebBuild } from "../../scripts/build-web.ts";
+import { readPngText } from "../../src/image/png-text.ts";
 import { loadModel, textToImage } from "../../src/node.ts";
 import type { Progress } from "../../web/ui/backend.ts";
 import { launchChromium } from "../browser/chromium.ts";
@@ -234,14 +237,23 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
     // The mask the UI hands the backend, recorded on its way.
     await second.evaluate(() => {
       const w = globalThis as unknown as TestWindow & { sentMask?: Promise<string> };
-      const edit = w.glideBackend.edit.bind(w.glideBackend);
-      w.glideBackend.edit = (input, control) => {
-        w.sentMask = w.blobToBase64(input.mask);
-        return edit(input, control);
+      // The UI runs through pictures() (it tells the seeds), edits with a mask.
+      const pictures = w.glideBackend.pictures!.bind(w.glideBackend);
+      w.glideBackend.pictures = (note, input, control) => {
+        if ("mask" in input) w.sentMask = w.blobToBase64(input.mask);
+        return pictures(note, input, control);
       };
     });
     await second.getByRole("button", { name: "Redraw marked part" }).click();
-    await second.locator("img.result").first().waitFor();
+    // Its start says what it does (not a frozen "step 0"); the screenshot is for a person to look at.
+    await second
+      .locator(".progress-detail")
+      .filter({ hasText: /^(Preparing the model|Loading|Drawing|Sampling)/ })
+      .waitFor({ state: "attached" });
+    mkdirSync(join(process.cwd(), ".cache", "screens"), { recursive: true });
+    await second.screenshot({ path: join(process.cwd(), ".cache", "screens", "browser-build-starting.png") });
+    // The first run of a page compiles the model: on a loaded machine that alone can take 30 s.
+    await second.locator("img.result").first().waitFor({ timeout: 90_000 });
     const [resultB64, maskB64] = await second.evaluate(async () => {
       const w = globalThis as unknown as TestWindow & { sentMask: Promise<string> };
       const image = document.querySelector<HTMLImageElement>("img.result")!;
@@ -262,7 +274,17 @@ test("a second visit starts offline: with the model and runtime URLs blocked, th
     assert.ok(kept > 0 && kept < side * side, `the painted stroke marks part of the picture (${kept} kept)`);
     assert.equal(keptChanged, 0, "every kept pixel is the picture's");
     assert.ok(redrawnChanged > 0, "the marked part was redrawn");
-    assert.match((await second.locator(".controls .message").textContent()) ?? "", /Done: 1 picture/);
+    await second
+      .locator(".controls .message")
+      .filter({ hasText: /^Done: 1 picture/ })
+      .waitFor();
+    assert.match((await second.locator(".result-seed").first().textContent()) ?? "", /^seed 5$/);
+    // The picture carries how it was made, as the CLI's and the server's do.
+    const chunks = readPngText(new Uint8Array(Buffer.from(resultB64, "base64")));
+    assert.match(chunks.parameters ?? "", /^a green stripe\nSteps: 3, .*Seed: 5, Size: 32x32/);
+    // A reload keeps the gallery (IndexedDB).
+    await second.reload();
+    await second.locator(".result-seed").filter({ hasText: "seed 5" }).first().waitFor();
   } finally {
     await context.unroute(/\/(models|ort)\/[^/]+\.(safetensors|wasm)/);
   }

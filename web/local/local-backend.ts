@@ -2,7 +2,16 @@
 // (web/local/worker.ts) on onnxruntime-web. A run that is aborted rejects at once with an
 // AbortError and is cancelled in the worker at its next step; a worker that dies fails every run
 // it held with a message, and the next call starts a fresh one.
-import type { Backend, BackendInfo, EditInput, ImageOptions, Progress, RunControl } from "../ui/backend.ts";
+import type {
+  Backend,
+  BackendInfo,
+  EditInput,
+  ImageOptions,
+  Progress,
+  ResultPicture,
+  RunControl,
+  RunNote,
+} from "../ui/backend.ts";
 import { parsePageQuery } from "./backend-choice.ts";
 import { abortError, errorFromData, type FromWorker, type Job, type ToWorker } from "./protocol.ts";
 
@@ -37,19 +46,26 @@ export class LocalBackend implements Backend {
     return this.cachedInfo;
   }
 
-  generate(options: ImageOptions, control: RunControl): Promise<Blob[]> {
-    return this.run({ kind: "generate", options: plainOptions(options) }, control);
+  async generate(options: ImageOptions, control: RunControl): Promise<Blob[]> {
+    return blobs(await this.pictures({ kind: "generate", caption: options.prompt, options }, options, control));
   }
 
-  edit(input: EditInput, control: RunControl): Promise<Blob[]> {
-    const { image, mask, ...options } = input;
+  async edit(input: EditInput, control: RunControl): Promise<Blob[]> {
+    return blobs(await this.pictures({ kind: "edit", caption: input.prompt, options: input }, input, control));
+  }
+
+  /** The pictures with their seeds (and their parameters written in). */
+  pictures(note: RunNote, input: ImageOptions | EditInput, control: RunControl): Promise<ResultPicture[]> {
+    if (note.kind === "variation") return Promise.reject(new Error("this page does not make variations"));
+    if (note.kind === "generate") return this.run({ kind: "generate", options: plainOptions(input) }, control);
+    const { image, mask, ...options } = input as EditInput;
     return this.run({ kind: "edit", options: plainOptions(options), image, mask }, control);
   }
 
-  private run(job: Job, control: RunControl): Promise<Blob[]> {
+  private run(job: Job, control: RunControl): Promise<ResultPicture[]> {
     if (control.signal.aborted) return Promise.reject(abortError());
     let id = 0;
-    const result = this.request<Blob[]>((assigned) => {
+    const result = this.request<ResultPicture[]>((assigned) => {
       id = assigned;
       return { type: "run", id, job };
     }, control.onProgress);
@@ -101,7 +117,7 @@ export class LocalBackend implements Backend {
         return;
       case "done":
         this.pending.delete(message.id);
-        pending.resolve(message.images);
+        pending.resolve(message.pictures);
         return;
       case "failed":
         this.pending.delete(message.id);
@@ -120,6 +136,8 @@ export class LocalBackend implements Backend {
     for (const p of all) p.reject(error);
   }
 }
+
+const blobs = (pictures: ResultPicture[]) => pictures.map((picture) => picture.blob);
 
 /** The options as plain data (the UI may pass extra fields or getters). */
 function plainOptions(options: ImageOptions): ImageOptions {

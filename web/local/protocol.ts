@@ -1,6 +1,6 @@
 // The messages between the page (LocalBackend) and the Web Worker that runs the core. Everything
 // here is structured-clonable: Blobs go both ways, errors cross as their name and message.
-import type { BackendInfo, ImageOptions, Progress } from "../ui/backend.ts";
+import type { BackendInfo, ImageOptions, Progress, ResultPicture } from "../ui/backend.ts";
 import type { BackendRequest } from "./backend-choice.ts";
 
 export type Job =
@@ -22,7 +22,7 @@ export interface ErrorData {
 export type FromWorker =
   | { type: "info"; id: number; info: BackendInfo }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "done"; id: number; images: Blob[] }
+  | { type: "done"; id: number; pictures: ResultPicture[] }
   | { type: "failed"; id: number; error: ErrorData };
 
 /** The error a run's promise rejects with when its signal aborts it (the Backend contract). */

@@ -1,5 +1,6 @@
 // One page request run by the core: generate or edit with the loaded models, its step events turned
-// into the UI's Progress (with a preview of the predicted picture), its images into PNG blobs.
+// into the UI's Progress (with a preview of each picture), its images into PNG blobs that carry
+// their parameters (the `parameters` and `glide-ts` text chunks the CLI and the server write).
 import {
   DEFAULT_EDIT_GUIDANCE,
   DEFAULT_GUIDANCE,
@@ -13,7 +14,9 @@ import {
   type TwoStageOptions,
   textToImage,
 } from "../../src/browser.ts";
-import type { ImageOptions, Progress } from "../ui/backend.ts";
+import { addPngText } from "../../src/image/png-text.ts";
+import { parameterTexts, pictureParameters } from "../../src/pipelines/picture-parameters.ts";
+import type { ImageOptions, Progress, ResultPicture } from "../ui/backend.ts";
 import { pictureAndMask } from "./edit-mask.ts";
 import type { LocalModels } from "./local-models.ts";
 import type { Job } from "./protocol.ts";
@@ -55,17 +58,27 @@ function pipelineOptions(options: ImageOptions, context: JobContext, guidance: n
 function reportEvent(event: ProgressEvent, stages: number, onProgress: JobContext["onProgress"]): void {
   const stageName = event.stage === "upsample" ? "upsampling" : stages === 2 ? "drawing" : undefined;
   if (event.kind === "setup") {
-    onProgress({ step: 0, total: 0, stage: `${stageName ?? "drawing"}: preparing` });
+    // Making the sessions compiles the model for this browser: the longest wait of a first run.
+    const what = event.stage === "upsample" ? "preparing the upsampler" : "preparing the model";
+    onProgress({ step: 0, total: 0, stage: `${what} (compiling it for this browser)` });
     return;
   }
   const progress: Progress = { step: event.step, total: event.total, ...(stageName ? { stage: stageName } : {}) };
   if (event.etaSeconds !== null) progress.etaSeconds = event.etaSeconds;
   onProgress(progress);
   // The preview follows as its own event once encoded (encoding waits for the event loop).
-  if (event.preview) void png(imageGrid(event.preview)).then((preview) => onProgress({ ...progress, preview }));
+  if (event.preview) {
+    const previews = Promise.all(event.preview.map(png));
+    void Promise.all([png(imageGrid(event.preview)), previews]).then(([preview, each]) =>
+      onProgress({ ...progress, preview, previews: each }),
+    );
+  }
 }
 
-export async function runJob(job: Job, context: JobContext): Promise<Blob[]> {
+/** The software named in the pictures' parameters. */
+const SOFTWARE = "glide-ts (in the browser)";
+
+export async function runJob(job: Job, context: JobContext): Promise<ResultPicture[]> {
   let result: PipelineResult;
   if (job.kind === "generate") {
     result = await textToImage(pipelineOptions(job.options, context, DEFAULT_GUIDANCE));
@@ -78,5 +91,16 @@ export async function runJob(job: Job, context: JobContext): Promise<Blob[]> {
       mask: keep,
     });
   }
-  return Promise.all(result.images.map(png));
+  const models = {
+    model: { name: "base.onnx", sha256: context.models.manifest.base.sha256 },
+    upsampler: { name: "upsampler.onnx", sha256: context.models.manifest.upsampler.sha256 },
+  };
+  return Promise.all(
+    result.images.map(async (image, index) => {
+      const texts = parameterTexts(pictureParameters(result, index, models, SOFTWARE));
+      const bytes = addPngText(await encodePng(image), texts) as Uint8Array<ArrayBuffer>;
+      // Image i of a batch is made alone again by the seed S+i (see `glide generate --seed`).
+      return { blob: new Blob([bytes], { type: "image/png" }), seed: result.seed + index };
+    }),
+  );
 }

@@ -11,7 +11,7 @@ import {
   type SamplerName,
 } from "../../src/browser.ts";
 import { DEFAULT_SAMPLER_STEPS } from "../../src/diffusion/samplers/index.ts";
-import type { BackendInfo, Progress } from "../ui/backend.ts";
+import type { BackendInfo, Progress, ResultPicture } from "../ui/backend.ts";
 import { type BackendChoice, chooseBackend, describeBackend } from "./backend-choice.ts";
 import { type LocalModels, loadLocalModels } from "./local-models.ts";
 import { errorData, type FromWorker, type Job, type ToWorker } from "./protocol.ts";
@@ -78,6 +78,7 @@ async function info(): Promise<BackendInfo> {
     samplerSteps: DEFAULT_SAMPLER_STEPS,
     maxImages: MAX_IMAGES,
     imageSize: upsample ? UPSAMPLED_SIZE : BASE_SIZE,
+    ...(upsample ? { baseImageSize: BASE_SIZE } : {}),
     canEdit: true,
   };
 }
@@ -107,7 +108,7 @@ function whenAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-async function execute(id: number, job: Job, signal: AbortSignal): Promise<Blob[]> {
+async function execute(id: number, job: Job, signal: AbortSignal): Promise<ResultPicture[]> {
   const onProgress = (progress: Progress) => {
     if (!signal.aborted) post({ type: "progress", id, progress });
   };
@@ -142,8 +143,8 @@ function run(id: number, job: Job): void {
   runs.set(id, controller);
   queue = queue.then(async () => {
     try {
-      const images = await execute(id, job, controller.signal);
-      post({ type: "done", id, images });
+      const pictures = await execute(id, job, controller.signal);
+      post({ type: "done", id, pictures });
     } catch (error) {
       post({ type: "failed", id, error: errorData(error) });
     } finally {

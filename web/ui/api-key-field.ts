@@ -30,6 +30,21 @@ export class ApiKeyField {
     this.element = form;
   }
 
+  /**
+   * Calls `retry` when typing pauses, until it answers true (e.g. the gallery could be listed
+   * with the key typed).
+   */
+  onceTyped(retry: () => Promise<boolean>): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const typed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        if (await retry()) this.input.removeEventListener("input", typed);
+      }, 600);
+    };
+    this.input.addEventListener("input", typed);
+  }
+
   get missing(): boolean {
     return this.store.get() === "";
   }

@@ -1,13 +1,17 @@
 // The edit mode: a picture (uploaded, or a result's Edit button), the brush to mark what to redraw
-// (size, eraser, clear), a description of what goes there, and the button that runs the edit.
+// (size, eraser, clear, invert, a feathered edge) with the rule stated beside it, a description of
+// what goes there, and the button that runs the edit. What is missing is said just above that
+// button, where the user is looking, and the control to fix it gets the focus.
 import { el, field } from "./dom.ts";
 import { MaskPainter } from "./mask-painter.ts";
-import type { MessageLine } from "./messages.ts";
+import { MessageLine } from "./messages.ts";
 import { type EditPicture, loadPicture } from "./picture.ts";
 
 export interface EditRequest {
   picture: EditPicture;
   mask: Blob;
+  /** The mask with a softened edge, to blend the results with the picture (null: a hard edge). */
+  softMask: HTMLCanvasElement | null;
   prompt: string;
 }
 
@@ -30,6 +34,8 @@ export class EditPanel {
   private readonly markedText = el("span", { class: "marked", "aria-live": "polite" });
   private readonly tools: HTMLElement;
   private picture: EditPicture | null = null;
+  /** Beside the run button: what is missing before an edit can run. */
+  private readonly formMessage = new MessageLine("form-message");
 
   constructor(
     private readonly messages: MessageLine,
@@ -57,10 +63,25 @@ export class EditPanel {
     });
     const clear = el("button", { type: "button", class: "secondary" }, "Clear");
     clear.addEventListener("click", () => this.painter.clear());
+    const invert = el(
+      "button",
+      { type: "button", class: "secondary", title: "Redraw everything but the painted part" },
+      "Invert",
+    );
+    invert.addEventListener("click", () => this.painter.invert());
+    const feather = el("input", { type: "range", name: "feather", min: 0, max: 20, value: 0 });
+    const featherText = el("output", { class: "field-hint" }, "hard edge");
+    feather.addEventListener("input", () => {
+      this.painter.feather = Number(feather.value) / 100;
+      featherText.textContent = feather.value === "0" ? "hard edge" : `${feather.value}% of the width`;
+    });
     this.painter.onChange = () => {
       this.showMarked();
       // A complaint that nothing is marked is answered by painting.
-      if (this.painter.markedPixels > 0) this.messages.clearError();
+      if (this.painter.markedPixels > 0) {
+        this.messages.clearError();
+        this.formMessage.clearError();
+      }
     };
     this.tools = el(
       "div",
@@ -70,9 +91,15 @@ export class EditPanel {
         { class: "mask-tool-row" },
         el("div", { class: "segmented", role: "group", "aria-label": "brush or eraser" }, brush, eraser),
         clear,
+        invert,
         this.markedText,
       ),
-      field("Brush size", size),
+      el(
+        "p",
+        { class: "mask-rule" },
+        "Painted = redrawn; the rest is kept. (In an uploaded mask: transparent = redrawn.)",
+      ),
+      el("div", { class: "mask-tool-row" }, field("Brush size", size), field("Soften the edge", feather), featherText),
     );
 
     const form = el(
@@ -82,6 +109,7 @@ export class EditPanel {
       el("div", { class: "mask-frame" }, this.placeholder, this.painter.element),
       this.tools,
       field("Describe the new part", this.prompt),
+      this.formMessage.element,
       this.runButton,
     );
     form.addEventListener("submit", (event) => {
@@ -111,13 +139,26 @@ export class EditPanel {
   }
 
   private async submit(onRun: (request: EditRequest) => void): Promise<void> {
-    if (!this.picture) return this.messages.error("Choose a picture to edit first: upload one, or Edit a result.");
+    this.formMessage.clear();
+    if (!this.picture) return this.missing("Choose a picture to edit first: upload one, or Edit a result.", this.file);
     if (this.painter.markedPixels === 0) {
-      return this.messages.error("Nothing is marked: paint over the part of the picture to redraw first.");
+      return this.missing("Nothing is marked: paint over the part of the picture to redraw first.", null);
     }
     const prompt = this.prompt.value.trim();
-    if (prompt === "") return this.messages.error("Describe what to paint in the marked part.");
-    onRun({ picture: this.picture, mask: await this.painter.maskPng(), prompt });
+    if (prompt === "") return this.missing("Describe what to paint in the marked part.", this.prompt);
+    onRun({ picture: this.picture, mask: await this.painter.maskPng(), softMask: this.painter.softMask(), prompt });
+  }
+
+  /** Says what is missing beside the run button (in view), and focuses what fixes it. */
+  private missing(text: string, control: HTMLElement | null): void {
+    this.formMessage.error(text);
+    control?.focus({ preventScroll: true });
+    this.formMessage.element.scrollIntoView({ block: "nearest" });
+  }
+
+  /** The picture being edited (the "before" of the edit's results). */
+  get pictureBlob(): Blob | null {
+    return this.picture?.blob ?? null;
   }
 
   private showMarked(): void {

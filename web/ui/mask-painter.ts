@@ -14,6 +14,8 @@ export class MaskPainter {
   mode: BrushMode = "paint";
   /** Brush diameter as a fraction of the picture's width. */
   brushSize = 0.12;
+  /** How far the edge of the redrawn part is softened (see softMask), as a fraction of the picture's width. */
+  feather = 0;
   /** Called after every stroke (and clear), e.g. to show how much is marked. */
   onChange: (() => void) | null = null;
 
@@ -81,19 +83,54 @@ export class MaskPainter {
     this.onChange?.();
   }
 
-  /** The mask PNG for Backend.edit (the picture's size). */
+  /** Marks what was not marked and unmarks what was (redraw all but the painted part). */
+  invert(): void {
+    for (let p = 0; p < this.marks.length; p++) this.marks[p] = this.marks[p] === 0 ? 1 : 0;
+    this.marked = this.marks.length - this.marked;
+    this.redraw(0, 0, this.width, this.height);
+    this.onChange?.();
+  }
+
+  /** The mask PNG for Backend.edit (the picture's size): marked pixels transparent, the rest opaque white. */
   async maskPng(): Promise<Blob> {
+    const canvas = this.sharpMask();
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the mask could not be encoded"))), "image/png"),
+    );
+  }
+
+  /**
+   * The mask with its edge blurred by `feather` (null when 0): where the result is blended with the
+   * picture it started from, so the redrawn part fades into the kept one (the model itself redraws
+   * the marked pixels outright). Opaque = the original picture, transparent = the result.
+   */
+  softMask(): HTMLCanvasElement | null {
+    const blur = (this.feather * this.width) / 2;
+    if (blur <= 0) return null;
+    // Blurred with a kept (opaque) border around it, so the picture's edges stay kept.
+    const pad = Math.ceil(blur * 3);
+    const padded = el("canvas", { width: this.width + 2 * pad, height: this.height + 2 * pad });
+    const paddedContext = padded.getContext("2d")!;
+    paddedContext.fillStyle = "white";
+    paddedContext.fillRect(0, 0, padded.width, padded.height);
+    paddedContext.clearRect(pad, pad, this.width, this.height);
+    paddedContext.drawImage(this.sharpMask(), pad, pad);
     const canvas = el("canvas", { width: this.width, height: this.height });
     const context = canvas.getContext("2d")!;
-    const pixels = context.createImageData(this.width, this.height);
+    context.filter = `blur(${blur}px)`;
+    context.drawImage(padded, -pad, -pad);
+    return canvas;
+  }
+
+  private sharpMask(): HTMLCanvasElement {
+    const canvas = el("canvas", { width: this.width, height: this.height });
+    const pixels = canvas.getContext("2d")!.createImageData(this.width, this.height);
     for (let p = 0; p < this.marks.length; p++) {
       const keep = this.marks[p] === 0 ? 255 : 0;
       pixels.data.set([keep, keep, keep, keep], p * 4);
     }
-    context.putImageData(pixels, 0, 0);
-    return new Promise((resolve, reject) =>
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the mask could not be encoded"))), "image/png"),
-    );
+    canvas.getContext("2d")!.putImageData(pixels, 0, 0);
+    return canvas;
   }
 
   private down(event: PointerEvent): void {

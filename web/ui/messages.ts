@@ -2,10 +2,17 @@
 import { el } from "./dom.ts";
 
 export class MessageLine {
-  readonly element = el("p", { class: "message", role: "status", "aria-live": "polite", hidden: true });
+  readonly element: HTMLParagraphElement;
 
+  /** `className`: "message" for the page's line, another for a form's own (styled the same). */
+  constructor(className = "message") {
+    this.element = el("p", { class: className, role: "status", "aria-live": "polite", hidden: true });
+  }
+
+  /** Shows an error and brings it into view (an error below the fold goes unseen). */
   error(text: string): void {
     this.show(text, "error");
+    if (this.element.isConnected) this.element.scrollIntoView?.({ block: "nearest" });
   }
 
   info(text: string): void {

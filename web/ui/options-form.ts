@@ -24,6 +24,8 @@ export class OptionsForm {
     inputmode: "numeric",
     placeholder: "random",
   });
+  /** Present when the backend upsamples: the final size, or the base model's (faster). */
+  private readonly size: HTMLSelectElement | null;
   private editing = false;
 
   constructor(private readonly info: BackendInfo) {
@@ -34,6 +36,15 @@ export class OptionsForm {
       ...info.samplers.map((name) => el("option", { value: name, selected: name === info.defaults.sampler }, name)),
     );
     this.sampler.addEventListener("change", () => this.showDefaults());
+    const base = info.baseImageSize;
+    this.size = base
+      ? el(
+          "select",
+          { name: "size" },
+          el("option", { value: "upsample", selected: true }, `${info.imageSize}×${info.imageSize} (upsampled)`),
+          el("option", { value: "base" }, `${base}×${base} (faster, no upsampling)`),
+        )
+      : null;
     this.element = el(
       "fieldset",
       { class: "options" },
@@ -43,6 +54,7 @@ export class OptionsForm {
       field("Steps", this.steps),
       field("Guidance", this.guidance),
       field("Seed", this.seed),
+      ...(this.size ? [wide(field("Picture size", this.size))] : []),
     );
     this.showDefaults();
   }
@@ -63,7 +75,24 @@ export class OptionsForm {
     if (seed !== undefined) options.seed = seed;
     const guidance = number(this.guidance, "Guidance");
     if (guidance !== undefined) options.guidance = guidance;
+    if (this.size) options.upsample = this.size.value === "upsample";
     return options;
+  }
+
+  /** Whether a run with these options has an upsampling stage. */
+  upsamples(options: SamplingOptions): boolean {
+    return this.size !== null && options.upsample !== false;
+  }
+
+  /** Fills the form with a result's options ("Use these settings"). */
+  apply(options: Partial<SamplingOptions>): void {
+    this.count.value = String(Math.min(options.n ?? 1, this.info.maxImages));
+    if (options.sampler && this.info.samplers.includes(options.sampler)) this.sampler.value = options.sampler;
+    this.steps.value = options.steps === undefined ? "" : String(options.steps);
+    this.guidance.value = options.guidance === undefined ? "" : String(options.guidance);
+    this.seed.value = options.seed === undefined ? "" : String(options.seed);
+    if (this.size && options.upsample !== undefined) this.size.value = options.upsample ? "upsample" : "base";
+    this.showDefaults();
   }
 
   private showDefaults(): void {

@@ -1,35 +1,86 @@
-// The run in progress: what it is, a progress bar with the step and the time left, the backend's
-// latest preview of the picture, and a cancel button.
+// The run in progress: what it is, one progress bar over both stages (sampling, then upsampling:
+// it never goes back), the step and the time left, a preview of each picture being made, and a
+// cancel button. While upsampling, the preview shows the sampled picture, with the upsampler's
+// prediction coming over it as its steps go, rather than the noise its first steps predict.
 import type { Progress } from "./backend.ts";
 import { el } from "./dom.ts";
+
+/** The part of the bar the first stage fills when an upsampling stage follows. */
+const SAMPLING_SHARE = 0.7;
+
+/** One picture's preview: the sampled picture, and the upsampler's over it. */
+class PreviewSlot {
+  readonly element: HTMLElement;
+  private readonly sampled = el("img", { class: "preview", alt: "" });
+  private readonly upsampled = el("img", { class: "preview preview-upsampled", alt: "" });
+  private readonly urls: { sampled: string | null; upsampled: string | null } = { sampled: null, upsampled: null };
+
+  constructor(index: number) {
+    this.element = el("div", { class: "preview-slot" }, this.sampled, this.upsampled);
+    this.element.setAttribute("role", "img");
+    this.element.setAttribute("aria-label", `preview of picture ${index + 1}`);
+    this.upsampled.hidden = true;
+  }
+
+  show(blob: Blob, upsampling: boolean, fraction: number): void {
+    const layer = upsampling ? "upsampled" : "sampled";
+    const image = upsampling ? this.upsampled : this.sampled;
+    const old = this.urls[layer];
+    if (old) URL.revokeObjectURL(old);
+    this.urls[layer] = URL.createObjectURL(blob);
+    image.src = this.urls[layer];
+    image.hidden = false;
+    // The upsampler's early predictions are mostly noise: they fade in over the sampled picture.
+    if (upsampling) this.upsampled.style.opacity = String(Math.min(1, 0.15 + fraction));
+  }
+
+  release(): void {
+    for (const url of Object.values(this.urls)) if (url) URL.revokeObjectURL(url);
+  }
+}
 
 export class ProgressView {
   readonly element: HTMLElement;
   private readonly title = el("p", { class: "progress-title" });
   private readonly bar = el("progress", { class: "progress-bar", max: 1, "aria-label": "progress" });
   private readonly detail = el("p", { class: "progress-detail" });
-  private readonly preview = el("img", { class: "preview", alt: "preview of the picture being made", hidden: true });
+  private readonly previews = el("div", { class: "preview-frame" });
   private readonly cancelButton = el("button", { type: "button", class: "secondary" }, "Cancel");
-  private previewUrl: string | null = null;
+  private slots: PreviewSlot[] = [];
   private onCancel: (() => void) | null = null;
+  private upsamplingExpected = false;
+  /** The furthest the bar went in this run (it does not go back). */
+  private reached = 0;
+  private stepping = false;
+  /** What the detail line says, and since when (a wait longer than a moment shows its seconds). */
+  private said = { text: "", since: 0 };
+  private ticker: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
     this.element = el(
       "section",
       { class: "card progress", "aria-label": "run in progress", hidden: true },
       el("div", { class: "progress-text" }, this.title, this.bar, this.detail, this.cancelButton),
-      el("div", { class: "preview-frame" }, this.preview),
+      this.previews,
     );
     this.cancelButton.addEventListener("click", () => this.onCancel?.());
   }
 
-  /** Shows a run that has not reported yet (the bar is indeterminate until the first step). */
-  start(title: string, onCancel: () => void): void {
+  /**
+   * Shows a run that has not reported yet (the bar is indeterminate until the first step);
+   * `upsampling`: an upsampling stage is expected after sampling (it gets the end of the bar).
+   */
+  start(title: string, onCancel: () => void, upsampling = false): void {
     this.onCancel = onCancel;
+    this.upsamplingExpected = upsampling;
+    this.reached = 0;
+    this.stepping = false;
     this.title.textContent = title;
+    this.bar.max = 1;
     this.bar.removeAttribute("value");
-    this.detail.textContent = "Waiting for the model…";
-    this.setPreview(null);
+    this.say("Waiting for the model…");
+    this.ticker ??= setInterval(() => this.showWaited(), 1000);
+    this.clearPreviews();
     this.cancelButton.disabled = false;
     this.element.hidden = false;
     // On a phone the progress is below the controls: brought into view.
@@ -37,43 +88,85 @@ export class ProgressView {
   }
 
   update(progress: Progress): void {
+    const upsampling = progress.stage === "upsampling";
     if (progress.total > 0) {
-      this.bar.max = progress.total;
-      this.bar.value = Math.min(progress.step, progress.total);
+      this.stepping = true;
+      const stageFraction = Math.min(progress.step, progress.total) / progress.total;
+      this.setBar(this.overall(upsampling, stageFraction));
       const what = progress.stage ? capitalize(progress.stage) : "Sampling";
       const left =
         progress.etaSeconds !== undefined && progress.step < progress.total
           ? ` · about ${formatSeconds(progress.etaSeconds)} left`
           : "";
-      this.detail.textContent = `${what}: step ${progress.step} of ${progress.total}${left}`;
+      // Step 0 is before the first evaluation, which takes longest (a browser compiles the model then).
+      this.say(
+        progress.step === 0
+          ? `${what}: starting (the first step takes longest)`
+          : `${what}: step ${progress.step} of ${progress.total}${left}`,
+      );
+      const pictures = progress.previews ?? (progress.preview ? [progress.preview] : []);
+      this.showPreviews(pictures, upsampling, stageFraction);
     } else if (progress.stage) {
-      this.detail.textContent = capitalize(progress.stage);
-      if (progress.fraction === undefined) this.bar.removeAttribute("value");
-      else {
-        this.bar.max = 1;
-        this.bar.value = progress.fraction;
+      this.say(capitalize(progress.stage));
+      // Before the steps (loading, a queue): the bar shows how far that is, when it is known.
+      if (!this.stepping) {
+        if (progress.fraction === undefined) this.bar.removeAttribute("value");
+        else this.bar.value = progress.fraction;
       }
     }
-    if (progress.preview) this.setPreview(progress.preview);
   }
 
   cancelling(): void {
     this.cancelButton.disabled = true;
-    this.detail.textContent = "Cancelling…";
+    this.say("Cancelling…");
   }
 
   finish(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
     this.element.hidden = true;
     this.onCancel = null;
-    this.setPreview(null);
+    this.clearPreviews();
   }
 
-  private setPreview(blob: Blob | null): void {
-    if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
-    this.previewUrl = blob ? URL.createObjectURL(blob) : null;
-    if (this.previewUrl) this.preview.src = this.previewUrl;
-    else this.preview.removeAttribute("src");
-    this.preview.hidden = this.previewUrl === null;
+  private say(text: string): void {
+    if (text !== this.said.text) this.said = { text, since: performance.now() };
+    this.detail.textContent = text;
+  }
+
+  /** A line unchanged for a few seconds says how long it has been so, so a long wait does not look frozen. */
+  private showWaited(): void {
+    const seconds = Math.floor((performance.now() - this.said.since) / 1000);
+    if (seconds >= 3) this.detail.textContent = `${this.said.text} · ${seconds} s`;
+  }
+
+  /** Where the run stands over both stages, 0 to 1. */
+  private overall(upsampling: boolean, stageFraction: number): number {
+    if (upsampling) return SAMPLING_SHARE + (1 - SAMPLING_SHARE) * stageFraction;
+    return (this.upsamplingExpected ? SAMPLING_SHARE : 1) * stageFraction;
+  }
+
+  private setBar(fraction: number): void {
+    this.reached = Math.max(this.reached, fraction);
+    this.bar.value = this.reached;
+    this.bar.setAttribute("aria-valuetext", `${Math.round(this.reached * 100)}%`);
+  }
+
+  private showPreviews(pictures: readonly Blob[], upsampling: boolean, fraction: number): void {
+    while (this.slots.length < pictures.length) {
+      const slot = new PreviewSlot(this.slots.length);
+      this.slots.push(slot);
+      this.previews.append(slot.element);
+    }
+    this.previews.dataset.count = String(this.slots.length);
+    for (const [i, picture] of pictures.entries()) this.slots[i]!.show(picture, upsampling, fraction);
+  }
+
+  private clearPreviews(): void {
+    for (const slot of this.slots) slot.release();
+    this.slots = [];
+    this.previews.replaceChildren();
+    delete this.previews.dataset.count;
   }
 }
 

@@ -3,6 +3,7 @@
 // pictures). Aborting a run aborts its fetch, which the server takes as a cancel.
 import type { ApiKeyStore, Backend, BackendInfo, EditInput, ImageOptions, Progress, RunControl } from "./backend.ts";
 import { readEventStream } from "./event-stream.ts";
+import { ServerJobs, samplingFields as sampling } from "./server-jobs.ts";
 
 /** The answer of GET /ui/config (src/server/routes/ui-config.ts). */
 interface UiConfig {
@@ -14,6 +15,10 @@ interface UiConfig {
   samplerSteps: Record<string, number>;
   maxImages: number;
   apiKeyRequired: boolean;
+  /** The base model's side when an upsampler makes `imageSize` (absent on older servers). */
+  baseImageSize?: number | null;
+  /** How long finished jobs are kept (absent on older servers). */
+  jobTtlSeconds?: number | null;
 }
 
 /** Previews per stage the server is asked for. */
@@ -60,6 +65,9 @@ function storedKey(): ApiKeyStore {
 
 export class ServerBackend implements Backend {
   readonly apiKey: ApiKeyStore = storedKey();
+  readonly canVary = true;
+  /** The server's asynchronous jobs, which the UI submits through (set by info()). */
+  kept?: ServerJobs;
 
   /** `base`: the server's origin ("" for the page's own). */
   constructor(private readonly base = "") {}
@@ -69,6 +77,7 @@ export class ServerBackend implements Backend {
     for (;;) {
       try {
         const config = (await (await this.request("/ui/config", { method: "GET" })).json()) as UiConfig;
+        this.kept = new ServerJobs((path, init) => this.request(path, init), config.jobTtlSeconds ?? null);
         return {
           label: `glide serve · ${config.model} · ${config.imageSize}×${config.imageSize}`,
           samplers: config.samplers,
@@ -78,6 +87,7 @@ export class ServerBackend implements Backend {
           imageSize: config.imageSize,
           canEdit: config.editUnavailable === null,
           apiKeyRequired: config.apiKeyRequired,
+          ...(config.baseImageSize ? { baseImageSize: config.baseImageSize } : {}),
         };
       } catch (error) {
         const loading = error instanceof ServerError && error.code === "loading";
@@ -152,17 +162,6 @@ export class ServerBackend implements Backend {
     if (!response.ok) throw await serverError(response);
     return response;
   }
-}
-
-/** ImageOptions as the API's extra fields (what is not given is left to the server). */
-function sampling(options: ImageOptions): Record<string, string | number | boolean> {
-  const fields: Record<string, string | number | boolean> = { prompt: options.prompt, n: options.n };
-  if (options.steps !== undefined) fields.steps = options.steps;
-  if (options.guidance !== undefined) fields.guidance = options.guidance;
-  if (options.seed !== undefined) fields.seed = options.seed;
-  if (options.sampler !== undefined) fields.sampler = options.sampler;
-  if (options.upsample !== undefined) fields.upsample = options.upsample;
-  return fields;
 }
 
 function progressOf(payload: Record<string, unknown>): Progress {

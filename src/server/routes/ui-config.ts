@@ -22,6 +22,10 @@ export interface UiConfig {
   samplerSteps: Readonly<Record<string, number>>;
   maxImages: number;
   apiKeyRequired: boolean;
+  /** The base model's side when an upsampler makes `imageSize` bigger (the UI's size toggle), else null. */
+  baseImageSize: number | null;
+  /** How long finished asynchronous jobs are kept (the UI says so under its gallery). */
+  jobTtlSeconds: number;
 }
 
 const finalSide = (sizes: StageSizes) => sizes.upsampled ?? sizes.base;
@@ -46,6 +50,8 @@ export function registerUiConfigRoute(app: FastifyInstance, ctx: ServerContext, 
       samplerSteps: DEFAULT_SAMPLER_STEPS,
       maxImages: ctx.limits.maxN,
       apiKeyRequired,
+      baseImageSize: sizes.generate.upsampled === null ? null : sizes.generate.base,
+      jobTtlSeconds: Math.round(ctx.jobs.options.ttlMs / 1000),
     };
   });
 }
