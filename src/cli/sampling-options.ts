@@ -153,7 +153,7 @@ export function addDeviceOption(command: Command): Command {
 export function addOutputOptions(command: Command, defaultOut: string): void {
   addDeviceOption(command);
   command
-    .option("--seed <n>", "random seed (default: a random one, reported)", parseSeed)
+    .option("--seed <n>", "random seed S; image i of -n uses S+i (default: a random one, reported)", parseSeed)
     .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
@@ -305,6 +305,7 @@ export function report(options: SamplingCommandOptions, r: Report): void {
       command: r.command,
       prompt: r.prompt,
       seed: r.result.seed,
+      seeds: r.result.seeds,
       width,
       height,
       ...r.extra,
@@ -334,9 +335,14 @@ export function report(options: SamplingCommandOptions, r: Report): void {
     return;
   }
   const size = `${width}×${height}`;
-  if (r.written.grid)
-    process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, seed ${r.result.seed})\n`);
-  for (const path of r.written.images) process.stdout.write(`wrote ${path} (${size}, seed ${r.result.seed})\n`);
+  const { seed, seeds } = r.result;
+  if (r.written.grid) {
+    const range = `seeds ${seed}–${seeds[seeds.length - 1]}`;
+    process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, ${range})\n`);
+  }
+  r.written.images.forEach((path, i) => {
+    process.stdout.write(`wrote ${path} (${size}, seed ${seeds[i]})\n`);
+  });
 }
 
 /** A stage's steps and its model evaluations (the same but for PLMS). */
