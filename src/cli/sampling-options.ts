@@ -3,9 +3,8 @@
 
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { basename } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import packageJson from "../../package.json" with { type: "json" };
+import { pictureModelOf } from "../io/picture-model.ts";
 import {
   CATALOG_HINT,
   DEFAULT_MODEL_FAMILY,
@@ -34,10 +33,10 @@ import {
   resolveDevice,
   SAMPLER_NAMES,
   type StageTiming,
-  sha256File,
   writePng,
 } from "../node.ts";
 import { MAX_GUIDANCE } from "../pipelines/options.ts";
+import { SOFTWARE } from "../software.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
@@ -263,24 +262,16 @@ export async function writeImages(out: string, result: PipelineResult, models: P
   return { images: paths, grid: out };
 }
 
-const digests = new Map<string, Promise<string | undefined>>();
-
-/** A loaded model as a picture names it: its file's name and SHA-256 (hashed once a process). */
-async function pictureModel(loaded: LoadedModel): Promise<PictureModel> {
-  const path = loaded.checkpoint;
-  if (!digests.has(path))
-    digests.set(
-      path,
-      sha256File(path).catch(() => undefined),
-    );
-  return { name: basename(path), sha256: await digests.get(path) };
+/** A loaded model as a picture names it: its file's name and SHA-256. */
+function pictureModel(loaded: LoadedModel): Promise<PictureModel> {
+  return pictureModelOf(loaded.checkpoint);
 }
 
 async function pictureTexts(result: PipelineResult, index: number, models: Partial<Models>) {
   // An upsample run has no base model: the upsampler is the model then.
   const upsampler = models.upsampler ? await pictureModel(models.upsampler) : null;
   const model = models.base ? await pictureModel(models.base) : (upsampler ?? { name: "none" });
-  return parameterTexts(pictureParameters(result, index, { model, upsampler }, `glide-ts ${packageJson.version}`));
+  return parameterTexts(pictureParameters(result, index, { model, upsampler }, SOFTWARE));
 }
 
 export interface Report {

@@ -47,10 +47,10 @@ export function registerImageJobRoutes(app: FastifyInstance, ctx: ServerContext,
       const { queue, job, size } = prepareJob(ctx, body, PREVIEW_EVERY);
       const format = body.fields.responseFormat;
       const accepted = await ctx.jobs.submit(queue, ownerOf(request), job, async (result) => ({
-        data: (await encodeImages(ctx, result, format)).map((image) => ({ ...image, seed: result.seed })),
+        data: await encodeImages(ctx, result, format, kind),
         size,
         output_format: "png",
-        glide: { seed: result.seed, settings: result.settings },
+        glide: { seed: result.seed, seeds: result.seeds, settings: result.settings },
       }));
       return reply.code(202).send(await jobView(ctx, accepted, false));
     });

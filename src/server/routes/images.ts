@@ -1,7 +1,6 @@
 // POST /v1/images/generations, /edits and /variations: a request becomes a job on the queue; the
 // reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { encodePng } from "../../image/encode.ts";
 import type { PipelineResult } from "../../pipelines/types.ts";
 import type { ServerContext } from "../context.ts";
 import { editMask } from "../edit-mask.ts";
@@ -10,6 +9,7 @@ import { type EventPrefix, ImageEventStream } from "../event-stream.ts";
 import type { ImageJob, JobKind, JobSampling } from "../image-job.ts";
 import { type ImageRequest, parseImageRequest, resolveSize } from "../image-request.ts";
 import { readMultipart } from "../multipart-body.ts";
+import { resultPngs, type StagePictures } from "../picture-pngs.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import { checkUpload } from "../upload-check.ts";
 
@@ -113,7 +113,7 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
   if (!fields.stream) {
     const ticket = await queue.submit(job, { signal: gone.signal });
     const result = await ticket.result;
-    return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size));
+    return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size, input.kind));
   }
   const prefix: EventPrefix = input.kind === "generate" ? "image_generation" : "image_edit";
   const events = new ImageEventStream(prefix, size, fields.partialImages);
@@ -124,40 +124,58 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
     .header("x-accel-buffering", "no")
     .send(events.body);
   ticket.result
-    .then(
-      (result) => events.completed(result),
-      (error: unknown) => {
-        const apiError = toApiError(error);
-        if (apiError.code === "internal_error") ctx.log(`a streamed job failed: ${describe(error)}`);
-        return events.failed(apiError.body());
-      },
-    )
+    .then(async (result) => {
+      const pngs = await resultPngs(result, picturesOf(ctx, input.kind));
+      return events.completed(result, pngs);
+    })
+    .catch((error: unknown) => {
+      const apiError = toApiError(error);
+      if (apiError.code === "internal_error") ctx.log(`a streamed job failed: ${describe(error)}`);
+      return events.failed(apiError.body());
+    })
     .catch((error: unknown) => ctx.log(`a stream failed: ${describe(error)}`));
   return reply;
 }
 
-/** The result's images as PNGs: in the response (b64_json) or stored for a while, at a URL. */
-export function encodeImages(
+/**
+ * The result's images as PNGs carrying their parameters, each with its own seed: in the response
+ * (b64_json) or stored for a while, at a URL.
+ */
+export async function encodeImages(
   ctx: ServerContext,
   result: PipelineResult,
   format: "b64_json" | "url",
-): Promise<({ b64_json: string } | { url: string })[]> {
+  kind: JobKind,
+): Promise<(({ b64_json: string } | { url: string }) & { seed: number })[]> {
+  const pngs = await resultPngs(result, picturesOf(ctx, kind));
   return Promise.all(
-    result.images.map(async (image) => {
-      const png = await encodePng(image);
-      if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64") };
-      return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}` };
+    pngs.map(async (png, i) => {
+      const seed = result.seeds[i]!;
+      if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64"), seed };
+      return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}`, seed };
     }),
   );
 }
 
-async function imagesResponse(ctx: ServerContext, result: PipelineResult, format: "b64_json" | "url", size: string) {
+/** The model files a kind's pictures name (a queue's workers that do not say: the served model's id). */
+export function picturesOf(ctx: ServerContext, kind: JobKind): StagePictures {
+  const served = ctx.running?.served;
+  return served?.pictures?.[kind] ?? { model: { name: served?.id ?? "unknown" }, upsampler: null };
+}
+
+async function imagesResponse(
+  ctx: ServerContext,
+  result: PipelineResult,
+  format: "b64_json" | "url",
+  size: string,
+  kind: JobKind,
+) {
   return {
     created: Math.floor(Date.now() / 1000),
-    data: await encodeImages(ctx, result, format),
+    data: await encodeImages(ctx, result, format, kind),
     size,
     output_format: "png",
-    glide: { seed: result.seed, settings: result.settings },
+    glide: { seed: result.seed, seeds: result.seeds, settings: result.settings },
   };
 }
 
