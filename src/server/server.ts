@@ -11,6 +11,7 @@ import type { ImageJob } from "./image-job.ts";
 import { AsyncJobs } from "./image-jobs.ts";
 import { ImageStore } from "./image-store.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { listenError } from "./port-in-use.ts";
 import type { JobQueue } from "./queue/job-queue.ts";
 import { LocalJobQueue } from "./queue/local-queue.ts";
 import { RedisJobQueue } from "./queue/redis-queue.ts";
@@ -98,7 +99,14 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     corsOrigins: options.corsOrigins ?? [],
   });
   const host = options.host ?? "127.0.0.1";
-  await app.listen({ host, port: options.port ?? 8000 });
+  try {
+    await app.listen({ host, port: options.port ?? 8000 });
+  } catch (error) {
+    await app.close();
+    await ctx.store.close();
+    ctx.jobs.close();
+    throw listenError(error, options.port ?? 8000);
+  }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
