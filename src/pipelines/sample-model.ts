@@ -39,7 +39,7 @@ export interface StartFrom {
 
 export function checkStrength(strength: number): number {
   if (!(Number.isFinite(strength) && strength > 0 && strength <= 1)) {
-    throw new PipelineError(`strength must be a number in (0, 1], got ${strength}`);
+    throw new PipelineError(`strength must be a number in (0, 1], got ${strength}`, "strength");
   }
   return strength;
 }
@@ -107,7 +107,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (startFrom) {
     checkStrength(startFrom.strength);
     if (typeof options.sampler.steps === "string") {
-      throw new PipelineError("starting from a picture takes a step count, not a respacing");
+      throw new PipelineError("starting from a picture takes a step count, not a respacing", "steps");
     }
     if (startFrom.image.length !== n * 3 * size * size) {
       throw new PipelineError(

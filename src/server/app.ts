@@ -31,7 +31,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
   const apiError = timedOut
     ? new ApiError(408, "the request took too long to arrive; send it again", { code: "request_timeout" })
-    : new ApiError(400, "the request is not valid HTTP", { code: "bad_request" });
+    : new ApiError(400, "the request is not valid HTTP", { param: "request", code: "bad_request" });
   const body = JSON.stringify(apiError.body());
   const reason = timedOut ? "Request Timeout" : "Bad Request";
   socket.end(
@@ -60,11 +60,10 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     // Errors fastify meets before routing (a bad percent-escape, an unsupported media type): in
     // OpenAI's error shape too, never a framework code.
     frameworkErrors: (error, _request, reply) => {
-      const message =
-        error.code === "FST_ERR_BAD_URL"
-          ? "the request's path is not valid (a bad percent-escape)"
-          : "the request is not valid";
-      return (reply as FastifyReply).code(400).send(new ApiError(400, message, { code: "invalid_request" }).body());
+      const badUrl = error.code === "FST_ERR_BAD_URL";
+      const message = badUrl ? "the request's path is not valid (a bad percent-escape)" : "the request is not valid";
+      const apiError = new ApiError(400, message, { param: badUrl ? "path" : "body", code: "invalid_request" });
+      return (reply as FastifyReply).code(400).send(apiError.body());
     },
   });
   app.server.maxConnections = ctx.limits.maxConnections;

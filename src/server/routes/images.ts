@@ -80,7 +80,7 @@ export function prepareJob(
     });
   }
   const sizes = served.sizes[input.kind];
-  if ("unavailable" in sizes) throw new ApiError(400, sizes.unavailable, { code: "unsupported" });
+  if ("unavailable" in sizes) throw new ApiError(400, sizes.unavailable, { param: "model", code: "unsupported" });
   const { upsample, side } = resolveSize(fields, sizes);
   const sampling: JobSampling = {
     prompt: fields.prompt,
@@ -117,7 +117,20 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
   }
   const prefix: EventPrefix = input.kind === "generate" ? "image_generation" : "image_edit";
   const events = new ImageEventStream(prefix, size, fields.partialImages);
-  const ticket = await queue.submit(job, { signal: gone.signal, onProgress: events.onProgress });
+  let started: () => void = () => undefined;
+  const firstProgress = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const ticket = await queue.submit(job, {
+    signal: gone.signal,
+    onProgress: (event) => {
+      started();
+      events.onProgress(event);
+    },
+  });
+  // The pipeline checks its options before its first progress event: until then an error is the
+  // request's (400 and its param), not an event of a stream that has begun.
+  await Promise.race([firstProgress, ticket.result]);
   reply
     .header("content-type", "text/event-stream; charset=utf-8")
     .header("cache-control", "no-cache")
