@@ -10,6 +10,7 @@ import {
   serveStaticWeb,
   startServer,
 } from "../../node.ts";
+import { LOG_FORMATS, type LogFormat } from "../../server/access-log.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
@@ -34,6 +35,8 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   maxN: number;
   queue?: string;
   web?: string | true;
+  logFormat: LogFormat;
+  logPrompts?: boolean;
 }
 
 function parsePort(value: string): number {
@@ -100,6 +103,12 @@ export function registerServe(program: Command): void {
       200,
     )
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
+    .addOption(
+      new Option("--log-format <format>", "one line per request and per job event, as text or as JSON")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .option("--log-prompts", "write each job's prompt in its log line (by default prompts are never logged)")
     .option(
       "--web [dir]",
       "instead of the API, serve the in-browser page `npm run build:web` wrote (default dist/web-local), cross-origin isolated; it runs the models itself",
@@ -154,6 +163,8 @@ Examples:
         maxConnections: options.maxConnections,
       },
       queue: options.queue,
+      accessLog: { format: options.logFormat, logPrompts: options.logPrompts === true },
+      log: serverLog(options.logFormat),
     });
     const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
     process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; ${waiting})\n`);
@@ -177,6 +188,15 @@ Examples:
     await stopped;
     process.stdout.write("glide serve: stopped\n");
   });
+}
+
+/** The server's own messages (failures that are its own): as the access log writes, on stderr. */
+function serverLog(format: LogFormat): (message: string) => void {
+  if (format === "json") {
+    return (message) =>
+      process.stderr.write(`${JSON.stringify({ type: "server", message, time: new Date().toISOString() })}\n`);
+  }
+  return (message) => process.stderr.write(`glide serve: ${message}\n`);
 }
 
 /** `--web`: static files with the COOP/COEP headers WebAssembly threads need; no model loads here. */

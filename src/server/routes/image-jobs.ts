@@ -8,6 +8,7 @@
 // A job is seen only by the API key that made it: any other gets 404, as for an unknown id.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { encodePng } from "../../image/encode.ts";
+import { noteJob } from "../access-log.ts";
 import type { ApiKeys } from "../api-keys.ts";
 import type { ServerContext } from "../context.ts";
 import { ApiError, invalidField } from "../errors.ts";
@@ -52,6 +53,7 @@ export function registerImageJobRoutes(app: FastifyInstance, ctx: ServerContext,
         output_format: "png",
         glide: { seed: result.seed, seeds: result.seeds, settings: result.settings },
       }));
+      noteJob(request, accepted.id);
       return reply.code(202).send(await jobView(ctx, accepted, false));
     });
   }

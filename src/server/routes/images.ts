@@ -2,6 +2,7 @@
 // reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PipelineResult } from "../../pipelines/types.ts";
+import { noteJob } from "../access-log.ts";
 import type { ServerContext } from "../context.ts";
 import { editMask } from "../edit-mask.ts";
 import { ApiError, invalidField, toApiError } from "../errors.ts";
@@ -53,7 +54,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): v
     ["/v1/images/variations", "variation"],
   ];
   for (const [path, kind] of routes) {
-    app.post(path, async (request, reply) => runJob(ctx, reply, await readImageBody[kind](ctx, request)));
+    app.post(path, async (request, reply) => runJob(ctx, request, reply, await readImageBody[kind](ctx, request)));
   }
 }
 
@@ -100,7 +101,12 @@ export function prepareJob(
   return { queue, job, size: `${side}x${side}` };
 }
 
-async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody): Promise<FastifyReply> {
+async function runJob(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: ImageBody,
+): Promise<FastifyReply> {
   const { fields, input } = body;
   const { queue, job, size } = prepareJob(ctx, body, fields.stream && fields.partialImages > 0 ? 1 : 0);
 
@@ -112,6 +118,7 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
 
   if (!fields.stream) {
     const ticket = await queue.submit(job, { signal: gone.signal });
+    noteJob(request, ticket.id);
     const result = await ticket.result;
     return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size, input.kind));
   }
@@ -128,6 +135,7 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
       events.onProgress(event);
     },
   });
+  noteJob(request, ticket.id);
   // The pipeline checks its options before its first progress event: until then an error is the
   // request's (400 and its param), not an event of a stream that has begun.
   await Promise.race([firstProgress, ticket.result]);
