@@ -67,8 +67,9 @@ test("--log-format json: a line per request and per job event, with routes, stat
   assert.ok(!stdout.includes("private"), "no prompt in the log");
   const lines = stdout
     .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>); // every line is JSON
+  assert.ok(lines.some((l) => l.type === "server" && /^ready: /.test(String(l.message))));
   const requests = lines.filter((l) => l.type === "request");
   const jobs = lines.filter((l) => l.type === "job");
   const routes = requests.map((r) => `${r.method} ${r.route} ${r.status}`);

@@ -167,10 +167,11 @@ Examples:
       log: serverLog(options.logFormat),
     });
     const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
-    process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; ${waiting})\n`);
+    const say = announcer(options.logFormat);
+    say(`listening on ${server.url} (API at ${server.url}/v1; ${waiting})`);
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        process.stdout.write(`glide serve: ${signal}: finishing the accepted jobs, then exiting\n`);
+        say(`${signal}: finishing the accepted jobs, then exiting`);
         void server.shutdown().then(resolve);
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
@@ -180,14 +181,23 @@ Examples:
       // A stop before the first worker comes (on a queue) ends the wait for it.
       const served = await Promise.race([server.ready, stopped.then(() => null)]);
       const workers = options.queue ? `workers on ${describeRedis(options.queue)}` : `${options.workers} worker(s)`;
-      if (served) process.stdout.write(`glide serve: ready: ${servedModelText(served)}, ${workers}\n`);
+      if (served) say(`ready: ${servedModelText(served)}, ${workers}`);
     } catch (error) {
       await server.shutdown();
       throw error;
     }
     await stopped;
-    process.stdout.write("glide serve: stopped\n");
+    say("stopped");
   });
+}
+
+/** What the server says of itself on stdout (listening, ready, stopped): text, or JSON lines like the log's. */
+function announcer(format: LogFormat): (message: string) => void {
+  if (format === "json") {
+    return (message) =>
+      process.stdout.write(`${JSON.stringify({ type: "server", message, time: new Date().toISOString() })}\n`);
+  }
+  return (message) => process.stdout.write(`glide serve: ${message}\n`);
 }
 
 /** The server's own messages (failures that are its own): as the access log writes, on stderr. */
