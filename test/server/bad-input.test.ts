@@ -258,6 +258,7 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
     assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"], what);
     assert.equal(body.error.type, "invalid_request_error", what);
     assert.equal(body.error.param, param, what);
+    if (status === 400) assert.notEqual(body.error.param, null, `${what}: a 400 names its param`);
     assert.doesNotMatch(String(body.error.code), /FST_/, `${what}: no framework code`);
     assert.equal(response.headers.get("content-type")?.startsWith("application/json"), true, what);
     assert.match(body.error.message, message, what);
