@@ -1,5 +1,6 @@
 // POST /v1/images/generations, /edits and /variations: a request becomes a job on the queue; the
-// reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
+// reply is OpenAI's {created, data: [{b64_json | url, seed}]} (image i: seed S + i; each PNG with its
+// parameters), or with `stream` a stream of events.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PipelineResult } from "../../pipelines/types.ts";
 import { noteJob } from "../access-log.ts";
