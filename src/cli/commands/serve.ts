@@ -118,7 +118,8 @@ export function registerServe(program: Command): void {
       `
 The API is OpenAI's Images API: the official clients work with only a base URL (http://HOST:PORT/v1)
 and a key. \`size\` is what the model family makes (e.g. 32x32 or 128x128 for glide-ts); GLIDE's own
-knobs are optional extra fields: guidance, steps, sampler, seed, upsample, strength (variations).
+knobs are optional extra fields: guidance, steps, sampler, seed (image i of n uses seed + i, and
+each item of data says its seed), upsample, strength (variations). Every PNG carries its parameters.
 \`stream: true\` sends Server-Sent Events with progress and partial images. The same bodies sent to
 POST /v1/images/jobs (/edits, /variations) are queued and answered at once (202): poll
 GET /v1/images/jobs/ID, cancel with DELETE. SIGTERM stops taking jobs,
