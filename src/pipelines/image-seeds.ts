@@ -8,7 +8,7 @@ import { PipelineError } from "./errors.ts";
 /** The seeds of a run's images: S, S + 1, …, S + count − 1. */
 export function imageSeeds(seed: number, count: number): number[] {
   if (seed > Number.MAX_SAFE_INTEGER - (count - 1)) {
-    throw new PipelineError(`seed ${seed} is too large for ${count} images (each image uses seed + its index)`);
+    throw new PipelineError(`seed ${seed} is too large for ${count} images (each image uses seed + its index)`, "seed");
   }
   return Array.from({ length: count }, (_, i) => seed + i);
 }

@@ -151,7 +151,8 @@ export function parseImageRequest(
     model: fields.string("model") ?? null,
     stream,
     partialImages: fields.integer("partial_images", 0, MAX_PARTIAL_IMAGES) ?? DEFAULT_PARTIAL_IMAGES,
-    seed: fields.integer("seed", 0, 2 ** 32 - 1),
+    // Any seed the CLI takes: image i of a run uses seed + i, which may pass 2^32.
+    seed: fields.integer("seed", 0, Number.MAX_SAFE_INTEGER),
     sampler: fields.oneOf("sampler", SAMPLER_NAMES),
     steps: steps(fields, values.steps),
     guidance: fields.bounded("guidance", -MAX_GUIDANCE, MAX_GUIDANCE),

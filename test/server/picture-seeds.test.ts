@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
+import sharp from "sharp";
 import { readPngText } from "../../src/image/png-text.ts";
 import { type PictureParameters, readPictureParameters } from "../../src/pipelines/picture-parameters.ts";
 import type { GlideServer } from "../../src/server/server.ts";
@@ -159,4 +160,25 @@ test("edits and variations return PNGs with their parameters and seeds", async (
       route,
     );
   }
+});
+
+test("seeds past 2^32: image 2 of seed 2^32 − 1 is remade alone with seed 2^32", async () => {
+  const top = 2 ** 32 - 1;
+  const pair = await post("/v1/images/generations", { ...generation, n: 2, seed: top });
+  assert.equal(pair.status, 200, JSON.stringify(pair.json));
+  assert.deepEqual(
+    pair.json.data.map((item) => item.seed),
+    [top, top + 1],
+  );
+  const alone = await post("/v1/images/generations", { ...generation, seed: top + 1 });
+  assert.equal(alone.status, 200, JSON.stringify(alone.json));
+  const pixels = async (item: Item) =>
+    new Uint8Array(
+      await sharp(await pngOf(item))
+        .raw()
+        .toBuffer(),
+    );
+  const second = await pixels(pair.json.data[1]!);
+  assert.deepEqual(await pixels(alone.json.data[0]!), second, "the same pixels");
+  assert.notDeepEqual(await pixels(pair.json.data[0]!), second);
 });
