@@ -3,9 +3,8 @@
 
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { basename } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import packageJson from "../../package.json" with { type: "json" };
+import { pictureModelOf } from "../io/picture-model.ts";
 import {
   CATALOG_HINT,
   DEFAULT_MODEL_FAMILY,
@@ -34,10 +33,10 @@ import {
   resolveDevice,
   SAMPLER_NAMES,
   type StageTiming,
-  sha256File,
   writePng,
 } from "../node.ts";
 import { MAX_GUIDANCE } from "../pipelines/options.ts";
+import { SOFTWARE } from "../software.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
@@ -153,7 +152,7 @@ export function addDeviceOption(command: Command): Command {
 export function addOutputOptions(command: Command, defaultOut: string): void {
   addDeviceOption(command);
   command
-    .option("--seed <n>", "random seed (default: a random one, reported)", parseSeed)
+    .option("--seed <n>", "random seed S; image i of -n uses S+i (default: a random one, reported)", parseSeed)
     .option("-n, --batch <n>", "number of images (written as a grid, and one by one)", parseCount("--batch"), 1)
     .option("-o, --out <path>", `output PNG (default ${defaultOut})`)
     .option("--threads <n>", "CPU threads for onnxruntime, 1 to the cores here", parseThreads, availableParallelism())
@@ -263,24 +262,16 @@ export async function writeImages(out: string, result: PipelineResult, models: P
   return { images: paths, grid: out };
 }
 
-const digests = new Map<string, Promise<string | undefined>>();
-
-/** A loaded model as a picture names it: its file's name and SHA-256 (hashed once a process). */
-async function pictureModel(loaded: LoadedModel): Promise<PictureModel> {
-  const path = loaded.checkpoint;
-  if (!digests.has(path))
-    digests.set(
-      path,
-      sha256File(path).catch(() => undefined),
-    );
-  return { name: basename(path), sha256: await digests.get(path) };
+/** A loaded model as a picture names it: its file's name and SHA-256. */
+function pictureModel(loaded: LoadedModel): Promise<PictureModel> {
+  return pictureModelOf(loaded.checkpoint);
 }
 
 async function pictureTexts(result: PipelineResult, index: number, models: Partial<Models>) {
   // An upsample run has no base model: the upsampler is the model then.
   const upsampler = models.upsampler ? await pictureModel(models.upsampler) : null;
   const model = models.base ? await pictureModel(models.base) : (upsampler ?? { name: "none" });
-  return parameterTexts(pictureParameters(result, index, { model, upsampler }, `glide-ts ${packageJson.version}`));
+  return parameterTexts(pictureParameters(result, index, { model, upsampler }, SOFTWARE));
 }
 
 export interface Report {
@@ -305,6 +296,7 @@ export function report(options: SamplingCommandOptions, r: Report): void {
       command: r.command,
       prompt: r.prompt,
       seed: r.result.seed,
+      seeds: r.result.seeds,
       width,
       height,
       ...r.extra,
@@ -334,9 +326,14 @@ export function report(options: SamplingCommandOptions, r: Report): void {
     return;
   }
   const size = `${width}×${height}`;
-  if (r.written.grid)
-    process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, seed ${r.result.seed})\n`);
-  for (const path of r.written.images) process.stdout.write(`wrote ${path} (${size}, seed ${r.result.seed})\n`);
+  const { seed, seeds } = r.result;
+  if (r.written.grid) {
+    const range = `seeds ${seed}–${seeds[seeds.length - 1]}`;
+    process.stdout.write(`wrote ${r.written.grid} (grid of ${r.written.images.length}, ${range})\n`);
+  }
+  r.written.images.forEach((path, i) => {
+    process.stdout.write(`wrote ${path} (${size}, seed ${seeds[i]})\n`);
+  });
 }
 
 /** A stage's steps and its model evaluations (the same but for PLMS). */

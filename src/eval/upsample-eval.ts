@@ -9,11 +9,11 @@ import { resizeSquare } from "../image/decode.ts";
 import { type RgbImage, tensorToImages } from "../image/pixels.ts";
 import type { Precision } from "../int8/plan.ts";
 import { PipelineError } from "../pipelines/errors.ts";
+import { ImageNoise } from "../pipelines/image-seeds.ts";
 import { checkPrecision } from "../pipelines/options.ts";
 import { DEFAULT_UPSAMPLE_SAMPLER, upsampleSettings, upsampleStage } from "../pipelines/upsample.ts";
 import type { SessionOptions } from "../runtime/session.ts";
 import { lowResFromImages } from "../train/batch-lowres.ts";
-import { Rng } from "../util/rng.ts";
 import { type FigureSummary, lowFrequencyPsnr, psnr, ssim, summarize } from "./image-quality.ts";
 
 /** The upsampling factor the trainer conditions super-res models with (image_size / 4). */
@@ -128,7 +128,7 @@ export async function runUpsampleEval(options: UpsampleEvalOptions): Promise<Ups
       lowRes,
       lowResSize,
       count: 1,
-      rng: new Rng(seed),
+      noise: new ImageNoise([seed]),
       session: options.session ?? {},
       precision: checkPrecision(options.precision),
       options: {},

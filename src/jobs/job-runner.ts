@@ -26,7 +26,10 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
 
 /** A worker's error as an error of the same class here (a plain Error with its name when unknown). */
 export function revive(error: SerializedError): Error {
-  const revived = new (ERROR_CLASSES[error.name] ?? Error)(error.message);
+  const revived =
+    error.name === "PipelineError"
+      ? new PipelineError(error.message, error.option ?? null)
+      : new (ERROR_CLASSES[error.name] ?? Error)(error.message);
   if (!(error.name in ERROR_CLASSES)) revived.name = error.name;
   // The worker's stack says where it failed; keep it below this thread's.
   if (error.stack) revived.stack = `${revived.stack}\n    --- in the job worker ---\n${error.stack}`;

@@ -11,7 +11,7 @@ import { textToImage } from "../pipelines/text-to-image.ts";
 import type { PipelineResult, ProgressEvent } from "../pipelines/types.ts";
 import { upsample } from "../pipelines/upsample.ts";
 import { variation } from "../pipelines/variation.ts";
-import type { FromWorker, JobRequest, ToWorker } from "./protocol.ts";
+import { type FromWorker, type JobRequest, serializedError, type ToWorker } from "./protocol.ts";
 
 const models = new Map<string, GlideModel>();
 const running = new Map<number, AbortController>();
@@ -100,7 +100,7 @@ async function handle(message: ToWorker): Promise<void> {
     }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    post({ type: "error", id, error: { name: e.name, message: e.message, stack: e.stack } });
+    post({ type: "error", id, error: serializedError(e) });
   }
 }
 

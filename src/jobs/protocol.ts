@@ -1,6 +1,7 @@
 // The messages between a JobRunner and its worker thread. Everything in them is structured-cloneable:
 // models are referred to by the key they were loaded under, errors travel as name + message.
 import type { EditOptions } from "../pipelines/edit.ts";
+import { PipelineError } from "../pipelines/errors.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
 import type { TextToImageOptions } from "../pipelines/text-to-image.ts";
 import type { PipelineResult, ProgressEvent } from "../pipelines/types.ts";
@@ -50,6 +51,8 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** A PipelineError's option at fault. */
+  option?: string | null;
 }
 
 export type FromWorker =
@@ -57,3 +60,10 @@ export type FromWorker =
   | { type: "loaded"; id: number; info: LoadedModelInfo }
   | { type: "done"; id: number; result: PipelineResult | null }
   | { type: "error"; id: number; error: SerializedError };
+
+/** An error as it travels to the thread or process that revives it. */
+export function serializedError(error: unknown): SerializedError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const option = e instanceof PipelineError ? e.option : null;
+  return { name: e.name, message: e.message, stack: e.stack, ...(option ? { option } : {}) };
+}

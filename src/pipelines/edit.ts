@@ -38,7 +38,10 @@ export async function edit(options: EditOptions): Promise<PipelineResult> {
   } else if (hasTransparency(picture.decoded)) {
     mask = await maskFromDecoded(picture.decoded, { size, fit: options.fit, label: "the image's alpha channel" });
   } else {
-    throw new PipelineError("edit needs a mask: give one, or an image with transparent pixels where it is redrawn");
+    throw new PipelineError(
+      "edit needs a mask: give one, or an image with transparent pixels where it is redrawn",
+      "mask",
+    );
   }
   return runTwoStage({
     options,

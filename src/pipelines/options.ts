@@ -16,21 +16,25 @@ export function samplerSpec(
   model: GlideModel,
   what: string,
 ): SamplerSpec {
+  const [samplerOption, stepsOption] = what === "sampler" ? ["sampler", "steps"] : ["upsampleSampler", "upsampleSteps"];
   if (!(SAMPLER_NAMES as readonly string[]).includes(name)) {
-    throw new PipelineError(`${what}: unknown sampler '${name}' (expected one of ${SAMPLER_NAMES.join(", ")})`);
+    throw new PipelineError(
+      `${what}: unknown sampler '${name}' (expected one of ${SAMPLER_NAMES.join(", ")})`,
+      samplerOption,
+    );
   }
   const T = model.config.diffusion_steps;
   let parsed: number | string | undefined = steps;
   if (typeof parsed === "string" && /^\s*\d+\s*$/.test(parsed)) parsed = Number(parsed);
   if (typeof parsed === "number") {
     if (!Number.isInteger(parsed) || parsed < 1 || parsed > T) {
-      throw new PipelineError(`${what}: steps must be an integer from 1 to ${T}, got ${parsed}`);
+      throw new PipelineError(`${what}: steps must be an integer from 1 to ${T}, got ${parsed}`, stepsOption);
     }
   } else if (typeof parsed === "string") {
     try {
       if (spaceTimesteps(T, parsed).length === 0) throw new RangeError("it keeps no step");
     } catch (error) {
-      throw new PipelineError(`${what}: bad steps '${parsed}': ${(error as Error).message}`);
+      throw new PipelineError(`${what}: bad steps '${parsed}': ${(error as Error).message}`, stepsOption);
     }
   }
   return { name: name as SamplerName, steps: parsed };
@@ -40,14 +44,14 @@ export function samplerSpec(
 export function resolveSeed(seed: number | undefined): number {
   if (seed === undefined) return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new PipelineError(`seed must be a non-negative integer, got ${seed}`);
+    throw new PipelineError(`seed must be a non-negative integer, got ${seed}`, "seed");
   }
   return seed;
 }
 
 export function checkBatchSize(batchSize: number): number {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) {
-    throw new PipelineError(`batch size must be an integer from 1 to 256, got ${batchSize}`);
+    throw new PipelineError(`batch size must be an integer from 1 to 256, got ${batchSize}`, "batchSize");
   }
   return batchSize;
 }
@@ -56,9 +60,13 @@ export function checkBatchSize(batchSize: number): number {
 export const MAX_GUIDANCE = 100;
 
 export function checkGuidanceScale(scale: number): number {
-  if (!Number.isFinite(scale)) throw new PipelineError(`guidance scale must be a number, got ${scale}`);
+  if (!Number.isFinite(scale))
+    throw new PipelineError(`guidance scale must be a number, got ${scale}`, "guidanceScale");
   if (Math.abs(scale) > MAX_GUIDANCE) {
-    throw new PipelineError(`guidance scale must be from −${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`);
+    throw new PipelineError(
+      `guidance scale must be from −${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`,
+      "guidanceScale",
+    );
   }
   return scale;
 }
@@ -71,7 +79,9 @@ export function checkTemperature(temperature: number): number {
 }
 
 export function checkPrompt(prompt: unknown): string {
-  if (typeof prompt !== "string") throw new PipelineError(`the prompt must be a string, got ${typeof prompt}`);
+  if (typeof prompt !== "string") {
+    throw new PipelineError(`the prompt must be a string, got ${typeof prompt}`, "prompt");
+  }
   return prompt;
 }
 

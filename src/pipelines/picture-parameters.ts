@@ -12,8 +12,9 @@ export interface PictureModel {
 
 export interface PictureParameters {
   prompt: string;
+  /** This image's own seed: with it and a batch of 1 the picture is made again. */
   seed: number;
-  /** Images made together from the seed, and which of them this is (0-based): the batch reproduces it. */
+  /** The images of its run, and which of them this is (0-based): the run's seed was seed − index. */
   batchSize: number;
   index: number;
   width: number;
@@ -40,7 +41,7 @@ export function pictureParameters(
   const { settings } = result;
   return {
     prompt: settings.prompt,
-    seed: settings.seed,
+    seed: result.seeds[index]!,
     batchSize: settings.batchSize,
     index,
     width: image.width,

@@ -13,9 +13,9 @@ import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts"
 import type { GlideModel } from "../glide/model.ts";
 import type { Precision } from "../int8/plan.ts";
 import type { SessionOptions } from "../runtime/session.ts";
-import type { Rng } from "../util/rng.ts";
 import { type ClipGuidanceOptions, clipGuidanceGradient } from "./clip-guidance.ts";
 import { PipelineError } from "./errors.ts";
+import type { ImageNoise } from "./image-seeds.ts";
 import { int8PlanOf } from "./int8-plan.ts";
 import { unetNetwork } from "./network.ts";
 import { sessionsOf } from "./sessions.ts";
@@ -39,7 +39,7 @@ export interface StartFrom {
 
 export function checkStrength(strength: number): number {
   if (!(Number.isFinite(strength) && strength > 0 && strength <= 1)) {
-    throw new PipelineError(`strength must be a number in (0, 1], got ${strength}`);
+    throw new PipelineError(`strength must be a number in (0, 1], got ${strength}`, "strength");
   }
   return strength;
 }
@@ -54,7 +54,8 @@ export interface ModelSamplingOptions {
   /** CLIP guidance toward the prompt (checked by checkClipGuidance); combines with classifier-free guidance. */
   clipGuidance?: ClipGuidanceOptions | null;
   sampler: SamplerSpec;
-  rng: Rng;
+  /** Every draw of noise, image i's from its own generator (its seed). */
+  noise: ImageNoise;
   /** Scale of the starting noise x_T (the reference's upsample_temp); default 1. */
   temperature?: number;
   /** Super-res models: the low-resolution images [N, 3, l, l]. */
@@ -94,10 +95,11 @@ export interface ModelSamplingResult {
 }
 
 export async function sampleModel(options: ModelSamplingOptions): Promise<ModelSamplingResult> {
-  const { model, count: n, rng } = options;
+  const { model, count: n, noise } = options;
   const config = model.config;
   const size = config.image_size;
   const shape = [n, 3, size, size];
+  if (noise.seeds.length !== n) throw new PipelineError(`${noise.seeds.length} seeds for ${n} images`);
   if (config.super_res && !options.lowRes) throw new PipelineError("an upsampler needs the low-resolution image");
   if (!config.super_res && options.lowRes)
     throw new PipelineError("this model is not an upsampler (super_res is false)");
@@ -105,7 +107,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (startFrom) {
     checkStrength(startFrom.strength);
     if (typeof options.sampler.steps === "string") {
-      throw new PipelineError("starting from a picture takes a step count, not a respacing");
+      throw new PipelineError("starting from a picture takes a step count, not a respacing", "steps");
     }
     if (startFrom.image.length !== n * 3 * size * size) {
       throw new PipelineError(
@@ -149,7 +151,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     ? truncatedSampler(base, options.sampler, startFrom.strength)
     : { sampler: createSampler(base, options.sampler), startTimestep: null };
   const network = unetNetwork(model, { batch, conditioning, lowResSize, session: options.session, int8 });
-  const start = rng.normalArray(n * 3 * size * size);
+  const start = noise.normalArray(n * 3 * size * size);
   const temperature = options.temperature ?? 1;
   if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;
   // From a picture: x at the sampler's first (noisiest) timestep, q_sample(x₀, t, the noise drawn).
@@ -164,15 +166,15 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     sampler,
     model: gradient ? withGradient(eps, gradient) : eps,
     shape,
-    rng,
     start: x,
+    noise: (_step, noiseShape) => noise.normalArray(noiseShape.reduce((a, b) => a * b, 1)),
     clipDenoised: true,
     // An inpainting network sees the known region and has its x₀ forced, as the reference does;
     // any other network gets the known region pasted into x_t, re-noised to each step.
     denoisedFn: known && config.inpaint ? forceKnownRegion(known.image, known.mask, shape) : undefined,
     xtFn:
       known && !config.inpaint
-        ? renoiseKnownRegion(base, known.image, known.mask, shape, (length) => rng.normalArray(length))
+        ? renoiseKnownRegion(base, known.image, known.mask, shape, (length) => noise.normalArray(length))
         : undefined,
     onStep: ({ index, predXStart }) => options.onStep?.(index + 1, total, predXStart),
     signal: options.signal,

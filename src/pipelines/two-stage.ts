@@ -1,10 +1,10 @@
 // The base model, then (optionally) the upsampler on its 8-bit-rounded result: what textToImage
-// edit and variation share. One seeded generator feeds both stages.
+// edit and variation share. Image i draws its noise in both stages from its own seed, S + i.
 
 import type { GlideModel } from "../glide/model.ts";
 import { tensorToImages } from "../image/pixels.ts";
-import { Rng } from "../util/rng.ts";
 import { type ClipGuidanceOptions, checkClipGuidance } from "./clip-guidance.ts";
+import { ImageNoise, imageSeeds } from "./image-seeds.ts";
 import {
   checkBatchSize,
   checkGuidanceScale,
@@ -65,7 +65,8 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const sampler = samplerSpec(options.sampler ?? DEFAULT_SAMPLER, options.steps, model, "sampler");
   const clipGuidance = checkClipGuidance(options.clipGuidance, model);
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
-  const rng = new Rng(seed);
+  const seeds = imageSeeds(seed, n);
+  const noise = new ImageNoise(seeds);
   const session = await resolveSession(options);
   const precision = checkPrecision(options.precision);
 
@@ -76,7 +77,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     guidanceScale,
     clipGuidance,
     sampler,
-    rng,
+    noise,
     known: input.known,
     startFrom: input.startFrom,
     session,
@@ -103,6 +104,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
       shape: base.shape,
       lowRes: null,
       seed,
+      seeds,
       settings,
       timings: { base: baseTiming, upsample: null, totalSeconds: (performance.now() - started) / 1000 },
     };
@@ -113,7 +115,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     lowRes: base.samples,
     lowResSize: model.config.image_size,
     count: n,
-    rng,
+    noise,
     settings: upsampling,
     known: input.knownAt ? await input.knownAt(upsampler.config.image_size, n) : undefined,
     session,
@@ -127,6 +129,7 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
     shape: up.shape,
     lowRes: tensorToImages(base.samples, base.shape),
     seed,
+    seeds,
     settings: { ...settings, upsample: upsampleStageSettings(upsampler, upsampling, up.steps) },
     timings: {
       base: baseTiming,

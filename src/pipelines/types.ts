@@ -40,7 +40,9 @@ export interface PipelineResult {
   shape: number[];
   /** The base model's images when they were upsampled, else null. */
   lowRes: RgbImage[] | null;
+  /** The run's seed S, and each image's own: image i is S + i (remade alone with seed S + i, batch 1). */
   seed: number;
+  seeds: number[];
   /** Every setting the run used, defaults resolved: what reproduces it. */
   settings: PipelineSettings;
   timings: { base: StageTiming | null; upsample: StageTiming | null; totalSeconds: number };
@@ -75,7 +77,10 @@ export interface PipelineSettings {
 /** Options every pipeline takes. */
 export interface CommonOptions {
   prompt: string;
-  /** All noise comes from one generator seeded with this (default: a random seed, returned in the result). */
+  /**
+   * The run's seed (default: random, returned in the result). Image i draws its noise from seed
+   * `seed + i`, so it is remade alone with that seed and `batchSize` 1.
+   */
   seed?: number;
   /** Images per call (default 1). */
   batchSize?: number;

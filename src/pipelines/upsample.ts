@@ -10,8 +10,8 @@ import { quantize8bit, tensorToImages } from "../image/pixels.ts";
 import { readImage } from "../image/read.ts";
 import type { Precision } from "../int8/plan.ts";
 import type { SessionOptions } from "../runtime/session.ts";
-import { Rng } from "../util/rng.ts";
 import { PipelineError } from "./errors.ts";
+import { ImageNoise, imageSeeds } from "./image-seeds.ts";
 import { repeatImage } from "./known-region.ts";
 import {
   checkBatchSize,
@@ -64,13 +64,14 @@ export interface UpsampleOptions extends CommonOptions {
   fit?: ResizeFit;
 }
 
-/** Upsamples one picture `batchSize` times (each with its own noise). */
+/** Upsamples one picture `batchSize` times (image i with its own seed, S + i). */
 export async function upsample(options: UpsampleOptions): Promise<PipelineResult> {
   const started = performance.now();
   const upsampler = checkModelKind(options.upsampler, "upsampler", "upsample");
   const prompt = checkPrompt(options.prompt);
   const n = checkBatchSize(options.batchSize ?? 1);
   const seed = resolveSeed(options.seed);
+  const seeds = imageSeeds(seed, n);
   const lowResSize = options.lowResSize ?? upsampler.config.image_size / 4;
   if (!Number.isInteger(lowResSize) || lowResSize < 1) {
     throw new PipelineError(`low-res size must be a positive integer, got ${lowResSize}`);
@@ -92,7 +93,7 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
     lowRes: repeatImage(picture.tensor, n),
     lowResSize,
     count: n,
-    rng: new Rng(seed),
+    noise: new ImageNoise(seeds),
   });
   return {
     images: tensorToImages(result.samples, result.shape),
@@ -100,6 +101,7 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
     shape: result.shape,
     lowRes: null,
     seed,
+    seeds,
     settings: {
       prompt,
       seed,
@@ -142,7 +144,7 @@ export interface UpsampleStageInput {
   lowRes: Float32Array;
   lowResSize: number;
   count: number;
-  rng: Rng;
+  noise: ImageNoise;
   known?: KnownRegion;
   session: SessionOptions;
   precision?: Precision;
@@ -160,7 +162,7 @@ export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingR
     count: input.count,
     guidanceScale: null, // the reference upsamples with the prompt alone
     sampler: input.settings.sampler,
-    rng: input.rng,
+    noise: input.noise,
     temperature: input.settings.temperature,
     lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize },
     known: input.known,

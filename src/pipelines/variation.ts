@@ -42,7 +42,7 @@ export async function variation(options: VariationOptions): Promise<PipelineResu
   const strength = checkStrength(options.strength ?? DEFAULT_VARIATION_STRENGTH);
   const prompt = checkPrompt(options.prompt ?? "");
   if (typeof options.steps === "string" && !/^\s*\d+\s*$/.test(options.steps)) {
-    throw new PipelineError("a variation takes a step count, not a respacing");
+    throw new PipelineError("a variation takes a step count, not a respacing", "steps");
   }
   const guidanceScale = checkGuidanceScale(options.guidanceScale ?? DEFAULT_GUIDANCE);
   const picture = await readImage(options.image, { size, fit: options.fit, label: "image" });

@@ -8,6 +8,7 @@ import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { type AccessLog, jobNoted } from "./access-log.ts";
 import type { ApiKeys } from "./api-keys.ts";
 import type { ServerContext } from "./context.ts";
 import { ApiError, toApiError } from "./errors.ts";
@@ -23,6 +24,8 @@ export interface AppOptions {
   apiKeys: ApiKeys;
   /** Origins allowed to call the API from a browser; none: no CORS headers at all. */
   corsOrigins: readonly string[];
+  /** Where each request's line goes (null: nowhere). */
+  accessLog?: AccessLog | null;
 }
 
 /** A request that never reached the router: 408 when it took too long to arrive, else 400. Then closed. */
@@ -31,7 +34,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
   const apiError = timedOut
     ? new ApiError(408, "the request took too long to arrive; send it again", { code: "request_timeout" })
-    : new ApiError(400, "the request is not valid HTTP", { code: "bad_request" });
+    : new ApiError(400, "the request is not valid HTTP", { param: "request", code: "bad_request" });
   const body = JSON.stringify(apiError.body());
   const reason = timedOut ? "Request Timeout" : "Bad Request";
   socket.end(
@@ -60,14 +63,27 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     // Errors fastify meets before routing (a bad percent-escape, an unsupported media type): in
     // OpenAI's error shape too, never a framework code.
     frameworkErrors: (error, _request, reply) => {
-      const message =
-        error.code === "FST_ERR_BAD_URL"
-          ? "the request's path is not valid (a bad percent-escape)"
-          : "the request is not valid";
-      return (reply as FastifyReply).code(400).send(new ApiError(400, message, { code: "invalid_request" }).body());
+      const badUrl = error.code === "FST_ERR_BAD_URL";
+      const message = badUrl ? "the request's path is not valid (a bad percent-escape)" : "the request is not valid";
+      const apiError = new ApiError(400, message, { param: badUrl ? "path" : "body", code: "invalid_request" });
+      return (reply as FastifyReply).code(400).send(apiError.body());
     },
   });
   app.server.maxConnections = ctx.limits.maxConnections;
+  const accessLog = options.accessLog;
+  if (accessLog) {
+    app.addHook("onResponse", async (request, reply) => {
+      const named = (request.params as { id?: unknown } | undefined)?.id;
+      const job = jobNoted(request) ?? (typeof named === "string" ? named : undefined);
+      accessLog.request({
+        method: request.method,
+        route: request.routeOptions.url ?? "(no route)",
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+        ...(job ? { job } : {}),
+      });
+    });
+  }
   // Registered before every plugin, so that their routes inherit it. Keys are checked on the route the router matched (after it decoded the path), not on the
   // request's raw URL: every route needs a key unless it was registered as public. A request that
   // matched no route gets the 404 handler and runs nothing.

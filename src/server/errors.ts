@@ -1,6 +1,9 @@
 // Errors as the OpenAI API reports them: an HTTP status and {"error": {message, type, param, code}}.
 // Every failure a request can meet is turned into one of these by `toApiError`.
 import { CancelledError, GlideError } from "../errors.ts";
+import { PromptError } from "../glide/tokenizer.ts";
+import { ImageError } from "../image/errors.ts";
+import { PipelineError } from "../pipelines/errors.ts";
 import { JobTimeoutError, QueueClosedError, QueueFullError, QueueUnavailableError } from "./queue/job-queue.ts";
 
 export interface ApiErrorBody {
@@ -65,13 +68,33 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof JobTimeoutError) return new ApiError(504, error.message, { code: "job_timeout" });
   if (error instanceof CancelledError) return new ApiError(503, error.message, { code: "cancelled" });
   // Bad sampler, unreadable image, a mask that keeps everything, …: the user's to fix.
-  if (error instanceof GlideError) return new ApiError(400, error.message, { code: "invalid_value" });
+  if (error instanceof GlideError) {
+    return new ApiError(400, error.message, { code: "invalid_value", param: paramOf(error) });
+  }
+  // The framework's and its plugins' refusals (a body that is not JSON, a broken multipart body, a
+  // file too large): their status, in our words for the code, never a framework code.
   const status = statusOf(error);
   if (status !== null && status >= 400 && status < 500) {
-    const code = status === 413 ? "payload_too_large" : ((error as { code?: string }).code ?? null);
-    return new ApiError(status, (error as Error).message, { code });
+    const code = status === 413 ? "payload_too_large" : "invalid_request";
+    return new ApiError(status, (error as Error).message, { code, param: "body" });
   }
   return new ApiError(500, "the server failed on this request; its log has the details", { code: "internal_error" });
+}
+
+/** The pipelines' option names that the API calls otherwise. */
+const API_PARAMS: Readonly<Record<string, string>> = {
+  guidanceScale: "guidance",
+  batchSize: "n",
+  upsampleSampler: "sampler",
+  upsampleSteps: "steps",
+};
+
+/** The request field a user error is about: the option a pipeline names, else what the error is of. */
+function paramOf(error: GlideError): string {
+  if (error instanceof PipelineError && error.option) return API_PARAMS[error.option] ?? error.option;
+  if (error instanceof PromptError) return "prompt";
+  if (error instanceof ImageError) return /^(mask\b|the image's alpha channel)/.test(error.message) ? "mask" : "image";
+  return "body";
 }
 
 /** The HTTP status a library error carries (fastify's and its plugins' errors have `statusCode`). */

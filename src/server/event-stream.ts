@@ -71,18 +71,19 @@ export class ImageEventStream {
     }
   };
 
-  async completed(result: PipelineResult): Promise<void> {
-    for (const [image, picture] of result.images.entries()) {
+  /** One event per image: `pngs` are the result's pictures as sent (with their parameters). */
+  async completed(result: PipelineResult, pngs: readonly Uint8Array[]): Promise<void> {
+    for (const [image, png] of pngs.entries()) {
       this.later(async () =>
         this.event(`${this.prefix}.completed`, {
           type: `${this.prefix}.completed`,
-          b64_json: await base64Png(picture),
+          b64_json: Buffer.from(png).toString("base64"),
           created_at: now(),
           size: this.size,
           ...IMAGE_FIELDS,
           usage: NO_USAGE,
           image_index: image,
-          seed: result.seed,
+          seed: result.seeds[image],
         }),
       );
     }

@@ -1,6 +1,7 @@
 // The fields of an images request, checked: OpenAI's (prompt, n, size, response_format, model,
 // user, stream, partial_images) and GLIDE's own optional knobs (guidance, steps, sampler, seed,
 // upsample, strength). JSON bodies must have the right types; multipart fields are text.
+import { SAMPLER_NAMES } from "../diffusion/samplers/index.ts";
 import { unencodableText } from "../glide/tokenizer.ts";
 import { MAX_GUIDANCE } from "../pipelines/options.ts";
 import { ApiError, invalidField } from "./errors.ts";
@@ -117,6 +118,7 @@ export function parseImageRequest(
 ): ImageRequest {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
     throw new ApiError(400, "the body must be a JSON object (Content-Type: application/json)", {
+      param: "body",
       code: "invalid_body",
     });
   }
@@ -149,8 +151,9 @@ export function parseImageRequest(
     model: fields.string("model") ?? null,
     stream,
     partialImages: fields.integer("partial_images", 0, MAX_PARTIAL_IMAGES) ?? DEFAULT_PARTIAL_IMAGES,
-    seed: fields.integer("seed", 0, 2 ** 32 - 1),
-    sampler: fields.string("sampler"),
+    // Any seed the CLI takes: image i of a run uses seed + i, which may pass 2^32.
+    seed: fields.integer("seed", 0, Number.MAX_SAFE_INTEGER),
+    sampler: fields.oneOf("sampler", SAMPLER_NAMES),
     steps: steps(fields, values.steps),
     guidance: fields.bounded("guidance", -MAX_GUIDANCE, MAX_GUIDANCE),
     upsample: fields.boolean("upsample"),

@@ -15,6 +15,7 @@ const fieldName = (name: string) => name.replace(/\[\]$/, "");
 export async function readMultipart(request: FastifyRequest): Promise<MultipartBody> {
   if (!request.isMultipart()) {
     throw new ApiError(400, "this endpoint takes multipart/form-data (an image file and text fields)", {
+      param: "body",
       code: "invalid_content_type",
     });
   }
@@ -40,8 +41,11 @@ export async function readMultipart(request: FastifyRequest): Promise<MultipartB
   } catch (error) {
     if (error instanceof ApiError) throw error;
     const status = (error as { statusCode?: number }).statusCode;
-    if (status === 413) throw new ApiError(413, (error as Error).message, { code: "payload_too_large" });
+    if (status === 413) {
+      throw new ApiError(413, (error as Error).message, { param: "body", code: "payload_too_large" });
+    }
     throw new ApiError(400, `the multipart body cannot be read: ${(error as Error).message}`, {
+      param: "body",
       code: "invalid_multipart",
     });
   }

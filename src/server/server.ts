@@ -4,13 +4,16 @@
 import "../platform/node.ts";
 import { availableParallelism } from "node:os";
 import type { FastifyInstance } from "fastify";
+import { AccessLog, type AccessLogOptions } from "./access-log.ts";
 import { ApiKeys } from "./api-keys.ts";
 import { buildApp } from "./app.ts";
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits } from "./context.ts";
 import type { ImageJob } from "./image-job.ts";
 import { AsyncJobs } from "./image-jobs.ts";
 import { ImageStore } from "./image-store.ts";
+import { loggedQueue } from "./logged-queue.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { listenError } from "./port-in-use.ts";
 import type { JobQueue } from "./queue/job-queue.ts";
 import { LocalJobQueue } from "./queue/local-queue.ts";
 import { RedisJobQueue } from "./queue/redis-queue.ts";
@@ -61,6 +64,8 @@ export interface ServeOptions {
   publicUrl?: string;
   limits?: Partial<ServerLimits>;
   log?: (message: string) => void;
+  /** One line per request and per job event (absent: none). */
+  accessLog?: AccessLogOptions;
 }
 
 export interface GlideServer {
@@ -93,12 +98,21 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: options.log ?? ((message) => process.stderr.write(`glide serve: ${message}\n`)),
   };
+  const accessLog = options.accessLog ? new AccessLog(options.accessLog) : null;
   const app = await buildApp(ctx, {
     apiKeys: new ApiKeys(options.apiKeys ?? []),
     corsOrigins: options.corsOrigins ?? [],
+    accessLog,
   });
   const host = options.host ?? "127.0.0.1";
-  await app.listen({ host, port: options.port ?? 8000 });
+  try {
+    await app.listen({ host, port: options.port ?? 8000 });
+  } catch (error) {
+    await app.close();
+    await ctx.store.close();
+    ctx.jobs.close();
+    throw listenError(error, options.port ?? 8000);
+  }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -106,7 +120,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
 
   const loading = startQueue(options, metrics, ctx.log);
   const ready = loading.then(async ({ queue, served }) => {
-    ctx.running = { queue, served: await served };
+    ctx.running = { queue: accessLog ? loggedQueue(queue, accessLog) : queue, served: await served };
     return ctx.running.served;
   });
   ready.catch(() => undefined); // the caller learns of it from `ready`

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GlideError } from "../errors.ts";
+import { listenError } from "./port-in-use.ts";
 
 /** Where `npm run build:web` writes the page (the repository's, or the installed package's, dist/). */
 export function defaultWebDir(): string {
@@ -65,14 +66,15 @@ export async function serveStaticWeb(options: StaticWebOptions = {}): Promise<St
       else response.destroy();
     });
   });
+  const port = options.port ?? 8000;
   await new Promise<void>((ready, fail) => {
-    server.once("error", fail);
-    server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => ready());
+    server.once("error", (error) => fail(listenError(error, port)));
+    server.listen(port, options.host ?? "127.0.0.1", () => ready());
   });
-  const { address, port } = server.address() as AddressInfo;
+  const { address, port: bound } = server.address() as AddressInfo;
   const host = address.includes(":") ? `[${address}]` : address;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host}:${bound}`,
     dir,
     close: () =>
       new Promise<void>((done) => {

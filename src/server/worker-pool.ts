@@ -6,6 +6,7 @@ import { PipelineError } from "../pipelines/errors.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
 import type { PipelineResult } from "../pipelines/types.ts";
 import type { ImageJob, JobKind } from "./image-job.ts";
+import { type StagePictures, stagePictures } from "./picture-pngs.ts";
 import type { JobExecutor, SubmitOptions } from "./queue/job-queue.ts";
 import type { ServedModelSources, StageSources } from "./served-models.ts";
 
@@ -19,6 +20,8 @@ export interface StageSizes {
 export interface ServedModel {
   id: string;
   sizes: Record<JobKind, StageSizes | { unavailable: string }>;
+  /** The model files each kind's pictures name in their parameters (absent: named by `id`). */
+  pictures?: Partial<Record<JobKind, StagePictures>>;
 }
 
 export interface PoolOptions {
@@ -69,6 +72,12 @@ export class WorkerPool implements JobExecutor<ImageJob> {
           return loaded;
         }),
       );
+      const generatePictures = await stagePictures(sources.generate);
+      const pictures: ServedModel["pictures"] = {
+        generate: generatePictures,
+        variation: generatePictures,
+        ...("unavailable" in sources.edit ? {} : { edit: await stagePictures(sources.edit) }),
+      };
       const info = infos[0]!;
       const sizes = (stage: StageKeys | null, reason: string): StageSizes | { unavailable: string } =>
         stage
@@ -85,6 +94,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
           edit: sizes(keys.edit, editReason),
           variation: sizes(keys.generate, ""),
         },
+        pictures,
       };
       return new WorkerPool(runners, keys, served, options.threads);
     } catch (error) {

@@ -68,10 +68,10 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
     body: '--XYZ\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nhalf a fi',
   };
   const cases: [string, string, RequestInit, number, string | null, RegExp][] = [
-    ["malformed JSON", "/v1/images/generations", json('{"prompt": "x",'), 400, null, /JSON/i],
-    ["a JSON array", "/v1/images/generations", json("[1, 2]"), 400, null, /JSON object/],
-    ["no body", "/v1/images/generations", { method: "POST" }, 400, null, /JSON object/],
-    ["text/plain", "/v1/images/generations", json("prompt", "text/plain"), 400, null, /JSON object/],
+    ["malformed JSON", "/v1/images/generations", json('{"prompt": "x",'), 400, "body", /JSON/i],
+    ["a JSON array", "/v1/images/generations", json("[1, 2]"), 400, "body", /JSON object/],
+    ["no body", "/v1/images/generations", { method: "POST" }, 400, "body", /JSON object/],
+    ["text/plain", "/v1/images/generations", json("prompt", "text/plain"), 400, "body", /JSON object/],
     ["no prompt", "/v1/images/generations", json("{}"), 400, "prompt", /prompt is required/],
     ["prompt a number", "/v1/images/generations", json('{"prompt": 5}'), 400, "prompt", /must be a string/],
     [
@@ -122,10 +122,10 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
       "/v1/images/generations",
       json(JSON.stringify({ prompt: "x", pad: "a".repeat(20_000) })),
       413,
-      null,
+      "body",
       /./,
     ],
-    ["JSON to edits", "/v1/images/edits", json('{"prompt": "x"}'), 400, null, /multipart\/form-data/],
+    ["JSON to edits", "/v1/images/edits", json('{"prompt": "x"}'), 400, "body", /multipart\/form-data/],
     [
       "huge guidance",
       "/v1/images/generations",
@@ -142,7 +142,39 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
       "n",
       /n must be a number/,
     ],
-    ["broken multipart", "/v1/images/edits", brokenMultipart, 400, null, /multipart/],
+    ["broken multipart", "/v1/images/edits", brokenMultipart, 400, "body", /multipart/],
+    [
+      "an unknown sampler, streamed",
+      "/v1/images/generations",
+      json('{"prompt": "x", "sampler": "euler", "stream": true}'),
+      400,
+      "sampler",
+      /sampler must be one of ddpm, ddim, plms, dpm\+\+2m, got 'euler'/,
+    ],
+    [
+      "steps the model refuses, streamed: 400 before the stream",
+      "/v1/images/generations",
+      json('{"prompt": "x", "steps": "fast", "stream": true}'),
+      400,
+      "steps",
+      /bad steps 'fast'/,
+    ],
+    [
+      "a respaced variation, streamed",
+      "/v1/images/variations",
+      { method: "POST", body: form({ image: holed, steps: "fast27", stream: "true" }) },
+      400,
+      "steps",
+      /a variation takes a step count/,
+    ],
+    [
+      "more steps than the model has",
+      "/v1/images/generations",
+      json('{"prompt": "x", "steps": 1001}'),
+      400,
+      "steps",
+      /steps must be an integer from 1 to 1000, got 1001/,
+    ],
     [
       "no image",
       "/v1/images/edits",
@@ -180,7 +212,7 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
       "/v1/images/edits",
       { method: "POST", body: form({ prompt: "x", image: Buffer.alloc(100 << 10) }) },
       413,
-      null,
+      "body",
       /too large/,
     ],
     [
@@ -226,6 +258,9 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
     assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"], what);
     assert.equal(body.error.type, "invalid_request_error", what);
     assert.equal(body.error.param, param, what);
+    if (status === 400) assert.notEqual(body.error.param, null, `${what}: a 400 names its param`);
+    assert.doesNotMatch(String(body.error.code), /FST_/, `${what}: no framework code`);
+    assert.equal(response.headers.get("content-type")?.startsWith("application/json"), true, what);
     assert.match(body.error.message, message, what);
   }
   // Still up, and a good request works.

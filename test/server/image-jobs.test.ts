@@ -113,8 +113,12 @@ test("a job waits with its place in the queue, runs with progress and previews, 
   assert.equal(done.status, "succeeded");
   assert.equal(done.progress, null);
   assert.equal(done.data!.length, 2);
+  assert.deepEqual(
+    done.data!.map((image) => image.seed),
+    [7, 8],
+    "image i of seed 7 has seed 7 + i",
+  );
   for (const image of done.data!) {
-    assert.equal(image.seed, 7);
     assert.deepEqual(await pngSize(image.b64_json), { width: 16, height: 16, format: "png" });
   }
   assert.equal(done.glide!.seed, 7);

@@ -62,6 +62,7 @@ function result(seed: number): PipelineResult {
     shape: [1, 3, SIDE, SIDE],
     lowRes: null,
     seed,
+    seeds: [seed],
     settings: { prompt: "x", seed, batchSize: 1, base: null, upsample: null },
     timings: { base: { setup: 0, sampling: 0.1, steps: 1 }, upsample: null, totalSeconds: 0.1 },
   };

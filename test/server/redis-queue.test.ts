@@ -80,6 +80,7 @@ function result(seed: number, n: number): PipelineResult {
     shape: [n, 3, SIDE, SIDE],
     lowRes: null,
     seed,
+    seeds: images.map((_, i) => seed + i),
     settings,
     timings: { base: { setup: 0, sampling: 0.1, steps: 3 }, upsample: null, totalSeconds: 0.1 },
   };

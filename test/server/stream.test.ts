@@ -76,7 +76,7 @@ test("a generation streams progress with ETA, partial images of x₀, then the c
   assert.deepEqual(await pngSize(completed[1]!.b64_json as string), { width: 16, height: 16, format: "png" });
 });
 
-test("an edit streams image_edit events; a job error mid-stream is an error event", async () => {
+test("an edit streams image_edit events; a body the pipeline refuses is a 400 before any stream", async () => {
   const form = new FormData();
   form.append(
     "image",
@@ -93,10 +93,12 @@ test("an edit streams image_edit events; a job error mid-stream is an error even
   assert.ok(edited.some((e) => e.event === "image_edit.partial_image"));
   assert.equal(edited.at(-1)!.event, "image_edit.completed");
 
-  const failing = await post("/v1/images/generations", { prompt: "x", stream: true, sampler: "euler" });
-  const events = parseEvents(await failing.text());
-  assert.equal(events.at(-1)!.event, "error");
-  assert.match((events.at(-1)!.data.error as { message: string }).message, /unknown sampler 'euler'/);
+  const failing = await post("/v1/images/generations", { prompt: "x", stream: true, sampler: "ddim", steps: "ddim0" });
+  assert.equal(failing.status, 400);
+  assert.match(failing.headers.get("content-type") ?? "", /^application\/json/);
+  const { error } = (await failing.json()) as { error: { param: string; message: string } };
+  assert.equal(error.param, "steps");
+  assert.match(error.message, /bad steps 'ddim0'/);
 });
 
 test("a client that disconnects cancels its job, streaming or not; a full queue gets 429 with Retry-After", async () => {

@@ -206,7 +206,7 @@ async function pictureInfo(path: string, json: boolean): Promise<string> {
     ["prompt", parameters.prompt],
     [
       "seed",
-      `${parameters.seed}${parameters.batchSize > 1 ? ` (image ${parameters.index + 1} of ${parameters.batchSize} made together)` : ""}`,
+      `${parameters.seed}${parameters.batchSize > 1 ? ` (image ${parameters.index + 1} of ${parameters.batchSize} of a run with seed ${parameters.seed - parameters.index}; -n 1 with this seed remakes it)` : ""}`,
     ],
     [
       "model",

@@ -10,6 +10,7 @@ import {
   serveStaticWeb,
   startServer,
 } from "../../node.ts";
+import { LOG_FORMATS, type LogFormat } from "../../server/access-log.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
@@ -34,6 +35,8 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   maxN: number;
   queue?: string;
   web?: string | true;
+  logFormat: LogFormat;
+  logPrompts?: boolean;
 }
 
 function parsePort(value: string): number {
@@ -100,6 +103,12 @@ export function registerServe(program: Command): void {
       200,
     )
     .option("--max-n <n>", "most images per request", parseCount("--max-n"), 4)
+    .addOption(
+      new Option("--log-format <format>", "one line per request and per job event, as text or as JSON")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .option("--log-prompts", "write each job's prompt in its log line (by default prompts are never logged)")
     .option(
       "--web [dir]",
       "instead of the API, serve the in-browser page `npm run build:web` wrote (default dist/web-local), cross-origin isolated; it runs the models itself",
@@ -109,7 +118,8 @@ export function registerServe(program: Command): void {
       `
 The API is OpenAI's Images API: the official clients work with only a base URL (http://HOST:PORT/v1)
 and a key. \`size\` is what the model family makes (e.g. 32x32 or 128x128 for glide-ts); GLIDE's own
-knobs are optional extra fields: guidance, steps, sampler, seed, upsample, strength (variations).
+knobs are optional extra fields: guidance, steps, sampler, seed (image i of n uses seed + i, and
+each item of data says its seed), upsample, strength (variations). Every PNG carries its parameters.
 \`stream: true\` sends Server-Sent Events with progress and partial images. The same bodies sent to
 POST /v1/images/jobs (/edits, /variations) are queued and answered at once (202): poll
 GET /v1/images/jobs/ID, cancel with DELETE. SIGTERM stops taking jobs,
@@ -154,17 +164,20 @@ Examples:
         maxConnections: options.maxConnections,
       },
       queue: options.queue,
+      accessLog: { format: options.logFormat, logPrompts: options.logPrompts === true },
+      log: serverLog(options.logFormat),
     });
     const waiting = options.queue ? "waiting for a worker on the queue…" : "loading models…";
-    process.stdout.write(`glide serve: listening on ${server.url} (API at ${server.url}/v1; ${waiting})\n`);
+    const say = announcer(options.logFormat);
+    say(`listening on ${server.url} (API at ${server.url}/v1; ${waiting})`);
     if (isWildcardHost(options.host) && !options.publicUrl) {
-      process.stdout.write(
-        `glide serve: note: "url" results will point at ${server.url}, which clients cannot open; give the address they use with --public-url\n`,
+      say(
+        `note: "url" results will point at ${server.url}, which clients cannot open; give the address they use with --public-url`,
       );
     }
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        process.stdout.write(`glide serve: ${signal}: finishing the accepted jobs, then exiting\n`);
+        say(`${signal}: finishing the accepted jobs, then exiting`);
         void server.shutdown().then(resolve);
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
@@ -174,19 +187,37 @@ Examples:
       // A stop before the first worker comes (on a queue) ends the wait for it.
       const served = await Promise.race([server.ready, stopped.then(() => null)]);
       const workers = options.queue ? `workers on ${describeRedis(options.queue)}` : `${options.workers} worker(s)`;
-      if (served) process.stdout.write(`glide serve: ready: ${servedModelText(served)}, ${workers}\n`);
+      if (served) say(`ready: ${servedModelText(served)}, ${workers}`);
     } catch (error) {
       await server.shutdown();
       throw error;
     }
     await stopped;
-    process.stdout.write("glide serve: stopped\n");
+    say("stopped");
   });
 }
 
 /** An address that means "every interface": not one a client can connect to. */
 function isWildcardHost(host: string): boolean {
   return ["0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"].includes(host);
+}
+
+/** What the server says of itself on stdout (listening, ready, stopped): text, or JSON lines like the log's. */
+function announcer(format: LogFormat): (message: string) => void {
+  if (format === "json") {
+    return (message) =>
+      process.stdout.write(`${JSON.stringify({ type: "server", message, time: new Date().toISOString() })}\n`);
+  }
+  return (message) => process.stdout.write(`glide serve: ${message}\n`);
+}
+
+/** The server's own messages (failures that are its own): as the access log writes, on stderr. */
+function serverLog(format: LogFormat): (message: string) => void {
+  if (format === "json") {
+    return (message) =>
+      process.stderr.write(`${JSON.stringify({ type: "server", message, time: new Date().toISOString() })}\n`);
+  }
+  return (message) => process.stderr.write(`glide serve: ${message}\n`);
 }
 
 /** `--web`: static files with the COOP/COEP headers WebAssembly threads need; no model loads here. */

@@ -5,7 +5,7 @@ import { decodeImage } from "../../image/decode.ts";
 import { encodePng } from "../../image/encode.ts";
 import { imageToTensor, type RawImage, type RgbImage } from "../../image/pixels.ts";
 import { revive } from "../../jobs/job-runner.ts";
-import type { SerializedError } from "../../jobs/protocol.ts";
+import { type SerializedError, serializedError } from "../../jobs/protocol.ts";
 import type { PipelineResult, ProgressEvent } from "../../pipelines/types.ts";
 import type { ImageJob, JobSampling } from "../image-job.ts";
 import { JobTimeoutError } from "./job-queue.ts";
@@ -114,8 +114,7 @@ export function decodeProgress(event: WireProgressEvent): ProgressEvent {
 }
 
 export function serializeError(error: unknown): SerializedError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return { name: e.name, message: e.message, stack: e.stack };
+  return serializedError(error);
 }
 
 /** A worker's error as an error of its class here (JobTimeoutError, CancelledError, PipelineError, …). */

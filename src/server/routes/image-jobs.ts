@@ -8,6 +8,7 @@
 // A job is seen only by the API key that made it: any other gets 404, as for an unknown id.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { encodePng } from "../../image/encode.ts";
+import { noteJob } from "../access-log.ts";
 import type { ApiKeys } from "../api-keys.ts";
 import type { ServerContext } from "../context.ts";
 import { ApiError, invalidField } from "../errors.ts";
@@ -47,11 +48,12 @@ export function registerImageJobRoutes(app: FastifyInstance, ctx: ServerContext,
       const { queue, job, size } = prepareJob(ctx, body, PREVIEW_EVERY);
       const format = body.fields.responseFormat;
       const accepted = await ctx.jobs.submit(queue, ownerOf(request), job, async (result) => ({
-        data: (await encodeImages(ctx, result, format)).map((image) => ({ ...image, seed: result.seed })),
+        data: await encodeImages(ctx, result, format, kind),
         size,
         output_format: "png",
-        glide: { seed: result.seed, settings: result.settings },
+        glide: { seed: result.seed, seeds: result.seeds, settings: result.settings },
       }));
+      noteJob(request, accepted.id);
       return reply.code(202).send(await jobView(ctx, accepted, false));
     });
   }

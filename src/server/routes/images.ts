@@ -1,8 +1,9 @@
 // POST /v1/images/generations, /edits and /variations: a request becomes a job on the queue; the
-// reply is OpenAI's {created, data: [{b64_json | url}]}, or with `stream` a stream of events.
+// reply is OpenAI's {created, data: [{b64_json | url, seed}]} (image i: seed S + i; each PNG with its
+// parameters), or with `stream` a stream of events.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { encodePng } from "../../image/encode.ts";
 import type { PipelineResult } from "../../pipelines/types.ts";
+import { noteJob } from "../access-log.ts";
 import type { ServerContext } from "../context.ts";
 import { editMask } from "../edit-mask.ts";
 import { ApiError, invalidField, toApiError } from "../errors.ts";
@@ -10,6 +11,7 @@ import { type EventPrefix, ImageEventStream } from "../event-stream.ts";
 import type { ImageJob, JobKind, JobSampling } from "../image-job.ts";
 import { type ImageRequest, parseImageRequest, resolveSize } from "../image-request.ts";
 import { readMultipart } from "../multipart-body.ts";
+import { resultPngs, type StagePictures } from "../picture-pngs.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import { checkUpload } from "../upload-check.ts";
 
@@ -53,7 +55,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): v
     ["/v1/images/variations", "variation"],
   ];
   for (const [path, kind] of routes) {
-    app.post(path, async (request, reply) => runJob(ctx, reply, await readImageBody[kind](ctx, request)));
+    app.post(path, async (request, reply) => runJob(ctx, request, reply, await readImageBody[kind](ctx, request)));
   }
 }
 
@@ -80,7 +82,7 @@ export function prepareJob(
     });
   }
   const sizes = served.sizes[input.kind];
-  if ("unavailable" in sizes) throw new ApiError(400, sizes.unavailable, { code: "unsupported" });
+  if ("unavailable" in sizes) throw new ApiError(400, sizes.unavailable, { param: "model", code: "unsupported" });
   const { upsample, side } = resolveSize(fields, sizes);
   const sampling: JobSampling = {
     prompt: fields.prompt,
@@ -100,7 +102,12 @@ export function prepareJob(
   return { queue, job, size: `${side}x${side}` };
 }
 
-async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody): Promise<FastifyReply> {
+async function runJob(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: ImageBody,
+): Promise<FastifyReply> {
   const { fields, input } = body;
   const { queue, job, size } = prepareJob(ctx, body, fields.stream && fields.partialImages > 0 ? 1 : 0);
 
@@ -112,52 +119,85 @@ async function runJob(ctx: ServerContext, reply: FastifyReply, body: ImageBody):
 
   if (!fields.stream) {
     const ticket = await queue.submit(job, { signal: gone.signal });
+    noteJob(request, ticket.id);
     const result = await ticket.result;
-    return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size));
+    return reply.send(await imagesResponse(ctx, result, fields.responseFormat, size, input.kind));
   }
   const prefix: EventPrefix = input.kind === "generate" ? "image_generation" : "image_edit";
   const events = new ImageEventStream(prefix, size, fields.partialImages);
-  const ticket = await queue.submit(job, { signal: gone.signal, onProgress: events.onProgress });
+  let started: () => void = () => undefined;
+  const firstProgress = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const ticket = await queue.submit(job, {
+    signal: gone.signal,
+    onProgress: (event) => {
+      started();
+      events.onProgress(event);
+    },
+  });
+  noteJob(request, ticket.id);
+  // The pipeline checks its options before its first progress event: until then an error is the
+  // request's (400 and its param), not an event of a stream that has begun.
+  await Promise.race([firstProgress, ticket.result]);
   reply
     .header("content-type", "text/event-stream; charset=utf-8")
     .header("cache-control", "no-cache")
     .header("x-accel-buffering", "no")
     .send(events.body);
   ticket.result
-    .then(
-      (result) => events.completed(result),
-      (error: unknown) => {
-        const apiError = toApiError(error);
-        if (apiError.code === "internal_error") ctx.log(`a streamed job failed: ${describe(error)}`);
-        return events.failed(apiError.body());
-      },
-    )
+    .then(async (result) => {
+      const pngs = await resultPngs(result, picturesOf(ctx, input.kind));
+      return events.completed(result, pngs);
+    })
+    .catch((error: unknown) => {
+      const apiError = toApiError(error);
+      if (apiError.code === "internal_error") ctx.log(`a streamed job failed: ${describe(error)}`);
+      return events.failed(apiError.body());
+    })
     .catch((error: unknown) => ctx.log(`a stream failed: ${describe(error)}`));
   return reply;
 }
 
-/** The result's images as PNGs: in the response (b64_json) or stored for a while, at a URL. */
-export function encodeImages(
+/**
+ * The result's images as PNGs carrying their parameters, each with its own seed: in the response
+ * (b64_json) or stored for a while, at a URL.
+ */
+export async function encodeImages(
   ctx: ServerContext,
   result: PipelineResult,
   format: "b64_json" | "url",
-): Promise<({ b64_json: string } | { url: string })[]> {
+  kind: JobKind,
+): Promise<(({ b64_json: string } | { url: string }) & { seed: number })[]> {
+  const pngs = await resultPngs(result, picturesOf(ctx, kind));
   return Promise.all(
-    result.images.map(async (image) => {
-      const png = await encodePng(image);
-      if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64") };
-      return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}` };
+    pngs.map(async (png, i) => {
+      const seed = result.seeds[i]!;
+      if (format === "b64_json") return { b64_json: Buffer.from(png).toString("base64"), seed };
+      return { url: `${ctx.baseUrl}/images/${await ctx.store.put(png)}`, seed };
     }),
   );
 }
 
-async function imagesResponse(ctx: ServerContext, result: PipelineResult, format: "b64_json" | "url", size: string) {
+/** The model files a kind's pictures name (a queue's workers that do not say: the served model's id). */
+export function picturesOf(ctx: ServerContext, kind: JobKind): StagePictures {
+  const served = ctx.running?.served;
+  return served?.pictures?.[kind] ?? { model: { name: served?.id ?? "unknown" }, upsampler: null };
+}
+
+async function imagesResponse(
+  ctx: ServerContext,
+  result: PipelineResult,
+  format: "b64_json" | "url",
+  size: string,
+  kind: JobKind,
+) {
   return {
     created: Math.floor(Date.now() / 1000),
-    data: await encodeImages(ctx, result, format),
+    data: await encodeImages(ctx, result, format, kind),
     size,
     output_format: "png",
-    glide: { seed: result.seed, settings: result.settings },
+    glide: { seed: result.seed, seeds: result.seeds, settings: result.settings },
   };
 }
 
