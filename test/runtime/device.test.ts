@@ -6,7 +6,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { resolveSession } from "../../src/pipelines/session-options.ts";
 import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import { DeviceError } from "../../src/runtime/device.ts";
 import { fixtureFiles, fixtureModel, tempDir } from "../pipelines/helpers.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -68,4 +70,34 @@ test("WebGPU on SwiftShader draws the CPU's picture (2 steps of the fixture mode
   let worst = 0;
   for (let i = 0; i < cpu.samples.length; i++) worst = Math.max(worst, Math.abs(cpu.samples[i]! - gpu.samples[i]!));
   assert.ok(worst < 2e-3, `largest difference ${worst}`);
+});
+
+test("--precision int8 on webgpu: one line saying int8 runs on the CPU, before the model loads", () => {
+  const run = glide(
+    [
+      "generate",
+      "a red heart",
+      "--checkpoint",
+      "/nonexistent.safetensors",
+      "--precision",
+      "int8",
+      "--device",
+      "webgpu",
+    ],
+    { VK_ICD_FILENAMES: SWIFTSHADER },
+  );
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  assert.match(run.stderr, /^glide: --precision int8 runs on the CPU only, not on webgpu .*use --device cpu/);
+});
+
+test("int8 in the library: webgpu is refused, auto takes the CPU even where WebGPU answers", async () => {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  assert.equal((await resolveSession({ device: "auto" })).executionProvider, "webgpu");
+  assert.equal((await resolveSession({ device: "auto", precision: "int8" })).executionProvider, "cpu");
+  await assert.rejects(resolveSession({ device: "webgpu", precision: "int8" }), (error: Error) => {
+    assert.ok(error instanceof DeviceError);
+    assert.match(error.message, /int8 runs on the CPU only, not on webgpu/);
+    return true;
+  });
 });
