@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GlideError } from "../../src/errors.ts";
 import { revive } from "../../src/jobs/job-runner.ts";
+import type { PipelineResult } from "../../src/pipelines/types.ts";
 import { DeviceMemoryError, deviceMemoryError } from "../../src/runtime/device-memory.ts";
 import { toApiError } from "../../src/server/errors.ts";
+import type { JobExecutor } from "../../src/server/queue/job-queue.ts";
+import { LocalJobQueue } from "../../src/server/queue/local-queue.ts";
 
 const ORT_MESSAGES = [
   "Non-zero status code returned while running Conv node. Name:'Conv_12' Status Message: Failed to allocate memory for requested buffer of size 536870912",
@@ -45,4 +48,25 @@ test("a job's DeviceMemoryError crosses the worker boundary and answers 503 out_
   assert.equal(api.status, 503);
   assert.equal(api.code, "out_of_gpu_memory");
   assert.equal(api.body().error.message, original.message);
+});
+
+/** One slot; a job of more than 2 images runs out of GPU memory as onnxruntime would say it. */
+class SmallGpuExecutor implements JobExecutor<number> {
+  readonly slots = 1;
+  async run(_slot: number, images: number): Promise<PipelineResult> {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (images > 2) throw deviceMemoryError(new Error(ORT_MESSAGES[0]), "cuda");
+    return { seed: images } as PipelineResult;
+  }
+}
+
+test("in the server's queue the job that ran out of memory fails with it; the jobs behind it run", async () => {
+  const queue = new LocalJobQueue(new SmallGpuExecutor(), { capacity: 4 });
+  const tickets = [await queue.submit(1), await queue.submit(4), await queue.submit(2)];
+  const [small, large, after] = await Promise.allSettled(tickets.map((t) => t.result));
+  assert.equal(small.status === "fulfilled" && small.value.seed, 1);
+  assert.ok(large.status === "rejected" && large.reason instanceof DeviceMemoryError);
+  assert.match((large as PromiseRejectedResult).reason.message, /^out of GPU memory on cuda: .*--device cpu$/);
+  assert.equal(after.status === "fulfilled" && after.value.seed, 2);
+  assert.deepEqual(queue.stats(), { waiting: 0, running: 0, capacity: 4, workers: 1 });
 });
