@@ -7,6 +7,7 @@ import { formatShape, numel, type Shape } from "../graph/shape.ts";
 import type { Tensor } from "../graph/tensor.ts";
 import { platform } from "../platform/platform.ts";
 import { deviceMemoryError } from "./device-memory.ts";
+import { padConvChannels } from "./webgpu-conv-channels.ts";
 
 /** Host buffers a graph takes and gives: float32, int64, and bool (as bytes). */
 export type HostArray = Float32Array | BigInt64Array | Uint8Array;
@@ -85,7 +86,8 @@ export class CompiledGraph {
     outputs: Record<string, Tensor>,
     options: SessionOptions & ExportOptions = {},
   ): Promise<CompiledGraph> {
-    return CompiledGraph.fromModel(exportModel(outputs, options), options);
+    const graph = options.executionProvider === "webgpu" ? padConvChannels(outputs) : outputs;
+    return CompiledGraph.fromModel(exportModel(graph, options), options);
   }
 
   static async fromModel(model: ExportedModel, options: SessionOptions = {}): Promise<CompiledGraph> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { resolveSession } from "../../src/pipelines/session-options.ts";
 import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import { upsample } from "../../src/pipelines/upsample.ts";
 import { DeviceError } from "../../src/runtime/device.ts";
 import { fixtureFiles, fixtureModel, tempDir } from "../pipelines/helpers.ts";
 
@@ -100,4 +101,21 @@ test("int8 in the library: webgpu is refused, auto takes the CPU even where WebG
     assert.match(error.message, /int8 runs on the CPU only, not on webgpu/);
     return true;
   });
+});
+
+test("the upsampler on WebGPU (its first conv takes 6 channels) draws the CPU's picture", async () => {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  const upsampler = await fixtureModel("superres");
+  const image = {
+    data: new Uint8Array(4 * 4 * 3).map((_, i) => (i * 37) % 256),
+    width: 4,
+    height: 4,
+    channels: 3 as const,
+  };
+  const options = { image, prompt: "a corgi", upsampler, seed: 4, steps: 2, threads: 1 } as const;
+  const cpu = await upsample({ ...options, device: "cpu" });
+  const gpu = await upsample({ ...options, device: "webgpu" });
+  let worst = 0;
+  for (let i = 0; i < cpu.samples.length; i++) worst = Math.max(worst, Math.abs(cpu.samples[i]! - gpu.samples[i]!));
+  assert.ok(worst < 2e-3, `largest difference ${worst}`);
 });
