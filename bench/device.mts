@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       }
       if (device === "cpu") cpu = figures;
       const ratio = (mine: number, theirs: number | undefined) =>
-        theirs === undefined ? "" : ` (${(theirs / mine).toFixed(2)}× cpu)`;
+        theirs === undefined ? "" : ` (${(theirs / mine).toPrecision(2)}× cpu)`;
       console.log(
         `  ${device.padEnd(7)} base step ${seconds(figures.baseStep)} s${ratio(figures.baseStep, cpu?.baseStep)}, ` +
           `upsampler step ${seconds(figures.upsampleStep)} s${ratio(figures.upsampleStep, cpu?.upsampleStep)}, ` +
