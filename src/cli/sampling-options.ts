@@ -36,6 +36,7 @@ import {
   writePng,
 } from "../node.ts";
 import { MAX_GUIDANCE } from "../pipelines/options.ts";
+import { checkPrecisionOnProvider, deviceForPrecision } from "../pipelines/precision-device.ts";
 import { SOFTWARE } from "../software.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
@@ -353,8 +354,13 @@ export function seconds(since: number): number {
  * Settles --device before anything loads (a clear error now, not after the models), saying what
  * auto chose; returns the execution provider for commands that build sessions themselves.
  */
-export async function announceDevice(options: { device?: Device; quiet?: boolean }): Promise<ExecutionProvider> {
-  const chosen = await resolveDevice(options.device ?? "cpu");
+export async function announceDevice(options: {
+  device?: Device;
+  precision?: Precision;
+  quiet?: boolean;
+}): Promise<ExecutionProvider> {
+  const chosen = await resolveDevice(deviceForPrecision(options.device, options.precision) ?? "cpu");
+  checkPrecisionOnProvider(options.precision, chosen.executionProvider);
   if (options.device === "auto" && !options.quiet)
     process.stderr.write(`glide: device auto: running on ${chosen.device}\n`);
   return chosen.executionProvider;

@@ -10,6 +10,8 @@ import { CheckpointError } from "../io/errors.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
 import type { PipelineResult, ProgressEvent } from "../pipelines/types.ts";
+import { DeviceError } from "../runtime/device.ts";
+import { DeviceMemoryError } from "../runtime/device-memory.ts";
 import { startWorker } from "../runtime/worker.ts";
 import type { FromWorker, JobRequest, LoadedModelInfo, SerializedError, ToWorker } from "./protocol.ts";
 
@@ -22,6 +24,8 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   CheckpointError,
   StateDictMismatchError: CheckpointError,
   GlideConfigError,
+  DeviceError,
+  DeviceMemoryError,
 };
 
 /** A worker's error as an error of the same class here (a plain Error with its name when unknown). */

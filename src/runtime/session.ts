@@ -6,6 +6,8 @@ import { type ExportedModel, type ExportOptions, exportModel } from "../graph/on
 import { formatShape, numel, type Shape } from "../graph/shape.ts";
 import type { Tensor } from "../graph/tensor.ts";
 import { platform } from "../platform/platform.ts";
+import { deviceMemoryError } from "./device-memory.ts";
+import { padConvChannels } from "./webgpu-conv-channels.ts";
 
 /** Host buffers a graph takes and gives: float32, int64, and bool (as bytes). */
 export type HostArray = Float32Array | BigInt64Array | Uint8Array;
@@ -75,6 +77,8 @@ export class CompiledGraph {
     private readonly session: ort.InferenceSession,
     readonly inputs: readonly ValueInfo[],
     readonly outputs: readonly ValueInfo[],
+    /** Where it runs: an allocation failure on a GPU is reported as a DeviceMemoryError. */
+    readonly executionProvider: ExecutionProvider,
   ) {}
 
   /** Exports `outputs` and compiles them. */
@@ -82,13 +86,15 @@ export class CompiledGraph {
     outputs: Record<string, Tensor>,
     options: SessionOptions & ExportOptions = {},
   ): Promise<CompiledGraph> {
-    return CompiledGraph.fromModel(exportModel(outputs, options), options);
+    const graph = options.executionProvider === "webgpu" ? padConvChannels(outputs) : outputs;
+    return CompiledGraph.fromModel(exportModel(graph, options), options);
   }
 
   static async fromModel(model: ExportedModel, options: SessionOptions = {}): Promise<CompiledGraph> {
     const engine = platform().inference;
+    const provider = options.executionProvider ?? (engine.defaultProvider as ExecutionProvider);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [options.executionProvider ?? engine.defaultProvider],
+      executionProviders: [provider],
       graphOptimizationLevel: "all",
       executionMode: "sequential",
       interOpNumThreads: 1,
@@ -106,9 +112,11 @@ export class CompiledGraph {
     try {
       session = await engine.InferenceSession.create(model.bytes, sessionOptions);
     } catch (error) {
+      const memory = deviceMemoryError(error, provider);
+      if (memory !== error) throw memory;
       throw new RuntimeError(`onnxruntime could not load the graph: ${(error as Error).message}`);
     }
-    return new CompiledGraph(session, model.inputs, model.outputs);
+    return new CompiledGraph(session, model.inputs, model.outputs, provider);
   }
 
   /**
@@ -144,7 +152,12 @@ export class CompiledGraph {
     for (const name of Object.keys(into)) {
       if (!this.outputs.some((v) => v.name === name)) throw new RuntimeError(`unknown output '${name}'`);
     }
-    const results = await this.session.run(ortFeeds, fetches);
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(ortFeeds, fetches);
+    } catch (error) {
+      throw deviceMemoryError(error, this.executionProvider);
+    }
     const out: Record<string, HostArray> = {};
     for (const v of this.outputs) {
       const data = results[v.name]!.data as HostArray;

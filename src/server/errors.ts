@@ -4,6 +4,7 @@ import { CancelledError, GlideError } from "../errors.ts";
 import { PromptError } from "../glide/tokenizer.ts";
 import { ImageError } from "../image/errors.ts";
 import { PipelineError } from "../pipelines/errors.ts";
+import { DeviceMemoryError } from "../runtime/device-memory.ts";
 import { JobTimeoutError, QueueClosedError, QueueFullError, QueueUnavailableError } from "./queue/job-queue.ts";
 
 export interface ApiErrorBody {
@@ -67,6 +68,10 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof JobTimeoutError) return new ApiError(504, error.message, { code: "job_timeout" });
   if (error instanceof CancelledError) return new ApiError(503, error.message, { code: "cancelled" });
+  // The server's GPU, not the request, is short: a smaller request or a later retry may pass.
+  if (error instanceof DeviceMemoryError) {
+    return new ApiError(503, error.message, { code: "out_of_gpu_memory", headers: { "retry-after": "5" } });
+  }
   // Bad sampler, unreadable image, a mask that keeps everything, …: the user's to fix.
   if (error instanceof GlideError) {
     return new ApiError(400, error.message, { code: "invalid_value", param: paramOf(error) });

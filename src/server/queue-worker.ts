@@ -2,6 +2,7 @@
 // that `glide serve --queue` fills.
 import "../platform/node.ts";
 import { availableParallelism } from "node:os";
+import { type Device, resolveDevice } from "../runtime/device.ts";
 import { redisOptions } from "./queue/redis-connection.ts";
 import { RedisQueueWorker } from "./queue/redis-worker.ts";
 import type { ServedModelSources } from "./served-models.ts";
@@ -15,6 +16,8 @@ export interface QueueWorkerProcessOptions {
   workers?: number;
   /** onnxruntime threads per worker thread (default: the cores shared among them). */
   threads?: number;
+  /** Where the networks run (default cpu), settled before the models load or Redis is joined. */
+  device?: Device;
   /** A job whose worker stops renewing its lock for this long goes to another worker (default 30). */
   lockDurationSeconds?: number;
   log?: (message: string) => void;
@@ -30,9 +33,10 @@ export interface QueueWorkerProcess {
 
 export async function startQueueWorker(options: QueueWorkerProcessOptions): Promise<QueueWorkerProcess> {
   redisOptions(options.queue); // a bad URL is reported before the models load
+  const { device } = await resolveDevice(options.device ?? "cpu");
   const workers = options.workers ?? 1;
   const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
-  const pool = await WorkerPool.start(options.models, { workers, threads });
+  const pool = await WorkerPool.start(options.models, { workers, threads, device });
   let worker: RedisQueueWorker;
   try {
     worker = await RedisQueueWorker.start({

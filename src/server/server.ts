@@ -4,6 +4,7 @@
 import "../platform/node.ts";
 import { availableParallelism } from "node:os";
 import type { FastifyInstance } from "fastify";
+import { type Device, DeviceError, type ResolvedDevice, resolveDevice } from "../runtime/device.ts";
 import { AccessLog, type AccessLogOptions } from "./access-log.ts";
 import { ApiKeys } from "./api-keys.ts";
 import { buildApp } from "./app.ts";
@@ -36,6 +37,11 @@ export interface ServeOptions {
   workers?: number;
   /** onnxruntime threads per worker (default: the cores shared among the workers). */
   threads?: number;
+  /**
+   * Where the worker threads run the networks (default cpu; not used with `queue`: the workers'
+   * own). Settled before the server listens: an unusable device is a DeviceError and no server.
+   */
+  device?: Device;
   /** Jobs that may wait for a worker (default 16). */
   queueSize?: number;
   /** A running job is stopped after this many seconds (default 600). */
@@ -83,6 +89,10 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  if (options.queue && options.device !== undefined) {
+    throw new DeviceError("--device is the workers' with --queue: give it to glide worker");
+  }
+  const device = options.queue ? "cpu" : (await resolveDevice(options.device ?? "cpu")).device;
   const metrics = new ServerMetrics();
   const ctx: ServerContext = {
     running: null,
@@ -118,7 +128,7 @@ export async function startServer(options: ServeOptions): Promise<GlideServer> {
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   ctx.baseUrl = (options.publicUrl ?? url).replace(/\/+$/, "");
 
-  const loading = startQueue(options, metrics, ctx.log);
+  const loading = startQueue(options, device, metrics, ctx.log);
   const ready = loading.then(async ({ queue, served }) => {
     ctx.running = { queue: accessLog ? loggedQueue(queue, accessLog) : queue, served: await served };
     return ctx.running.served;
@@ -156,6 +166,7 @@ interface RunningQueue {
 
 async function startQueue(
   options: ServeOptions,
+  device: ResolvedDevice,
   metrics: ServerMetrics,
   log: (m: string) => void,
 ): Promise<RunningQueue> {
@@ -176,7 +187,7 @@ async function startQueue(
   if (!options.models) throw new TypeError("models are required without a queue");
   const workers = options.workers ?? 1;
   const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
-  const pool = await WorkerPool.start(options.models, { workers, threads });
+  const pool = await WorkerPool.start(options.models, { workers, threads, device });
   const queue = new LocalJobQueue<ImageJob>(pool, { capacity, timeoutMs, observer: metrics });
   return { queue, served: Promise.resolve(pool.served), close: () => pool.close() };
 }

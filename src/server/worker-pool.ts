@@ -5,6 +5,7 @@ import type { JobRequest, LoadedModelInfo } from "../jobs/protocol.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
 import type { PipelineResult } from "../pipelines/types.ts";
+import type { ResolvedDevice } from "../runtime/device.ts";
 import type { ImageJob, JobKind } from "./image-job.ts";
 import { type StagePictures, stagePictures } from "./picture-pngs.ts";
 import type { JobExecutor, SubmitOptions } from "./queue/job-queue.ts";
@@ -22,12 +23,19 @@ export interface ServedModel {
   sizes: Record<JobKind, StageSizes | { unavailable: string }>;
   /** The model files each kind's pictures name in their parameters (absent: named by `id`). */
   pictures?: Partial<Record<JobKind, StagePictures>>;
+  /** Where the networks run (absent from workers older than --device: the CPU). */
+  device?: ResolvedDevice;
 }
 
 export interface PoolOptions {
   workers: number;
   /** onnxruntime threads per worker. */
   threads: number;
+  /**
+   * Where every job's networks run (default cpu), settled before the pool starts. Each worker keeps
+   * its sessions, and so the weights on the device, for its life: one upload per model and batch size.
+   */
+  device?: ResolvedDevice;
 }
 
 interface StageKeys {
@@ -41,6 +49,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
     private readonly keys: { generate: StageKeys; edit: StageKeys | null },
     readonly served: ServedModel,
     private readonly threads: number,
+    private readonly device: ResolvedDevice,
   ) {}
 
   get slots(): number {
@@ -89,6 +98,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
       const editReason = "unavailable" in sources.edit ? sources.edit.unavailable : "";
       const served: ServedModel = {
         id: sources.id,
+        device: options.device ?? "cpu",
         sizes: {
           generate: sizes(keys.generate, ""),
           edit: sizes(keys.edit, editReason),
@@ -96,7 +106,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
         },
         pictures,
       };
-      return new WorkerPool(runners, keys, served, options.threads);
+      return new WorkerPool(runners, keys, served, options.threads, options.device ?? "cpu");
     } catch (error) {
       await Promise.all(runners.map((r) => r.close()));
       throw error;
@@ -114,6 +124,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
       steps: job.steps,
       guidanceScale: job.guidance,
       threads: this.threads,
+      device: this.device,
       previewEvery: job.previewEvery,
     };
     switch (job.kind) {

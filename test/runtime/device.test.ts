@@ -6,7 +6,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { resolveSession } from "../../src/pipelines/session-options.ts";
 import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import { upsample } from "../../src/pipelines/upsample.ts";
+import { DeviceError } from "../../src/runtime/device.ts";
 import { fixtureFiles, fixtureModel, tempDir } from "../pipelines/helpers.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -65,6 +68,53 @@ test("WebGPU on SwiftShader draws the CPU's picture (2 steps of the fixture mode
   const options = { prompt: "a red heart", model, steps: 2, seed: 4, batchSize: 1, threads: 1 } as const;
   const cpu = await textToImage({ ...options, device: "cpu" });
   const gpu = await textToImage({ ...options, device: "webgpu" });
+  let worst = 0;
+  for (let i = 0; i < cpu.samples.length; i++) worst = Math.max(worst, Math.abs(cpu.samples[i]! - gpu.samples[i]!));
+  assert.ok(worst < 2e-3, `largest difference ${worst}`);
+});
+
+test("--precision int8 on webgpu: one line saying int8 runs on the CPU, before the model loads", () => {
+  const run = glide(
+    [
+      "generate",
+      "a red heart",
+      "--checkpoint",
+      "/nonexistent.safetensors",
+      "--precision",
+      "int8",
+      "--device",
+      "webgpu",
+    ],
+    { VK_ICD_FILENAMES: SWIFTSHADER },
+  );
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  assert.match(run.stderr, /^glide: --precision int8 runs on the CPU only, not on webgpu .*use --device cpu/);
+});
+
+test("int8 in the library: webgpu is refused, auto takes the CPU even where WebGPU answers", async () => {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  assert.equal((await resolveSession({ device: "auto" })).executionProvider, "webgpu");
+  assert.equal((await resolveSession({ device: "auto", precision: "int8" })).executionProvider, "cpu");
+  await assert.rejects(resolveSession({ device: "webgpu", precision: "int8" }), (error: Error) => {
+    assert.ok(error instanceof DeviceError);
+    assert.match(error.message, /int8 runs on the CPU only, not on webgpu/);
+    return true;
+  });
+});
+
+test("the upsampler on WebGPU (its first conv takes 6 channels) draws the CPU's picture", async () => {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  const upsampler = await fixtureModel("superres");
+  const image = {
+    data: new Uint8Array(4 * 4 * 3).map((_, i) => (i * 37) % 256),
+    width: 4,
+    height: 4,
+    channels: 3 as const,
+  };
+  const options = { image, prompt: "a corgi", upsampler, seed: 4, steps: 2, threads: 1 } as const;
+  const cpu = await upsample({ ...options, device: "cpu" });
+  const gpu = await upsample({ ...options, device: "webgpu" });
   let worst = 0;
   for (let i = 0; i < cpu.samples.length; i++) worst = Math.max(worst, Math.abs(cpu.samples[i]! - gpu.samples[i]!));
   assert.ok(worst < 2e-3, `largest difference ${worst}`);

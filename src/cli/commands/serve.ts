@@ -4,6 +4,8 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import {
   DEFAULT_LIMITS,
+  DEVICES,
+  type Device,
   describeRedis,
   loadApiKeys,
   resolveServedModels,
@@ -21,6 +23,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
   port: number;
   workers: number;
   threads?: number;
+  device?: Device;
   queueSize: number;
   publicUrl?: string;
   jobTimeout: number;
@@ -58,6 +61,12 @@ export function registerServe(program: Command): void {
       "--threads <n>",
       "onnxruntime threads per worker (default: the cores shared among the workers)",
       parseThreads,
+    )
+    .addOption(
+      new Option(
+        "--device <device>",
+        "where the workers run the networks, their sessions kept there (default cpu; with --queue: glide worker's)",
+      ).choices(DEVICES),
     )
     .option("--queue-size <n>", "jobs that may wait for a worker; more get 429", parseCount("--queue-size"), 16)
     .option("--job-timeout <seconds>", "a running job is stopped after this long", parsePositive("--job-timeout"), 600)
@@ -149,6 +158,7 @@ Examples:
       port: options.port,
       workers: options.workers,
       threads: options.threads,
+      device: options.device,
       queueSize: options.queueSize,
       jobTimeoutSeconds: options.jobTimeout,
       deadlineSeconds: options.deadline,
@@ -187,7 +197,10 @@ Examples:
       // A stop before the first worker comes (on a queue) ends the wait for it.
       const served = await Promise.race([server.ready, stopped.then(() => null)]);
       const workers = options.queue ? `workers on ${describeRedis(options.queue)}` : `${options.workers} worker(s)`;
-      if (served) say(`ready: ${servedModelText(served)}, ${workers}`);
+      if (served) {
+        const device = options.queue ? "" : `, on ${served.device ?? "cpu"}`;
+        say(`ready: ${servedModelText(served)}, ${workers}${device}`);
+      }
     } catch (error) {
       await server.shutdown();
       throw error;

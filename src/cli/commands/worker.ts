@@ -4,7 +4,13 @@ import type { Command } from "commander";
 import { describeRedis, resolveServedModels, startQueueWorker } from "../../node.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
-import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
+import {
+  addDeviceOption,
+  addModelOptions,
+  addUpsamplerOptions,
+  modelChoice,
+  type SamplingCommandOptions,
+} from "../sampling-options.ts";
 import { servedModelText } from "../served-model-text.ts";
 
 interface WorkerCommandOptions extends SamplingCommandOptions {
@@ -49,6 +55,7 @@ Examples:
   addQueueOption(command, "the Redis queue to take jobs from: redis://HOST:PORT[/DB]", true);
   addModelOptions(command, "base model");
   addUpsamplerOptions(command);
+  addDeviceOption(command);
   command.action(async (options: WorkerCommandOptions) => {
     const say = (message: string) => process.stdout.write(`glide worker: ${message}\n`);
     const worker = await startQueueWorker({
@@ -56,11 +63,12 @@ Examples:
       models: await resolveServedModels(modelChoice(options)),
       workers: options.workers,
       threads: options.threads,
+      device: options.device,
       lockDurationSeconds: options.lockDuration,
       log: say,
     });
     say(
-      `ready: ${servedModelText(worker.served)}, ${worker.slots} slot(s), taking jobs from ${describeRedis(options.queue)} (id ${worker.id})`,
+      `ready: ${servedModelText(worker.served)}, ${worker.slots} slot(s) on ${worker.served.device ?? "cpu"}, taking jobs from ${describeRedis(options.queue)} (id ${worker.id})`,
     );
     await new Promise<void>((resolve) => {
       let stopping = false;

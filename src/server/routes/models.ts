@@ -17,7 +17,14 @@ function describeModel(served: ServedModel) {
           ),
     ]),
   );
-  return { id: served.id, object: "model", created: STARTED, owned_by: "glide-ts", sizes };
+  return {
+    id: served.id,
+    object: "model",
+    created: STARTED,
+    owned_by: "glide-ts",
+    sizes,
+    device: served.device ?? "cpu",
+  };
 }
 
 export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): void {
