@@ -3,6 +3,7 @@
 // norm and the direction of the updates agree within the tolerances below.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { resolveConfig } from "../../src/glide/config.ts";
 import { GlideModel } from "../../src/glide/model.ts";
 import { presetConfig } from "../../src/glide/presets.ts";
 import * as g from "../../src/graph/index.ts";
@@ -16,14 +17,27 @@ import { Rng } from "../../src/util/rng.ts";
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 /**
  * Relative to the largest magnitude of the CPU's values (float32 sums in another order, on another
- * device). Measured on SwiftShader: loss 1e-7, gradients 2.3e-4 at worst (time_embed.0.weight),
- * 3e-5 the median parameter; the step's updates 99.997% in the CPU's direction (of 6.3M that moved),
- * none more than 8.2e-4 from the CPU's (lr 1e-3).
+ * device). Measured on SwiftShader for the full tiny preset: loss 1e-7, gradients 2.3e-4 at worst
+ * (time_embed.0.weight), 3e-5 the median parameter; the step's updates 99.997% in the CPU's
+ * direction (of 6.3M that moved), none more than 8.2e-4 from the CPU's (lr 1e-3). For the half-size
+ * network below: loss 2.3e-7, gradients ≤ 3.4e-5, updates 99.983% of 875k, ≤ 5.7e-4.
  */
 const TOLERANCE = { loss: 1e-5, gradient: 1e-3, sameDirection: 0.995 };
 const LEARNING_RATE = 1e-3;
 
-const config = presetConfig("tiny");
+// The tiny preset's kind of network at half its width and side: SwiftShader is slow, and
+// the full tiny step took 5–10 minutes here.
+const config = resolveConfig({
+  ...presetConfig("tiny"),
+  image_size: 16,
+  channel_mult: "1,2",
+  attention_resolutions: "8,4",
+  num_channels: 32,
+  num_head_channels: 16,
+  xf_width: 32,
+  xf_heads: 2,
+  text_ctx: 8,
+});
 const model = new GlideModel(config, { init: 1 });
 const graph = buildTrainingGraph(model, { batch: 2 });
 const plan = trainStepFor(graph, { clipGradNorm: 1, emaRate: 0.9999 });
@@ -139,7 +153,7 @@ test("one training step (update inside the graph) on WebGPU: the CPU's loss, gra
       `updates in the same direction ${(100 * agreement).toFixed(3)}% of ${total}, largest difference ${worst.toExponential(2)}`,
   );
   // Most of the token embedding's rows (tokens not in the captions) get no gradient and stay put.
-  assert.ok(total > 1_000_000, `the step moved ${total} values`);
+  assert.ok(total > 500_000, `the step moved ${total} values`);
   assert.ok(agreement > TOLERANCE.sameDirection, `${agreement}`);
   assert.ok(worst <= 2 * LEARNING_RATE * 1.01, `${worst}`);
 });
