@@ -16,25 +16,3 @@ export interface HostTensor {
 
 /** Parameter name (reference state_dict key) → tensor, in file order. */
 export type StateDict = Map<string, HostTensor>;
-
-/** Number of elements of a tensor of this shape (1 for a scalar, shape []). */
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Row-major strides (in elements) of a contiguous tensor of this shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = acc;
-    acc *= shape[i]!;
-  }
-  return strides;
-}
-
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
