@@ -4,6 +4,7 @@ import { spaceTimesteps } from "../diffusion/respace.ts";
 import { SAMPLER_NAMES, type SamplerName, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import type { GlideModel } from "../glide/model.ts";
 import { PRECISIONS, type Precision } from "../int8/plan.ts";
+import { checkInRange, checkIntegerInRange, checkNonNegativeInteger, checkOneOf, checkPositive } from "../validate.ts";
 import { PipelineError } from "./errors.ts";
 
 /**
@@ -39,35 +40,22 @@ export function samplerSpec(
 /** The seed to use: the given one (checked) or a fresh random one. */
 export function resolveSeed(seed: number | undefined): number {
   if (seed === undefined) return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new PipelineError(`seed must be a non-negative integer, got ${seed}`);
-  }
-  return seed;
+  return checkNonNegativeInteger(seed, "seed", PipelineError);
 }
 
 export function checkBatchSize(batchSize: number): number {
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) {
-    throw new PipelineError(`batch size must be an integer from 1 to 256, got ${batchSize}`);
-  }
-  return batchSize;
+  return checkIntegerInRange(batchSize, "batch size", 1, 256, PipelineError);
 }
 
 /** Classifier-free guidance beyond ±this only saturates the picture (GLIDE's samples use up to ~10). */
 export const MAX_GUIDANCE = 100;
 
 export function checkGuidanceScale(scale: number): number {
-  if (!Number.isFinite(scale)) throw new PipelineError(`guidance scale must be a number, got ${scale}`);
-  if (Math.abs(scale) > MAX_GUIDANCE) {
-    throw new PipelineError(`guidance scale must be from −${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`);
-  }
-  return scale;
+  return checkInRange(scale, "guidance scale", -MAX_GUIDANCE, MAX_GUIDANCE, PipelineError);
 }
 
 export function checkTemperature(temperature: number): number {
-  if (!Number.isFinite(temperature) || temperature <= 0) {
-    throw new PipelineError(`upsampling temperature must be a positive number, got ${temperature}`);
-  }
-  return temperature;
+  return checkPositive(temperature, "upsampling temperature", PipelineError);
 }
 
 export function checkPrompt(prompt: unknown): string {
@@ -95,8 +83,6 @@ export function checkModelKind(
 
 export function checkPrecision(precision: unknown): Precision {
   if (precision === undefined) return "fp32";
-  if (!(PRECISIONS as readonly unknown[]).includes(precision)) {
-    throw new PipelineError(`precision must be one of ${PRECISIONS.join(", ")}, got '${String(precision)}'`);
-  }
+  checkOneOf(precision, "precision", PRECISIONS, PipelineError);
   return precision as Precision;
 }

@@ -16,6 +16,7 @@ import type { ParamValue } from "../nn/params.ts";
 import type { HostArray } from "../runtime/session.ts";
 import { TrainingSession, type TrainingSessionOptions } from "../runtime/training-session.ts";
 import { Rng, type RngState } from "../util/rng.ts";
+import { checkPositive, checkPositiveInteger } from "../validate.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
 import type { LossWeighting } from "./loss-weighting.ts";
@@ -159,13 +160,10 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const { batchSize, accumulate = 1 } = options;
-  if (!(Number.isInteger(options.steps) && options.steps > 0))
-    throw new RangeError(`steps must be a positive integer, got ${options.steps}`);
-  if (!(Number.isInteger(batchSize) && batchSize > 0))
-    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  if (!(Number.isInteger(accumulate) && accumulate > 0))
-    throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
-  if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
+  checkPositiveInteger(options.steps, "steps");
+  checkPositiveInteger(batchSize, "batch size");
+  checkPositiveInteger(accumulate, "accumulate");
+  checkPositive(options.lr, "the learning rate");
   validateConfig(options.config);
   checkParameterCount(options.config);
   for (const source of [options.data].flat()) {

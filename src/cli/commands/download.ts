@@ -28,6 +28,7 @@ import {
   resolveCacheDir,
   resolveClipVocabularyUrl,
 } from "../../node.ts";
+import { UsageError } from "../errors.ts";
 
 interface DownloadCommandOptions {
   list?: boolean;
@@ -70,12 +71,12 @@ export function registerDownload(program: Command): void {
       const cacheDir = resolveCacheDir(options.cacheDir);
       const baseUrl = resolveBaseUrl(options.baseUrl);
       if (options.list) {
-        if (names.length > 0) throw new Error("--list takes no checkpoint names");
+        if (names.length > 0) throw new UsageError("--list takes no checkpoint names");
         await list(cacheDir, baseUrl, options);
         return;
       }
       if (names.length === 0) {
-        throw new Error(`name the checkpoints to download (${checkpointNamesText()}), or use --list`);
+        throw new UsageError(`name the checkpoints to download (${checkpointNamesText()}), or use --list`);
       }
       const unique = [...new Set(names.map(checkCheckpointName))];
       const vocabularyUrl = unique.some(needsClipVocabulary) ? resolveClipVocabularyUrl(options.clipVocabUrl) : null;
