@@ -62,7 +62,7 @@ export function registerDownload(program: Command): void {
     .option("-q, --quiet", "no progress bar")
     .addHelpText(
       "after",
-      `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${CHECKPOINTS[n].description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
+      `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${catalogModel(n).description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
         `\nThe CLIP towers are also called ${CHECKPOINT_NAMES.flatMap(checkpointAliases).join(" and ")}; either one also fetches\n` +
         `CLIP's BPE vocabulary (${CLIP_VOCABULARY.file}, ${formatBytes(CLIP_VOCABULARY.bytes)}) into the cache, checked by its SHA-256.\n` +
         "\nThe models shipped with glide-ts need no download (`glide models` lists all).\n",
@@ -220,7 +220,7 @@ async function list(cacheDir: string, baseUrl: string, options: DownloadCommandO
       e.status,
       sizeText(e, downloadBytes(e.name)),
       ...(options.remote ? [r === undefined ? "?" : formatBytes(r)] : []),
-      CHECKPOINTS[e.name].description,
+      catalogModel(e.name).description,
     ]);
   }
   rows.push([
