@@ -3,7 +3,6 @@ import { constants } from "node:os";
 import type { Command } from "commander";
 import {
   CHECKPOINT_NAMES,
-  CHECKPOINTS,
   type CheckpointName,
   CLIP_VOCABULARY,
   cacheStatus,
