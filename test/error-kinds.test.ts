@@ -57,6 +57,7 @@ const CASES: [string, () => unknown, RegExp][] = [
     /spacing must be one of time, logSNR, got 'karras'/,
   ],
   ["DdimSampler eta −1", () => new DdimSampler(full(), { eta: -1 }), /DDIM eta must be a non-negative number, got -1/],
+  ["Rng seed 0.5", () => new Rng(0.5), /Rng seed must be an integer, got 0.5/],
   // pipelines
   ["pipeline seed −1", () => resolveSeed(-1), /seed must be a non-negative integer, got -1/],
   ["pipeline batch size 0", () => checkBatchSize(0), /batch size must be an integer from 1 to 256, got 0/],
