@@ -16,6 +16,7 @@ import { chooseCaptions } from "../src/eval/caption-match.ts";
 import { modelAndDiffusionDefaults, validateConfig } from "../src/glide/config.ts";
 import type { GlideModel } from "../src/glide/model.ts";
 import { paddedTokensAndMask } from "../src/glide/tokenizer.ts";
+import { catalogModel } from "../src/models/catalog.ts";
 import { seededInitializer } from "../src/nn/params.ts";
 import {
   checkBatchSize,
@@ -26,6 +27,7 @@ import {
   samplerSpec,
 } from "../src/pipelines/options.ts";
 import { dropCaptions } from "../src/train/batch-captions.ts";
+import { lowResFromImages } from "../src/train/batch-lowres.ts";
 import { randomInpaintMask } from "../src/train/batch-masks.ts";
 import { type TrainOptions, train } from "../src/train/trainer.ts";
 import { Rng } from "../src/util/rng.ts";
@@ -76,7 +78,13 @@ const CASES: [string, () => unknown, RegExp][] = [
   ],
   ["seededInitializer seed −1", () => seededInitializer(-1), /init seed must be a non-negative integer, got -1/],
   ["paddedTokensAndMask text_ctx −1", () => paddedTokensAndMask([1], -1), /text_ctx must be a non-negative integer/],
+  ["catalogModel unknown name", () => catalogModel("nope"), /no model named 'nope'/],
   // training and data
+  [
+    "lowResFromImages size 3 of 8",
+    () => lowResFromImages(new Float32Array(3 * 8 * 8), [1, 3, 8, 8], 3),
+    /low-res size 3 must divide the image size 8/,
+  ],
   ["train steps 0", () => trainWith({ steps: 0 }), /steps must be a positive integer, got 0/],
   ["train batch size 1.5", () => trainWith({ batchSize: 1.5 }), /batch size must be a positive integer, got 1.5/],
   ["train accumulate 0", () => trainWith({ accumulate: 0 }), /accumulate must be a positive integer, got 0/],

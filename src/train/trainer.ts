@@ -19,6 +19,7 @@ import { Rng, type RngState } from "../util/rng.ts";
 import { checkPositive, checkPositiveInteger } from "../validate.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
+import { TrainingError } from "./errors.ts";
 import type { LossWeighting } from "./loss-weighting.ts";
 import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
@@ -325,7 +326,7 @@ async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
       });
       const result = await session.runAccumulated(micro, lr);
       if (!Number.isFinite(result.loss))
-        throw new Error(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
+        throw new TrainingError(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
       losses.push(result.loss);
       const seconds = (performance.now() - started) / 1000;
       const step = session.step;
@@ -431,7 +432,7 @@ function batchStream(dataset: Dataset, size: number): { next(): Promise<Training
       const examples: TrainingExample[] = [];
       while (examples.length < size) {
         const item = await iterator.next();
-        if (item.done) throw new Error(`the dataset ${dataset.source} ran out of pairs`);
+        if (item.done) throw new TrainingError(`the dataset ${dataset.source} ran out of pairs`);
         examples.push({ image: item.value.image, caption: item.value.caption });
       }
       return examples;
