@@ -15,6 +15,7 @@ import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { GlideModel } from "../src/glide/model.ts";
 import { relativeError } from "../src/int8/output-error.ts";
+import { int8Rewrite } from "../src/int8/quantize-graph.ts";
 import { calibrationFeeds } from "../src/int8/unet-plan.ts";
 import { countFlops } from "../src/nn/flops.ts";
 import { int8PlanOf } from "../src/pipelines/int8-plan.ts";
@@ -80,7 +81,7 @@ async function measure(name: string): Promise<void> {
   let int8: CompiledGraph | null = null;
   if (plan) {
     for (const line of describePlan(plan, planSeconds)) console.log(line);
-    int8 = await model.compileUNet(batch, { ...session, int8: plan });
+    int8 = await model.compileUNet(batch, { ...session, rewrite: int8Rewrite(plan) });
   }
   await fp32.run(feed); // warm-up
   if (int8) await int8.run(feed);

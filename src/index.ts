@@ -45,3 +45,4 @@ export {
 } from "./platform/platform.ts";
 export { DEVICES, type Device, DeviceError, resolveDevice } from "./runtime/device.ts";
 export type { ExecutionProvider, SessionOptions } from "./runtime/session.ts";
+export { InvalidValueError } from "./validate.ts";

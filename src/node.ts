@@ -121,6 +121,7 @@ export { type QueueWorkerProcess, type QueueWorkerProcessOptions, startQueueWork
 export { resolveServedModels, type ServedModelSources } from "./server/served-models.ts";
 export { type GlideServer, type ServeOptions, startServer } from "./server/server.ts";
 export { defaultWebDir, type StaticWebServer, serveStaticWeb } from "./server/static-web.ts";
+export { TrainingError } from "./train/errors.ts";
 export { type LossWeighting, lossWeights, parseLossWeighting } from "./train/loss-weighting.ts";
 export type { TrainSummary } from "./train/trainer.ts";
 export { type StepProgress, type TrainOptions, train } from "./train/trainer.ts";

@@ -2,6 +2,7 @@
 // base model is loaded, loaded once the base model's image size is known.
 import type { Command } from "commander";
 import { type ClipFiles, type ClipGuidanceOptions, loadClipFor, resolveClipFiles } from "../node.ts";
+import { UsageError } from "./errors.ts";
 import { parseNonNegative } from "./parse.ts";
 
 export interface ClipCommandOptions {
@@ -37,7 +38,7 @@ export function addClipOptions(command: Command): void {
 export async function prepareClip(options: ClipCommandOptions): Promise<ClipFiles | null> {
   if (options.clipGuidance === undefined) {
     const stray = FILE_FLAGS.find(([key]) => options[key] !== undefined);
-    if (stray) throw new Error(`${stray[1]} needs --clip-guidance SCALE`);
+    if (stray) throw new UsageError(`${stray[1]} needs --clip-guidance SCALE`);
     return null;
   }
   if (options.clipGuidance === 0) return null;

@@ -1,6 +1,6 @@
 // Parsers for command-line option values: a bad value is one clear line naming the flag.
 import { availableParallelism } from "node:os";
-import { InvalidArgumentError } from "commander";
+import { OptionValueError } from "./errors.ts";
 
 /** What the respacing (src/diffusion/respace.ts) reads: "fast27", "ddimN", or section counts, spaces allowed around numbers. */
 const RESPACING = /^(fast27|ddim\s*\d+|\d+(\s*,\s*\d+)*)$/;
@@ -10,11 +10,11 @@ export function parseSteps(value: string): number | string {
   const text = value.trim();
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n < 1) throw new InvalidArgumentError("steps must be at least 1.");
+    if (n < 1) throw new OptionValueError("steps must be at least 1.");
     return n;
   }
   if (!RESPACING.test(text)) {
-    throw new InvalidArgumentError('expected a step count or a respacing such as "fast27", "ddim25", "10,10,3".');
+    throw new OptionValueError('expected a step count or a respacing such as "fast27", "ddim25", "10,10,3".');
   }
   return text.replace(/\s+/g, "");
 }
@@ -23,9 +23,9 @@ export function parseSteps(value: string): number | string {
 export function parseThreads(value: string): number {
   const cores = availableParallelism();
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1) throw new InvalidArgumentError("--threads must be a positive integer.");
+  if (!/^\d+$/.test(value.trim()) || n < 1) throw new OptionValueError("--threads must be a positive integer.");
   if (n > cores) {
-    throw new InvalidArgumentError(`--threads must be at most ${cores}, the CPU cores available here (got ${n}).`);
+    throw new OptionValueError(`--threads must be at most ${cores}, the CPU cores available here (got ${n}).`);
   }
   return n;
 }
@@ -33,7 +33,7 @@ export function parseThreads(value: string): number {
 export function parseSeed(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError("the seed must be a non-negative integer.");
+    throw new OptionValueError("the seed must be a non-negative integer.");
   }
   return n;
 }
@@ -41,7 +41,7 @@ export function parseSeed(value: string): number {
 export function parseCount(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer.`);
+    if (!/^\d+$/.test(value.trim()) || n < 1) throw new OptionValueError(`${flag} must be a positive integer.`);
     return n;
   };
 }
@@ -49,7 +49,7 @@ export function parseCount(flag: string): (value: string) => number {
 export function parseNumber(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number.`);
+    if (value.trim() === "" || !Number.isFinite(n)) throw new OptionValueError(`${flag} must be a number.`);
     return n;
   };
 }
@@ -58,14 +58,14 @@ export function parsePositive(flag: string): (value: string) => number {
   const parse = parseNumber(flag);
   return (value) => {
     const n = parse(value);
-    if (n <= 0) throw new InvalidArgumentError(`${flag} must be positive.`);
+    if (n <= 0) throw new OptionValueError(`${flag} must be positive.`);
     return n;
   };
 }
 
 export function parseNonNegativeInteger(flag: string): (value: string) => number {
   return (value) => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a non-negative integer.`);
+    if (!/^\d+$/.test(value.trim())) throw new OptionValueError(`${flag} must be a non-negative integer.`);
     return Number(value);
   };
 }
@@ -74,7 +74,7 @@ export function parseNonNegative(flag: string): (value: string) => number {
   const parse = parseNumber(flag);
   return (value) => {
     const n = parse(value);
-    if (n < 0) throw new InvalidArgumentError(`${flag} must not be negative.`);
+    if (n < 0) throw new OptionValueError(`${flag} must not be negative.`);
     return n;
   };
 }
@@ -85,7 +85,7 @@ export function cliParser<T>(parse: (value: string) => T): (value: string) => T 
     try {
       return parse(value);
     } catch (error) {
-      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+      throw new OptionValueError(error instanceof Error ? error.message : String(error));
     }
   };
 }

@@ -1,12 +1,13 @@
 // --queue redis://HOST:PORT[/DB], shared by `glide serve` (puts jobs there) and `glide worker` (takes them).
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { redisOptions } from "../server/queue/redis-connection.ts";
+import { OptionValueError } from "./errors.ts";
 
 function parseQueueUrl(value: string): string {
   try {
     redisOptions(value);
   } catch (error) {
-    throw new InvalidArgumentError(`${(error as Error).message}.`);
+    throw new OptionValueError(`${(error as Error).message}.`);
   }
   return value;
 }

@@ -3,8 +3,8 @@
 
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { pictureModelOf } from "../io/picture-model.ts";
+import { type Command, Option } from "commander";
+import { pictureModelOf } from "../models/picture-model.ts";
 import {
   CATALOG_HINT,
   DEFAULT_MODEL_FAMILY,
@@ -38,6 +38,7 @@ import {
 import { MAX_GUIDANCE } from "../pipelines/options.ts";
 import { checkPrecisionOnProvider, deviceForPrecision } from "../pipelines/precision-device.ts";
 import { SOFTWARE } from "../software.ts";
+import { OptionValueError } from "./errors.ts";
 import { parseCount, parseNumber, parsePositive, parseSeed, parseSteps, parseThreads } from "./parse.ts";
 import { stageProgress, warmUpEvaluations } from "./progress.ts";
 
@@ -117,7 +118,7 @@ export function addSamplingOptions(command: Command, defaultGuidance: number): v
 function parseGuidance(value: string): number {
   const scale = parseNumber("--guidance")(value);
   if (Math.abs(scale) > MAX_GUIDANCE) {
-    throw new InvalidArgumentError(`--guidance must be from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}.`);
+    throw new OptionValueError(`--guidance must be from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}.`);
   }
   return scale;
 }

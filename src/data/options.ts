@@ -1,4 +1,6 @@
 // Defaults and checks shared by every dataset format.
+
+import { checkInRange, checkInteger, checkPositive, checkPositiveInteger } from "../validate.ts";
 import type { DataPosition, DatasetOptions } from "./dataset.ts";
 import { DatasetError } from "./dataset.ts";
 import type { SplitFilter } from "./split.ts";
@@ -18,19 +20,12 @@ export interface ResolvedOptions {
 export function resolveOptions(options: DatasetOptions): ResolvedOptions {
   const { resolution, seed = 0, shuffle = true, epochs = Number.POSITIVE_INFINITY } = options;
   const { shuffleBuffer = 1000, prefetch = 8, split } = options;
-  if (!Number.isInteger(resolution) || resolution < 1) {
-    throw new RangeError(`resolution must be a positive integer, got ${resolution}`);
-  }
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  if (!(epochs > 0)) throw new RangeError(`epochs must be positive, got ${epochs}`);
-  if (!Number.isInteger(shuffleBuffer) || shuffleBuffer < 1) {
-    throw new RangeError(`shuffleBuffer must be a positive integer, got ${shuffleBuffer}`);
-  }
-  if (!Number.isInteger(prefetch) || prefetch < 1)
-    throw new RangeError(`prefetch must be a positive integer, got ${prefetch}`);
-  if (split && !(split.validationFraction >= 0 && split.validationFraction <= 1)) {
-    throw new RangeError(`split.validationFraction must be in [0, 1], got ${split.validationFraction}`);
-  }
+  checkPositiveInteger(resolution, "resolution");
+  checkInteger(seed, "seed");
+  if (epochs !== Number.POSITIVE_INFINITY) checkPositive(epochs, "epochs");
+  checkPositiveInteger(shuffleBuffer, "shuffleBuffer");
+  checkPositiveInteger(prefetch, "prefetch");
+  if (split) checkInRange(split.validationFraction, "split.validationFraction", 0, 1);
   const position = checkPosition(options.position ?? { epoch: 0, index: 0 });
   return { resolution, seed, shuffle, epochs, position, split, shuffleBuffer, prefetch, onSkip: options.onSkip };
 }

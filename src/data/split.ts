@@ -1,6 +1,7 @@
 // The held-out split: a pair belongs to validation when the hash of its key falls below the
 // fraction, so the split is stable as a dataset grows, and the same in every format.
 import { createHash } from "node:crypto";
+import { checkInRange } from "../validate.ts";
 
 export type SplitName = "train" | "validation";
 
@@ -17,9 +18,7 @@ export function keyFraction(key: string): number {
 }
 
 export function splitOf(key: string, validationFraction: number): SplitName {
-  if (!(validationFraction >= 0 && validationFraction <= 1)) {
-    throw new RangeError(`validation fraction must be in [0, 1], got ${validationFraction}`);
-  }
+  checkInRange(validationFraction, "the validation fraction", 0, 1);
   return keyFraction(key) < validationFraction ? "validation" : "train";
 }
 

@@ -2,6 +2,7 @@
 // and SpacedDiffusion do. The respaced process keeps the original ᾱ at every kept step and
 // recomputes its betas from them; the network is still called with the original timestep index.
 import { roundHalfEven } from "../util/round.ts";
+import { checkPositiveInteger } from "../validate.ts";
 
 /**
  * The original timesteps (ascending) to keep out of `numSteps`, from a respacing spec:
@@ -12,9 +13,7 @@ import { roundHalfEven } from "../util/round.ts";
  *  - `""`: every step.
  */
 export function spaceTimesteps(numSteps: number, spec: string | readonly number[]): number[] {
-  if (!Number.isInteger(numSteps) || numSteps < 1) {
-    throw new RangeError(`diffusion steps must be a positive integer, got ${numSteps}`);
-  }
+  checkPositiveInteger(numSteps, "diffusion steps");
   if (typeof spec === "string") {
     const text = spec.trim();
     if (text === "") return range(0, numSteps, 1);

@@ -3,13 +3,14 @@
 
 export type BetaScheduleName = "squaredcos_cap_v2" | "linear";
 
+import { checkOneOf, checkPositiveInteger } from "../validate.ts";
+
 export const BETA_SCHEDULES: readonly BetaScheduleName[] = ["squaredcos_cap_v2", "linear"];
 
 /** The betas of a named schedule with `numSteps` diffusion steps. */
 export function betaSchedule(name: BetaScheduleName, numSteps: number): Float64Array {
-  if (!Number.isInteger(numSteps) || numSteps < 1) {
-    throw new RangeError(`diffusion steps must be a positive integer, got ${numSteps}`);
-  }
+  checkPositiveInteger(numSteps, "diffusion steps");
+  checkOneOf(name, "the beta schedule", BETA_SCHEDULES);
   switch (name) {
     case "linear": {
       // Ho et al.'s 0.0001..0.02 for 1000 steps, scaled so that other step counts cover the same process.
@@ -19,8 +20,6 @@ export function betaSchedule(name: BetaScheduleName, numSteps: number): Float64A
     case "squaredcos_cap_v2":
       // Nichol & Dhariwal's cosine schedule (offset s = 0.008).
       return betasForAlphaBar(numSteps, (t) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2);
-    default:
-      throw new RangeError(`unknown beta schedule "${name as string}"; expected one of ${BETA_SCHEDULES.join(", ")}`);
   }
 }
 

@@ -1,6 +1,8 @@
 // The caption-match figure's pure parts: a small blurred signature of a picture, the nearest corpus
 // picture by that signature, the stable choice of prompts, and the shares (hits and chance).
+
 import { keyFraction } from "../data/split.ts";
+import { checkPositiveInteger } from "../validate.ts";
 
 /** Side of the signature's grid: 8×8 cells per channel. */
 export const SIGNATURE_GRID = 8;
@@ -96,7 +98,7 @@ export function chooseCaptions(
   k: number,
   exclude: ReadonlySet<string> = new Set(),
 ): string[] {
-  if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`the caption count must be a positive integer, got ${k}`);
+  checkPositiveInteger(k, "the caption count");
   const distinct = new Set<string>();
   for (const c of captions) {
     const text = c.trim();

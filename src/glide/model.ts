@@ -3,8 +3,6 @@
 // U-Net are separate graphs: the text graph runs once per prompt batch, and the U-Net graph, run at
 // every sampling step, takes its outputs as inputs. Graph shapes are static: build one per batch size.
 import * as g from "../graph/index.ts";
-import type { Int8Plan } from "../int8/plan.ts";
-import { quantizeLayers } from "../int8/quantize-graph.ts";
 import { checkFinite, checkStateDict } from "../io/check-state-dict.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { type Initializer, ParamStore, type ParamValue } from "../nn/params.ts";
@@ -36,13 +34,19 @@ export interface BuiltGraph {
   outputs: Record<string, g.Tensor>;
 }
 
+/** Rewrites a graph given by its named outputs into an equivalent one (same names and shapes). */
+export type GraphRewrite = (outputs: Record<string, g.Tensor>) => Record<string, g.Tensor>;
+
 export interface UNetGraphOptions {
   /** Training graphs: where dropout noise comes from (e.g. a FedDropoutNoise). Default: no dropout. */
   dropout?: DropoutNoise | null;
   /** Super-res variants: the low-resolution input's side (default image_size / 4, GLIDE's 64 → 256). */
   lowResSize?: number;
-  /** Inference in int8: the planned convolutions quantized (see src/int8). Default: fp32. */
-  int8?: Int8Plan | null;
+  /**
+   * A rewrite of the U-Net's outputs before it is compiled (the int8 quantization:
+   * `int8Rewrite` in int8/quantize-graph.ts). Default: none, the fp32 graph.
+   */
+  rewrite?: GraphRewrite | null;
 }
 
 export class GlideModel {
@@ -136,7 +140,7 @@ export class GlideModel {
       },
       options.dropout ?? null,
     );
-    return { inputs, outputs: options.int8 ? quantizeLayers({ out }, options.int8) : { out } };
+    return { inputs, outputs: options.rewrite ? options.rewrite({ out }) : { out } };
   }
 
   /**

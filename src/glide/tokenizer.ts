@@ -17,6 +17,7 @@
 import r50kBase from "js-tiktoken/ranks/r50k_base";
 import { GlideError } from "../errors.ts";
 import { bpeMerge } from "../util/bpe.ts";
+import { checkNonNegativeInteger } from "../validate.ts";
 
 /** GPT-2's `<|endoftext|>`: pads captions to `text_ctx`; the last id of the vocabulary. */
 export const END_TOKEN = 50256;
@@ -165,9 +166,7 @@ export function encodeText(text: string): number[] {
  * tokens (the reference `padded_tokens_and_mask`).
  */
 export function paddedTokensAndMask(ids: number[], textCtx: number): { tokens: number[]; mask: boolean[] } {
-  if (!Number.isInteger(textCtx) || textCtx < 0) {
-    throw new RangeError(`text_ctx: expected a non-negative integer, got ${textCtx}`);
-  }
+  checkNonNegativeInteger(textCtx, "text_ctx");
   const kept = ids.slice(0, textCtx);
   const padding = textCtx - kept.length;
   return {

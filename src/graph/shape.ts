@@ -1,16 +1,9 @@
+import { formatShape } from "../util/shape.ts";
 import { GraphError } from "./dtype.ts";
 
+export { formatShape, numel } from "../util/shape.ts";
+
 export type Shape = readonly number[];
-
-export function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function formatShape(shape: Shape): string {
-  return `[${shape.join(", ")}]`;
-}
 
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

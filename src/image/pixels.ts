@@ -2,15 +2,10 @@
 // A model image is float32 [3, H, W] (or [N, 3, H, W]) in [-1, 1]; a pixel byte v maps to v / 127.5 − 1.
 // Back to bytes the reference's way: round((x + 1) · 127.5), half to even as torch.round, clamped.
 
+import type { RawImage } from "../platform/data-types.ts";
 import { roundHalfEven } from "../util/round.ts";
 
-/** An 8-bit picture: rows top to bottom, pixels left to right, `channels` bytes each (grey, RGB or RGBA). */
-export interface RawImage {
-  width: number;
-  height: number;
-  channels: 1 | 3 | 4;
-  data: Uint8Array;
-}
+export type { RawImage } from "../platform/data-types.ts";
 
 /** An 8-bit RGB picture (RawImage with three channels). */
 export interface RgbImage extends RawImage {

@@ -71,6 +71,11 @@ function quantizedConv(
 }
 
 /** The graph with every layer that `plan` has ranges for (and does not keep in fp32) quantized. */
+/** The int8 plan as the rewrite a GlideModel applies to its U-Net graph before compiling it. */
+export function int8Rewrite(plan: Int8Plan): (outputs: Record<string, g.Tensor>) => Record<string, g.Tensor> {
+  return (outputs) => quantizeLayers(outputs, plan);
+}
+
 export function quantizeLayers(outputs: Record<string, g.Tensor>, plan: Int8Plan): Record<string, g.Tensor> {
   return g.rewriteGraph(outputs, (t, inputs) => {
     const site = siteOf(t);

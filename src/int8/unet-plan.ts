@@ -9,6 +9,7 @@ import { Rng } from "../util/rng.ts";
 import { type CalibrationResult, calibrate } from "./calibrate.ts";
 import { meanOutputError } from "./output-error.ts";
 import type { Int8Plan } from "./plan.ts";
+import { int8Rewrite } from "./quantize-graph.ts";
 import { layerSqnr } from "./sensitivity.ts";
 
 /**
@@ -140,7 +141,11 @@ async function boundaryCheck(
   reference: readonly Float32Array[],
 ): Promise<UNetInt8Plan["boundaryErrors"]> {
   const measure = async (int8: Int8Plan) => {
-    const graph = await model.compileUNet(options.batch, { ...options.session, lowResSize: options.lowResSize, int8 });
+    const graph = await model.compileUNet(options.batch, {
+      ...options.session,
+      lowResSize: options.lowResSize,
+      rewrite: int8Rewrite(int8),
+    });
     try {
       return await meanOutputError(graph, feeds, reference);
     } finally {

@@ -1,8 +1,8 @@
 // Compares a loaded state_dict with the keys and shapes a model expects, reporting every
 // difference in one error rather than stopping at the first.
 
+import { formatShape, numel } from "../util/shape.ts";
 import { CheckpointError } from "./errors.ts";
-import { formatShape, numel } from "./host-tensor.ts";
 
 export interface MisshapedKey {
   key: string;

@@ -2,18 +2,14 @@
 // glide-ts training checkpoint is read as its EMA weights (else its parameters), without the
 // optimizer moments, with the run's configuration as `config` metadata.
 import { GlideError } from "../errors.ts";
+import type { CheckpointContents, StateDict } from "../platform/data-types.ts";
 import { CheckpointError } from "./errors.ts";
-import type { StateDict } from "./host-tensor.ts";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors-format.ts";
 
 /** The `format` metadata of a glide-ts training checkpoint (weights, AdamW moments, EMA, run state). */
 export const TRAINING_CHECKPOINT_FORMAT = "glide-ts-training/1";
 
-export interface CheckpointContents {
-  stateDict: StateDict;
-  /** A safetensors file's `__metadata__` (empty for torch files). */
-  metadata: Record<string, string>;
-}
+export type { CheckpointContents } from "../platform/data-types.ts";
 
 /** The model weights in a parsed safetensors file. */
 export function safetensorsContents(file: SafetensorsFile): CheckpointContents {

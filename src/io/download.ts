@@ -21,20 +21,17 @@ import { recordDigest, verifyRecordedDigest } from "./file-digest.ts";
 export const DEFAULT_BASE_URL = "https://openaipublic.blob.core.windows.net/diffusion/dec-2021/";
 
 /**
- * The released checkpoints: the names the original repository uses, and the file of each. The
- * CLIP towers also answer to a spelling without the slash (`clip-image-enc`).
+ * The released checkpoints' names, as the original repository spells them, and the file of each:
+ * what downloading needs. What each one is (kind, resolution, parameters, description) is the model
+ * catalog's (models/catalog.ts). The CLIP towers also answer to a spelling without the slash.
  */
 export const CHECKPOINTS = {
-  base: { file: "base.pt", description: "64×64 text-to-image model" },
-  upsample: { file: "upsample.pt", description: "64→256 text-conditional upsampler" },
-  "base-inpaint": { file: "base_inpaint.pt", description: "64×64 inpainting model" },
-  "upsample-inpaint": { file: "upsample_inpaint.pt", description: "64→256 inpainting upsampler" },
-  "clip/image-enc": {
-    file: "clip_image_enc.pt",
-    description: "noise-aware CLIP image encoder",
-    alias: "clip-image-enc",
-  },
-  "clip/text-enc": { file: "clip_text_enc.pt", description: "CLIP text encoder", alias: "clip-text-enc" },
+  base: { file: "base.pt" },
+  upsample: { file: "upsample.pt" },
+  "base-inpaint": { file: "base_inpaint.pt" },
+  "upsample-inpaint": { file: "upsample_inpaint.pt" },
+  "clip/image-enc": { file: "clip_image_enc.pt", alias: "clip-image-enc" },
+  "clip/text-enc": { file: "clip_text_enc.pt", alias: "clip-text-enc" },
 } as const;
 
 export type CheckpointName = keyof typeof CHECKPOINTS;

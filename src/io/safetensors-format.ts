@@ -2,9 +2,10 @@
 // ({name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}), then the raw
 // little-endian tensor bytes. Files on disk are read and written by safetensors.ts (Node).
 
+import { numel } from "../util/shape.ts";
 import { CheckpointError } from "./errors.ts";
 import { bfloat16ToFloat32, halfToFloat32 } from "./half.ts";
-import { type HostDType, type HostTensor, numel, type StateDict } from "./host-tensor.ts";
+import type { HostDType, HostTensor, StateDict } from "./host-tensor.ts";
 
 export type SafetensorsDType =
   | "F64"

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { numel } from "../util/shape.ts";
 import { CheckpointError } from "./errors.ts";
 import type { HostTensor } from "./host-tensor.ts";
-import { numel } from "./host-tensor.ts";
 import { openForReading, readFully } from "./read-fully.ts";
 import {
   allocate,

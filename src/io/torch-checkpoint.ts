@@ -6,9 +6,10 @@
 // Integer and bool storages (rare in a state_dict) are converted to float32 too; values beyond
 // ±2^24 lose precision, and `sourceDtype` says what the file held.
 
+import { numel } from "../util/shape.ts";
 import { CheckpointError } from "./errors.ts";
 import { bfloat16ToFloat32, halfToFloat32 } from "./half.ts";
-import { type HostDType, type HostTensor, numel, type StateDict } from "./host-tensor.ts";
+import type { HostDType, HostTensor, StateDict } from "./host-tensor.ts";
 import { PickleError, PyDict, type PyValue, type StorageRef, type TensorRef, unpickle } from "./pickle.ts";
 import { type ZipEntry, ZipFile } from "./zip.ts";
 

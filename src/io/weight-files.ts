@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { isMainThread, threadId } from "node:worker_threads";
-import type { StoredTensor } from "../graph/ops/leaf.ts";
+import type { StoredTensor } from "../platform/data-types.ts";
 import type { WeightStorage } from "../platform/platform.ts";
 
 /** Each tensor starts on a page boundary, so onnxruntime may map it from the file as it is. */

@@ -8,6 +8,7 @@ import { clipVocabularyPath } from "../io/clip-vocabulary.ts";
 import { type CheckpointName, checkpointPath } from "../io/download.ts";
 import { digestPath } from "../io/file-digest.ts";
 import { SHIPPED_DIGESTS, shippedModelsDir } from "../io/known-digests.ts";
+import { InvalidValueError } from "../validate.ts";
 
 export type ModelKind = "text2im" | "inpaint" | "super-res" | "super-res-inpaint" | "clip";
 
@@ -108,7 +109,7 @@ export const MODEL_FAMILY_NAMES = Object.keys(MODEL_FAMILIES);
 
 export function catalogModel(name: string): CatalogModel {
   const model = CATALOG.find((m) => m.name === name);
-  if (!model) throw new RangeError(`no model named '${name}'`);
+  if (!model) throw new InvalidValueError(`no model named '${name}'; \`glide models\` lists them`);
   return model;
 }
 

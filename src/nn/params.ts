@@ -5,6 +5,7 @@
 // enough to check a checkpoint, count parameters, or export a graph with parameters as inputs).
 import * as g from "../graph/index.ts";
 import { Rng } from "../util/rng.ts";
+import { checkNonNegativeInteger } from "../validate.ts";
 
 /** How a parameter is initialized when no value is bound (the reference's PyTorch defaults). */
 export type InitSpec =
@@ -50,8 +51,7 @@ function hashName(name: string): number {
  * (uniform: (2u − 1)·bound; normal: std·N(0, 1)).
  */
 export function seededInitializer(seed: number): Initializer {
-  if (!Number.isSafeInteger(seed) || seed < 0)
-    throw new RangeError(`init seed must be a non-negative integer, got ${seed}`);
+  checkNonNegativeInteger(seed, "the init seed");
   return (name, shape, spec) => {
     const out = new Float32Array(shape.reduce((n, d) => n * d, 1));
     if (spec.kind === "ones") out.fill(1);

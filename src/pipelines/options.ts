@@ -4,6 +4,7 @@ import { spaceTimesteps } from "../diffusion/respace.ts";
 import { SAMPLER_NAMES, type SamplerName, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import type { GlideModel } from "../glide/model.ts";
 import { PRECISIONS, type Precision } from "../int8/plan.ts";
+import { checkOneOf, checkPositive } from "../validate.ts";
 import { PipelineError } from "./errors.ts";
 
 /**
@@ -60,11 +61,9 @@ export function checkBatchSize(batchSize: number): number {
 export const MAX_GUIDANCE = 100;
 
 export function checkGuidanceScale(scale: number): number {
-  if (!Number.isFinite(scale))
-    throw new PipelineError(`guidance scale must be a number, got ${scale}`, "guidanceScale");
-  if (Math.abs(scale) > MAX_GUIDANCE) {
+  if (!Number.isFinite(scale) || Math.abs(scale) > MAX_GUIDANCE) {
     throw new PipelineError(
-      `guidance scale must be from −${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`,
+      `guidance scale must be from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${scale}`,
       "guidanceScale",
     );
   }
@@ -72,10 +71,7 @@ export function checkGuidanceScale(scale: number): number {
 }
 
 export function checkTemperature(temperature: number): number {
-  if (!Number.isFinite(temperature) || temperature <= 0) {
-    throw new PipelineError(`upsampling temperature must be a positive number, got ${temperature}`);
-  }
-  return temperature;
+  return checkPositive(temperature, "upsampling temperature", PipelineError);
 }
 
 export function checkPrompt(prompt: unknown): string {
@@ -105,8 +101,6 @@ export function checkModelKind(
 
 export function checkPrecision(precision: unknown): Precision {
   if (precision === undefined) return "fp32";
-  if (!(PRECISIONS as readonly unknown[]).includes(precision)) {
-    throw new PipelineError(`precision must be one of ${PRECISIONS.join(", ")}, got '${String(precision)}'`);
-  }
+  checkOneOf(precision, "precision", PRECISIONS, PipelineError);
   return precision as Precision;
 }

@@ -4,6 +4,7 @@
 import { ClipModel } from "../clip/model.ts";
 import type { GlideModel } from "../glide/model.ts";
 import type { Int8Plan, Precision } from "../int8/plan.ts";
+import { int8Rewrite } from "../int8/quantize-graph.ts";
 import { type CompiledGraph, SessionCache, type SessionOptions } from "../runtime/session.ts";
 
 interface UNetKey {
@@ -29,7 +30,7 @@ export class ModelSessions {
       model.compileUNet(k.batch, {
         ...k.session,
         lowResSize: k.lowResSize ?? undefined,
-        int8: k.precision === "int8" ? this.int8Plan : null,
+        rewrite: k.precision === "int8" && this.int8Plan ? int8Rewrite(this.int8Plan) : null,
       }),
     );
   }

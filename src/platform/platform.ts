@@ -4,9 +4,7 @@
 // URLs). The core asks `platform()` for them; an entry point (src/node.ts, src/browser.ts) sets one.
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { GlideError } from "../errors.ts";
-import type { StoredTensor } from "../graph/ops/leaf.ts";
-import type { RawImage } from "../image/pixels.ts";
-import type { CheckpointContents } from "../io/checkpoint-contents.ts";
+import type { CheckpointContents, RawImage, StoredTensor } from "./data-types.ts";
 
 export interface InferenceEngine {
   InferenceSession: typeof InferenceSession;

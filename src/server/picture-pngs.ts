@@ -2,7 +2,7 @@
 // `glide-ts` text chunks, with that image's own seed), as the files of `glide generate` do.
 import { encodePng } from "../image/encode.ts";
 import { addPngText } from "../image/png-text.ts";
-import { pictureModelOf } from "../io/picture-model.ts";
+import { pictureModelOf } from "../models/picture-model.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
 import { type PictureModel, parameterTexts, pictureParameters } from "../pipelines/picture-parameters.ts";
 import type { PipelineResult } from "../pipelines/types.ts";

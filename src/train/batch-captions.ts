@@ -1,6 +1,7 @@
 // Captions of a training batch: classifier-free guidance dropout and tokenization.
 import { tokenizeCaption } from "../glide/tokenizer.ts";
 import type { Rng } from "../util/rng.ts";
+import { checkInRange } from "../validate.ts";
 
 /** GLIDE drops 20% of captions so the same network also learns the unconditional model. */
 export const DEFAULT_CAPTION_DROPOUT = 0.2;
@@ -10,7 +11,7 @@ export const DEFAULT_CAPTION_DROPOUT = 0.2;
  * caption, whatever `p` is, so the rest of a run's random stream does not depend on it.
  */
 export function dropCaptions(captions: readonly string[], rng: Rng, p = DEFAULT_CAPTION_DROPOUT): string[] {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`caption dropout must be a probability in [0, 1], got ${p}`);
+  checkInRange(p, "caption dropout", 0, 1);
   return captions.map((caption) => (rng.uniform() < p ? "" : caption));
 }
 

@@ -2,6 +2,7 @@
 // 8 bits, as the low-resolution output of the base model reaches the upsampler (GLIDE's sampling
 // code rounds the 64×64 samples to 8-bit levels before upsampling them).
 import { quantize8bit } from "../image/pixels.ts";
+import { InvalidValueError } from "../validate.ts";
 
 /** Area (box) downsampling of NCHW images by an integer factor: each output pixel is a block mean. */
 export function downsampleBox(images: Float32Array, shape: readonly number[], factor: number): Float32Array {
@@ -36,7 +37,7 @@ export function downsampleBox(images: Float32Array, shape: readonly number[], fa
 export function lowResFromImages(images: Float32Array, shape: readonly number[], lowSize: number): Float32Array {
   const size = shape[2]!;
   if (!Number.isInteger(lowSize) || lowSize < 1 || size % lowSize !== 0) {
-    throw new RangeError(`low-res size ${lowSize} must divide the image size ${size}`);
+    throw new InvalidValueError(`low-res size ${lowSize} must divide the image size ${size}`);
   }
   return quantize8bit(downsampleBox(images, shape, size / lowSize));
 }

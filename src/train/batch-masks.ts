@@ -3,6 +3,7 @@
 // rectangle or a few thick brush strokes (free-form masks in the style of DeepFill v2), drawn from
 // the run's seeded generator so a run is reproducible.
 import type { Rng } from "../util/rng.ts";
+import { checkPositiveInteger } from "../validate.ts";
 
 const uniformIn = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
 
@@ -54,9 +55,8 @@ function eraseStrokes(mask: Float32Array, height: number, width: number, rng: Rn
 
 /** One mask [height × width]: a rectangle or brush strokes (even odds). */
 export function randomInpaintMask(rng: Rng, height: number, width: number): Float32Array {
-  if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
-    throw new RangeError(`inpainting mask size must be positive integers, got ${height}×${width}`);
-  }
+  checkPositiveInteger(height, "the inpainting mask height");
+  checkPositiveInteger(width, "the inpainting mask width");
   const mask = new Float32Array(height * width).fill(1);
   if (rng.uniform() < 0.5) eraseRectangle(mask, height, width, rng);
   else eraseStrokes(mask, height, width, rng);

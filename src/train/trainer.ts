@@ -16,8 +16,10 @@ import type { ParamValue } from "../nn/params.ts";
 import type { HostArray } from "../runtime/session.ts";
 import { TrainingSession, type TrainingSessionOptions } from "../runtime/training-session.ts";
 import { Rng, type RngState } from "../util/rng.ts";
+import { checkPositive, checkPositiveInteger } from "../validate.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
+import { TrainingError } from "./errors.ts";
 import type { LossWeighting } from "./loss-weighting.ts";
 import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
@@ -159,13 +161,10 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const { batchSize, accumulate = 1 } = options;
-  if (!(Number.isInteger(options.steps) && options.steps > 0))
-    throw new RangeError(`steps must be a positive integer, got ${options.steps}`);
-  if (!(Number.isInteger(batchSize) && batchSize > 0))
-    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  if (!(Number.isInteger(accumulate) && accumulate > 0))
-    throw new RangeError(`accumulate must be a positive integer, got ${accumulate}`);
-  if (!(options.lr > 0)) throw new RangeError(`learning rate must be positive, got ${options.lr}`);
+  checkPositiveInteger(options.steps, "steps");
+  checkPositiveInteger(batchSize, "batch size");
+  checkPositiveInteger(accumulate, "accumulate");
+  checkPositive(options.lr, "the learning rate");
   validateConfig(options.config);
   checkParameterCount(options.config);
   for (const source of [options.data].flat()) {
@@ -327,7 +326,7 @@ async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
       });
       const result = await session.runAccumulated(micro, lr);
       if (!Number.isFinite(result.loss))
-        throw new Error(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
+        throw new TrainingError(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
       losses.push(result.loss);
       const seconds = (performance.now() - started) / 1000;
       const step = session.step;
@@ -433,7 +432,7 @@ function batchStream(dataset: Dataset, size: number): { next(): Promise<Training
       const examples: TrainingExample[] = [];
       while (examples.length < size) {
         const item = await iterator.next();
-        if (item.done) throw new Error(`the dataset ${dataset.source} ran out of pairs`);
+        if (item.done) throw new TrainingError(`the dataset ${dataset.source} ran out of pairs`);
         examples.push({ image: item.value.image, caption: item.value.caption });
       }
       return examples;

@@ -4,6 +4,7 @@
 // draws from an Rng, so the same seed gives the same stream bit for bit, and getState/setState
 // let training resume exactly where it stopped. The stream is plain 32-bit integer arithmetic;
 // normal() uses Math.log/sqrt/cos/sin, which are deterministic for a given Node build.
+import { checkInteger } from "../validate.ts";
 
 /** A serializable snapshot of an Rng (plain JSON). */
 export interface RngState {
@@ -32,9 +33,7 @@ export class Rng {
 
   /** Re-seed in place. SplitMix64 expands the seed so that nearby seeds give unrelated streams. */
   seed(seed: number | bigint): void {
-    if (typeof seed === "number" && !Number.isSafeInteger(seed)) {
-      throw new RangeError(`Rng seed must be an integer, got ${seed}`);
-    }
+    if (typeof seed === "number") checkInteger(seed, "the Rng seed");
     let z = BigInt(seed) & MASK64;
     const words: number[] = [];
     for (let i = 0; i < 2; i++) {

@@ -22,8 +22,10 @@ test("npm pack → npm install in another folder → plain node imports glide-ts
   timeout: 300_000,
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "glide-pack-"));
+  // ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's optional CUDA download is skipped, as in .ci/run.
+  const env = { ...process.env, NODE_OPTIONS: "", ONNXRUNTIME_NODE_INSTALL: "skip" };
   const run = (command: string, args: string[], cwd: string) =>
-    execFileSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, stdio: "pipe" });
+    execFileSync(command, args, { cwd, encoding: "utf8", env, stdio: "pipe" });
   run("npm", ["pack", "--pack-destination", dir], process.cwd());
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   assert.ok(tarball, "npm pack wrote a tarball");
@@ -31,8 +33,6 @@ test("npm pack → npm install in another folder → plain node imports glide-ts
   const app = join(dir, "app");
   execFileSync("mkdir", ["-p", app]);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  // As this repository's .npmrc: onnxruntime-node's optional GPU download is skipped.
-  writeFileSync(join(app, ".npmrc"), "onnxruntime-node-install=skip\n");
   writeFileSync(join(app, "app.mjs"), APP);
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tarball)], app);
 

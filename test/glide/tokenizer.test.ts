@@ -82,7 +82,7 @@ test("paddedTokensAndMask leaves its input alone and rejects a bad text_ctx", ()
   paddedTokensAndMask(ids, 2);
   assert.deepEqual(ids, [1, 2, 3]);
   for (const bad of [-1, 1.5, Number.NaN]) {
-    assert.throws(() => paddedTokensAndMask(ids, bad), /text_ctx: expected a non-negative integer/);
+    assert.throws(() => paddedTokensAndMask(ids, bad), /text_ctx must be a non-negative integer/);
   }
 });
 

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import * as g from "../../src/graph/index.ts";
 import { topologicalOrder } from "../../src/graph/traverse.ts";
 import { relativeError } from "../../src/int8/output-error.ts";
+import { int8Rewrite } from "../../src/int8/quantize-graph.ts";
 import { quantizableSites } from "../../src/int8/sites.ts";
 import { calibrationFeeds } from "../../src/int8/unet-plan.ts";
 import { int8PlanOf } from "../../src/pipelines/int8-plan.ts";
@@ -25,7 +26,9 @@ test("the int8 U-Net exports, runs and stays within 8 % of fp32 on the fixture m
   assert.deepEqual(new Set(sites.map((s) => s.name)), new Set(plan.ranges.keys()), "every layer was calibrated");
   const count = (kind: string) => sites.filter((s) => s.kind === kind && !plan.keepFp32.has(s.name)).length;
   assert.ok(count("conv") > 0 && count("pointwise") > 0, "convs and attention projections are quantized");
-  const ops = topologicalOrder(Object.values(model.unetGraph(2, { int8: plan }).outputs)).map((t) => t.op.name);
+  const ops = topologicalOrder(Object.values(model.unetGraph(2, { rewrite: int8Rewrite(plan) }).outputs)).map(
+    (t) => t.op.name,
+  );
   const quantized = count("conv") + count("pointwise");
   // Per quantized layer: input and output activations (Q + DQ each), DQ of the weight, and of the
   // bias for convs (a pointwise layer adds its bias after the product).
@@ -39,7 +42,7 @@ test("the int8 U-Net exports, runs and stays within 8 % of fp32 on the fixture m
   );
 
   const fp32 = await model.compileUNet(2, { threads: 1 });
-  const int8 = await model.compileUNet(2, { threads: 1, int8: plan });
+  const int8 = await model.compileUNet(2, { threads: 1, rewrite: int8Rewrite(plan) });
   const conditioning = await textFeeds(model, ["a red heart", ""], [0, 1]);
   // Inputs the calibration did not see: another seed, other timesteps.
   const { feeds } = calibrationFeeds(model, { batch: 2, conditioning, seed: 42, timesteps: [900, 400, 50] });

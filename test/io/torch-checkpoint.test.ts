@@ -3,9 +3,10 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkStateDict, countParameters, StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import { numel, type StateDict } from "../../src/io/host-tensor.ts";
+import type { StateDict } from "../../src/io/host-tensor.ts";
 import { CheckpointError, loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
 import { ZipFile } from "../../src/io/zip.ts";
+import { numel } from "../../src/util/shape.ts";
 import { type FakeTensor, f32bytes, fixture, stateDictPickle, torchZip, withTempDir } from "./helpers.ts";
 
 const manifest = JSON.parse(readFileSync(fixture("manifest.json"), "utf-8")) as {

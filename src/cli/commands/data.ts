@@ -1,7 +1,7 @@
 // `glide data build OUT_DIR`: renders the image–caption corpus; `glide data check DATASET`: reads a
 // dataset once and reports its pairs and unreadable images.
 import type { Command } from "commander";
-import { InvalidArgumentError, Option } from "commander";
+import { Option } from "commander";
 import {
   buildCorpus,
   DEFAULT_SHAPES,
@@ -10,6 +10,7 @@ import {
   SOURCE_NAMES,
   type SourceName,
 } from "../../node.ts";
+import { OptionValueError } from "../errors.ts";
 import { parseSeed } from "../parse.ts";
 
 export function registerData(program: Command): void {
@@ -99,7 +100,7 @@ interface BuildFlags {
 function integer(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(`expected a positive integer, got ${value}`);
+    throw new OptionValueError(`expected a positive integer, got ${value}`);
   }
   return n;
 }
@@ -107,13 +108,13 @@ function integer(value: string): number {
 function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !(n >= 0 && n < 1))
-    throw new InvalidArgumentError(`expected a number in [0, 1), got ${value}`);
+    throw new OptionValueError(`expected a number in [0, 1), got ${value}`);
   return n;
 }
 
 function sourceName(value: string): SourceName {
   if (!(SOURCE_NAMES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`unknown source ${value}; expected some of ${SOURCE_NAMES.join(", ")}`);
+    throw new OptionValueError(`unknown source ${value}; expected some of ${SOURCE_NAMES.join(", ")}`);
   }
   return value as SourceName;
 }

@@ -3,7 +3,6 @@ import { constants } from "node:os";
 import type { Command } from "commander";
 import {
   CHECKPOINT_NAMES,
-  CHECKPOINTS,
   type CheckpointName,
   CLIP_VOCABULARY,
   cacheStatus,
@@ -28,6 +27,7 @@ import {
   resolveCacheDir,
   resolveClipVocabularyUrl,
 } from "../../node.ts";
+import { UsageError } from "../errors.ts";
 
 interface DownloadCommandOptions {
   list?: boolean;
@@ -61,7 +61,7 @@ export function registerDownload(program: Command): void {
     .option("-q, --quiet", "no progress bar")
     .addHelpText(
       "after",
-      `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${CHECKPOINTS[n].description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
+      `\nCheckpoints (sizes estimated at 4 bytes a parameter):\n${CHECKPOINT_NAMES.map((n) => `  ${n.padEnd(18)}${catalogModel(n).description} (≈${formatBytes(downloadBytes(n))})`).join("\n")}\n` +
         `\nThe CLIP towers are also called ${CHECKPOINT_NAMES.flatMap(checkpointAliases).join(" and ")}; either one also fetches\n` +
         `CLIP's BPE vocabulary (${CLIP_VOCABULARY.file}, ${formatBytes(CLIP_VOCABULARY.bytes)}) into the cache, checked by its SHA-256.\n` +
         "\nThe models shipped with glide-ts need no download (`glide models` lists all).\n",
@@ -70,12 +70,12 @@ export function registerDownload(program: Command): void {
       const cacheDir = resolveCacheDir(options.cacheDir);
       const baseUrl = resolveBaseUrl(options.baseUrl);
       if (options.list) {
-        if (names.length > 0) throw new Error("--list takes no checkpoint names");
+        if (names.length > 0) throw new UsageError("--list takes no checkpoint names");
         await list(cacheDir, baseUrl, options);
         return;
       }
       if (names.length === 0) {
-        throw new Error(`name the checkpoints to download (${checkpointNamesText()}), or use --list`);
+        throw new UsageError(`name the checkpoints to download (${checkpointNamesText()}), or use --list`);
       }
       const unique = [...new Set(names.map(checkCheckpointName))];
       const vocabularyUrl = unique.some(needsClipVocabulary) ? resolveClipVocabularyUrl(options.clipVocabUrl) : null;
@@ -219,7 +219,7 @@ async function list(cacheDir: string, baseUrl: string, options: DownloadCommandO
       e.status,
       sizeText(e, downloadBytes(e.name)),
       ...(options.remote ? [r === undefined ? "?" : formatBytes(r)] : []),
-      CHECKPOINTS[e.name].description,
+      catalogModel(e.name).description,
     ]);
   }
   rows.push([

@@ -4,7 +4,7 @@
 // or as JSON with --json.
 import { access } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import {
   checkEvalModel,
   DEFAULT_GUIDANCE,
@@ -25,6 +25,7 @@ import {
   runEval,
   runUpsampleEval,
 } from "../../node.ts";
+import { OptionValueError } from "../errors.ts";
 import {
   parseCount,
   parseNonNegative,
@@ -319,13 +320,13 @@ function phaseProgress(quiet: boolean) {
 function parseSeeds(value: string): number {
   const n = parseCount("--seeds")(value);
   // Each prompt's samples are one batch, and the pipelines take up to 256.
-  if (n > 256) throw new InvalidArgumentError("--seeds must be at most 256.");
+  if (n > 256) throw new OptionValueError("--seeds must be at most 256.");
   return n;
 }
 
 function parseFraction(value: string): number {
   const f = parseNonNegative("--validation-fraction")(value);
-  if (f > 1) throw new InvalidArgumentError("--validation-fraction must be from 0 to 1.");
+  if (f > 1) throw new OptionValueError("--validation-fraction must be from 0 to 1.");
   return f;
 }
 

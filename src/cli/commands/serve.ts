@@ -1,7 +1,7 @@
 // `glide serve`: an OpenAI-compatible image API (generations, edits, variations, models) on a pool
 // of worker threads that keep the models loaded.
 
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import {
   DEFAULT_LIMITS,
   DEVICES,
@@ -13,6 +13,7 @@ import {
   startServer,
 } from "../../node.ts";
 import { LOG_FORMATS, type LogFormat } from "../../server/access-log.ts";
+import { OptionValueError } from "../errors.ts";
 import { parseCount, parsePositive, parseThreads } from "../parse.ts";
 import { addQueueOption } from "../queue-option.ts";
 import { addModelOptions, addUpsamplerOptions, modelChoice, type SamplingCommandOptions } from "../sampling-options.ts";
@@ -44,7 +45,7 @@ interface ServeCommandOptions extends SamplingCommandOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError("--port must be 0 to 65535.");
+  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new OptionValueError("--port must be 0 to 65535.");
   return n;
 }
 
@@ -251,10 +252,10 @@ function parsePublicUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidArgumentError(`--public-url must be an http(s) URL, got ${value}`);
+    throw new OptionValueError(`--public-url must be an http(s) URL, got ${value}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InvalidArgumentError(`--public-url must be an http(s) URL, got ${value}`);
+    throw new OptionValueError(`--public-url must be an http(s) URL, got ${value}`);
   }
   return value;
 }

@@ -3,6 +3,7 @@
 // Processes, not threads, because a panic in native code takes its whole process down.
 import type { ChildProcess } from "node:child_process";
 import { fork } from "node:child_process";
+import { checkPositiveInteger } from "../../validate.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 export interface PoolOptions {
@@ -51,9 +52,7 @@ export class ProcessPool<J, R> {
   restarts = 0;
 
   constructor(private readonly options: PoolOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) {
-      throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
-    }
+    checkPositiveInteger(options.workers, "workers");
   }
 
   run(job: J): Promise<Outcome<R>> {

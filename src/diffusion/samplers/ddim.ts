@@ -1,6 +1,7 @@
 // DDIM (Song et al. 2021): the reference's ddim_sample. eta = 0 is the deterministic ODE-like
 // sampler; eta = 1 matches DDPM's posterior variance.
 
+import { checkNonNegative } from "../../validate.ts";
 import { conditionScore } from "../condition.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
 import type { XStartOptions } from "../model.ts";
@@ -20,7 +21,7 @@ export class DdimSampler implements Sampler {
     options: DdimOptions = {},
   ) {
     this.eta = options.eta ?? 0;
-    if (!(this.eta >= 0)) throw new RangeError(`DDIM eta must be >= 0, got ${this.eta}`);
+    checkNonNegative(this.eta, "DDIM eta");
     this.timesteps = [...diffusion.timestepMap].reverse();
   }
 

@@ -7,6 +7,7 @@
 // A guidance gradient enters D as it enters DDIM's x̂₀ (the score form, condition_score).
 
 import { roundHalfEven } from "../../util/round.ts";
+import { checkIntegerInRange, checkOneOf } from "../../validate.ts";
 import { conditionScore } from "../condition.ts";
 import type { GaussianDiffusion } from "../gaussian.ts";
 import { checkStepOrder, type Sampler, type StepInput, type StepOutput } from "./sampler.ts";
@@ -72,19 +73,16 @@ export type DpmSpacing = "logSNR" | "time";
  */
 export function dpmSolverTimesteps(base: GaussianDiffusion, steps: number, spacing: DpmSpacing = "time"): number[] {
   const T = base.numTimesteps;
-  if (!Number.isInteger(steps) || steps < 1 || steps > T) {
-    throw new RangeError(`DPM-Solver++ steps must be an integer in [1, ${T}], got ${steps}`);
-  }
+  checkIntegerInRange(steps, "DPM-Solver++ steps", 1, T);
+  checkOneOf(spacing, "the DPM-Solver++ spacing", ["time", "logSNR"]);
   let snap: (j: number) => number;
   if (spacing === "time") {
     snap = (j) => roundHalfEven(((T - 1) * (steps - j)) / steps);
-  } else if (spacing === "logSNR") {
+  } else {
     const lambdas = Array.from(base.alphasCumprod, logAlphaOverSigma); // decreasing in t
     const lo = lambdas[T - 1];
     const hi = lambdas[0];
     snap = (j) => nearestIndex(lambdas, lo + ((hi - lo) * j) / steps);
-  } else {
-    throw new RangeError(`unknown DPM-Solver++ spacing "${spacing as string}"; expected "time" or "logSNR"`);
   }
   const descending: number[] = [];
   for (let j = 0; j < steps; j++) {

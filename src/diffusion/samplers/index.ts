@@ -1,5 +1,6 @@
 // Build any sampler by name from the unrespaced process: the one switch a pipeline or CLI needs.
 
+import { checkOneOf } from "../../validate.ts";
 import type { GaussianDiffusion, VarianceMode } from "../gaussian.ts";
 import { spaceTimesteps } from "../respace.ts";
 import { DdimSampler } from "./ddim.ts";
@@ -41,6 +42,7 @@ export function createSampler(base: GaussianDiffusion, spec: SamplerSpec): Sampl
   if (base.timestepMap.some((t, i) => t !== i)) {
     throw new RangeError("createSampler expects the unrespaced process; respacing comes from `steps`");
   }
+  checkOneOf(spec.name, "the sampler", SAMPLER_NAMES);
   const steps = spec.steps ?? DEFAULT_SAMPLER_STEPS[spec.name];
   const T = base.numTimesteps;
   const kept =
@@ -57,7 +59,5 @@ export function createSampler(base: GaussianDiffusion, spec: SamplerSpec): Sampl
       return new PlmsSampler(process);
     case "dpm++2m":
       return new DpmSolverPlusPlusSampler(process);
-    default:
-      throw new RangeError(`unknown sampler "${spec.name as string}"; expected one of ${SAMPLER_NAMES.join(", ")}`);
   }
 }

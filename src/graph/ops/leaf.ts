@@ -1,4 +1,5 @@
 // Leaves of a graph: inputs fed at run time, named parameters, and constants.
+import type { StoredTensor } from "../../platform/data-types.ts";
 import { checkDType, DTYPES, type DType, GraphError } from "../dtype.ts";
 import { checkShape, formatShape, numel, type Shape } from "../shape.ts";
 import { apply, attrsOf, type OpDef, Tensor } from "../tensor.ts";
@@ -9,18 +10,6 @@ export interface InputAttrs {
   name: string;
   shape: Shape;
   dtype: DType;
-}
-/**
- * A parameter's float32 values (little-endian, contiguous) in a file that onnxruntime reads itself
- * when it builds a session, instead of a JavaScript array (see runtime/stored-weights.ts).
- */
-export interface StoredTensor {
-  /** The folder onnxruntime resolves `file` in; every stored tensor of one graph shares it. */
-  folder: string;
-  /** The file's name in `folder`. */
-  file: string;
-  /** Where the values start, in bytes. */
-  offset: number;
 }
 
 export interface ParamAttrs {
@@ -36,6 +25,8 @@ export interface ConstAttrs {
   shape: Shape;
   dtype: DType;
 }
+
+export type { StoredTensor } from "../../platform/data-types.ts";
 
 const leafEmit = (): string => {
   throw new GraphError("leaves are bound by the exporter, not emitted");

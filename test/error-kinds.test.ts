@@ -1,0 +1,126 @@
+// Every bad user input is a GlideError kind with a message that names the value and what it must be.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCount, parsePositive, parseSeed, parseSteps, parseThreads } from "../src/cli/parse.ts";
+import { ProcessPool } from "../src/data/corpus/process-pool.ts";
+import { resolveOptions } from "../src/data/options.ts";
+import { splitOf } from "../src/data/split.ts";
+import { createDiffusion } from "../src/diffusion/gaussian.ts";
+import { spaceTimesteps } from "../src/diffusion/respace.ts";
+import { DdimSampler } from "../src/diffusion/samplers/ddim.ts";
+import { dpmSolverTimesteps } from "../src/diffusion/samplers/dpm-solver.ts";
+import { createSampler, type SamplerSpec } from "../src/diffusion/samplers/index.ts";
+import { type BetaScheduleName, betaSchedule } from "../src/diffusion/schedule.ts";
+import { GlideError } from "../src/errors.ts";
+import { chooseCaptions } from "../src/eval/caption-match.ts";
+import { modelAndDiffusionDefaults, validateConfig } from "../src/glide/config.ts";
+import type { GlideModel } from "../src/glide/model.ts";
+import { paddedTokensAndMask } from "../src/glide/tokenizer.ts";
+import { catalogModel } from "../src/models/catalog.ts";
+import { seededInitializer } from "../src/nn/params.ts";
+import {
+  checkBatchSize,
+  checkGuidanceScale,
+  checkPrecision,
+  checkTemperature,
+  resolveSeed,
+  samplerSpec,
+} from "../src/pipelines/options.ts";
+import { dropCaptions } from "../src/train/batch-captions.ts";
+import { lowResFromImages } from "../src/train/batch-lowres.ts";
+import { randomInpaintMask } from "../src/train/batch-masks.ts";
+import { type TrainOptions, train } from "../src/train/trainer.ts";
+import { Rng } from "../src/util/rng.ts";
+
+const full = () => createDiffusion({ noiseSchedule: "linear", diffusionSteps: 100 });
+const stubModel = { config: { diffusion_steps: 100 } } as unknown as GlideModel;
+const trainWith = (changes: Partial<TrainOptions>) =>
+  train({ steps: 10, batchSize: 2, lr: 1e-4, ...changes } as TrainOptions);
+
+/** [what is called, the call, the message it must give]. */
+const CASES: [string, () => unknown, RegExp][] = [
+  // diffusion
+  ["spaceTimesteps steps 0", () => spaceTimesteps(0, ""), /diffusion steps must be a positive integer, got 0/],
+  ["betaSchedule steps 1.5", () => betaSchedule("linear", 1.5), /diffusion steps must be a positive integer, got 1.5/],
+  [
+    "betaSchedule unknown name",
+    () => betaSchedule("cubic" as BetaScheduleName, 10),
+    /beta schedule must be one of squaredcos_cap_v2, linear, got 'cubic'/,
+  ],
+  [
+    "createSampler unknown sampler",
+    () => createSampler(full(), { name: "euler" } as unknown as SamplerSpec),
+    /sampler must be one of ddpm, ddim, plms, dpm\+\+2m, got 'euler'/,
+  ],
+  ["dpmSolverTimesteps steps 0", () => dpmSolverTimesteps(full(), 0), /steps must be an integer from 1 to 100, got 0/],
+  [
+    "dpmSolverTimesteps spacing",
+    () => dpmSolverTimesteps(full(), 5, "karras" as "time"),
+    /spacing must be one of time, logSNR, got 'karras'/,
+  ],
+  ["DdimSampler eta −1", () => new DdimSampler(full(), { eta: -1 }), /DDIM eta must be a non-negative number, got -1/],
+  ["Rng seed 0.5", () => new Rng(0.5), /Rng seed must be an integer, got 0.5/],
+  // pipelines
+  ["pipeline seed −1", () => resolveSeed(-1), /seed must be a non-negative integer, got -1/],
+  ["pipeline batch size 0", () => checkBatchSize(0), /batch size must be an integer from 1 to 256, got 0/],
+  ["pipeline batch size 257", () => checkBatchSize(257), /batch size must be an integer from 1 to 256, got 257/],
+  ["pipeline guidance NaN", () => checkGuidanceScale(Number.NaN), /guidance scale must be from -100 to 100, got NaN/],
+  ["pipeline guidance 1000", () => checkGuidanceScale(1000), /guidance scale must be from -100 to 100, got 1000/],
+  ["pipeline temperature 0", () => checkTemperature(0), /temperature must be a positive number, got 0/],
+  ["pipeline precision", () => checkPrecision("int16"), /precision must be one of fp32, int8, got 'int16'/],
+  ["pipeline sampler", () => samplerSpec("euler", 10, stubModel, "base"), /base: unknown sampler 'euler'/],
+  ["pipeline steps 0", () => samplerSpec("ddim", 0, stubModel, "base"), /steps must be an integer from 1 to 100/],
+  // models
+  [
+    "validateConfig num_channels 0",
+    () => validateConfig({ ...modelAndDiffusionDefaults(), num_channels: 0 }),
+    /num_channels must be at least 1, got 0/,
+  ],
+  ["seededInitializer seed −1", () => seededInitializer(-1), /init seed must be a non-negative integer, got -1/],
+  ["paddedTokensAndMask text_ctx −1", () => paddedTokensAndMask([1], -1), /text_ctx must be a non-negative integer/],
+  ["catalogModel unknown name", () => catalogModel("nope"), /no model named 'nope'/],
+  // training and data
+  [
+    "lowResFromImages size 3 of 8",
+    () => lowResFromImages(new Float32Array(3 * 8 * 8), [1, 3, 8, 8], 3),
+    /low-res size 3 must divide the image size 8/,
+  ],
+  ["train steps 0", () => trainWith({ steps: 0 }), /steps must be a positive integer, got 0/],
+  ["train batch size 1.5", () => trainWith({ batchSize: 1.5 }), /batch size must be a positive integer, got 1.5/],
+  ["train accumulate 0", () => trainWith({ accumulate: 0 }), /accumulate must be a positive integer, got 0/],
+  ["train lr 0", () => trainWith({ lr: 0 }), /learning rate must be a positive number, got 0/],
+  ["caption dropout 2", () => dropCaptions(["a"], new Rng(1), 2), /caption dropout must be from 0 to 1, got 2/],
+  ["inpaint mask height 0", () => randomInpaintMask(new Rng(1), 0, 4), /mask height must be a positive integer/],
+  ["dataset resolution 0", () => resolveOptions({ resolution: 0 }), /resolution must be a positive integer, got 0/],
+  ["dataset prefetch 0", () => resolveOptions({ resolution: 8, prefetch: 0 }), /prefetch must be a positive integer/],
+  ["splitOf fraction 2", () => splitOf("key", 2), /validation fraction must be from 0 to 1, got 2/],
+  [
+    "ProcessPool workers 0",
+    () => new ProcessPool({ module: "x", workers: 0, timeoutMs: 1 }),
+    /workers must be a positive integer, got 0/,
+  ],
+  ["chooseCaptions k 0", () => chooseCaptions(["a"], 0), /caption count must be a positive integer, got 0/],
+  // command line
+  ["--steps 0", () => parseSteps("0"), /steps must be at least 1/],
+  ["--steps nonsense", () => parseSteps("many"), /expected a step count or a respacing/],
+  ["--threads 0", () => parseThreads("0"), /--threads must be a positive integer/],
+  ["--seed -1", () => parseSeed("-1"), /seed must be a non-negative integer/],
+  ["-n 0", () => parseCount("-n")("0"), /-n must be a positive integer/],
+  ["--temp -1", () => parsePositive("--temp")("-1"), /--temp must be positive/],
+];
+
+for (const [what, call, message] of CASES) {
+  test(`${what}: a GlideError kind`, async () => {
+    await assert.rejects(
+      async () => call(),
+      (error: unknown) => {
+        assert.ok(
+          error instanceof GlideError,
+          `${what} threw ${(error as Error)?.constructor?.name}, not a GlideError`,
+        );
+        assert.match(error.message, message);
+        return true;
+      },
+    );
+  });
+}
