@@ -7,10 +7,10 @@ import { runCaptionProbe } from "../../src/eval/caption-probe.ts";
 import { loadModelsFor } from "../../src/models/resolve.ts";
 
 /**
- * Shares of the 38 samples the committed weights (version 3) get right at these settings, less one
- * sample of slack for another CPU's rounding: raise them with each better version.
+ * Shares of the 38 samples the committed weights (base version 4: 15 colour, 3 shape) get right at
+ * these settings, less one sample of slack for another CPU's rounding: raise them with each better version.
  */
-const SHIPPED_PROBE_FLOOR = { colour: 2 / 38, shape: 2 / 38 };
+const SHIPPED_PROBE_FLOOR = { colour: 14 / 38, shape: 2 / 38 };
 
 test("caption probe on the shipped base model: drawn samples, at least the committed colour and shape figures", async () => {
   const { base } = await loadModelsFor("generate", { upsample: false });
