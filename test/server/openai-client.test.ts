@@ -112,7 +112,7 @@ test("errors reach the client as OpenAI's error classes, with the message, param
   });
   await assert.rejects(client.images.generate({ prompt: "x", ...fast, ...{ sampler: "euler" } }), (e) => {
     assert.ok(e instanceof OpenAI.BadRequestError);
-    assert.match(e.message, /unknown sampler 'euler'/);
+    assert.match(e.message, /sampler must be one of ddpm, ddim, plms, dpm\+\+2m, got 'euler'/);
     return true;
   });
 });
