@@ -2,6 +2,7 @@
 // models, and small pictures to send it.
 import sharp from "sharp";
 import { type GlideServer, type ServeOptions, startServer } from "../../src/server/server.ts";
+import type { ServedModel } from "../../src/server/worker-pool.ts";
 import { fixtureFiles } from "../pipelines/helpers.ts";
 
 /** The fixture text2im model (16×16) and, with `upsampler`, the fixture upsampler (16 → 16). */
@@ -73,3 +74,14 @@ export async function readMetric(serverUrl: string, name: string): Promise<numbe
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return Number(line?.split(" ")[1] ?? Number.NaN);
 }
+
+/** The side of a fake executor's pictures, and what a queue worker with such an executor serves. */
+export const FAKE_SIDE = 8;
+export const FAKE_SERVED: ServedModel = {
+  id: "fake",
+  sizes: {
+    generate: { base: FAKE_SIDE, upsampled: null },
+    edit: { base: FAKE_SIDE, upsampled: null },
+    variation: { base: FAKE_SIDE, upsampled: null },
+  },
+};

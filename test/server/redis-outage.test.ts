@@ -15,18 +15,8 @@ import { type JobExecutor, QueueUnavailableError, type SubmitOptions } from "../
 import { RedisJobQueue } from "../../src/server/queue/redis-queue.ts";
 import { RedisQueueWorker } from "../../src/server/queue/redis-worker.ts";
 import { type GlideServer, startServer } from "../../src/server/server.ts";
-import type { ServedModel } from "../../src/server/worker-pool.ts";
+import { FAKE_SERVED as SERVED, FAKE_SIDE as SIDE } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
-
-const SIDE = 8;
-const SERVED: ServedModel = {
-  id: "fake",
-  sizes: {
-    generate: { base: SIDE, upsampled: null },
-    edit: { base: SIDE, upsampled: null },
-    variation: { base: SIDE, upsampled: null },
-  },
-};
 
 /** Each job takes `steps` × 50 ms (stopping when aborted); `hang`: jobs never end unless released. */
 class SlowExecutor implements JobExecutor<ImageJob> {

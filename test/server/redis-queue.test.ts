@@ -20,18 +20,8 @@ import type { JobOutcome } from "../../src/server/queue/local-queue.ts";
 import { redisKeys } from "../../src/server/queue/redis-connection.ts";
 import { RedisJobQueue } from "../../src/server/queue/redis-queue.ts";
 import { RedisQueueWorker } from "../../src/server/queue/redis-worker.ts";
-import type { ServedModel } from "../../src/server/worker-pool.ts";
+import { FAKE_SERVED as SERVED, FAKE_SIDE as SIDE } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
-
-const SIDE = 8;
-const SERVED: ServedModel = {
-  id: "fake",
-  sizes: {
-    generate: { base: SIDE, upsampled: null },
-    edit: { base: SIDE, upsampled: null },
-    variation: { base: SIDE, upsampled: null },
-  },
-};
 
 /** A picture whose pixels are all `value` in every channel but green, which is the pixel's index. */
 function picture(value: number): RgbImage {
