@@ -44,7 +44,13 @@ export * from "./index.ts";
 export { resolveCacheDir } from "./io/cache-dir.ts";
 export { countParameters } from "./io/check-state-dict.ts";
 export type { CheckpointFile } from "./io/checkpoint-file.ts";
-export { type CheckpointFormat, convertToSafetensors, loadCheckpointFile, sourceDtypes } from "./io/checkpoint-file.ts";
+export {
+  type CheckpointFormat,
+  convertToSafetensors,
+  loadCheckpointFile,
+  sameFile,
+  sourceDtypes,
+} from "./io/checkpoint-file.ts";
 export {
   CLIP_VOCABULARY,
   clipVocabularyPath,

@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { catalogFiles } from "../models/catalog.ts";
-import { checkWritableDirectory, GlideError, makeDirectory, numberedPath } from "../node.ts";
+import { checkWritableDirectory, GlideError, makeDirectory, numberedPath, sameFile } from "../node.ts";
 
 export interface InputFile {
   /** What the command calls it: "image", "mask". */
@@ -40,12 +40,7 @@ export async function checkOutputPath(out: string, count: number, inputs: readon
 
 /** The first of `files` that `path` names: the same path, or another name (a link) of the same file. */
 export async function sameFileAs(path: string, files: readonly InputFile[]): Promise<InputFile | null> {
-  const stats = await statOrNull(path);
-  for (const file of files) {
-    if (resolve(path) === resolve(file.path)) return file;
-    const other = stats ? await statOrNull(file.path) : null;
-    if (stats && other && stats.dev === other.dev && stats.ino === other.ino) return file;
-  }
+  for (const file of files) if (await sameFile(path, file.path)) return file;
   return null;
 }
 

@@ -118,7 +118,7 @@ export interface ConvertSummary {
  * replace an existing file unless `force`.
  */
 /** The same path, or two names (a link, a hard link) of one file. */
-async function sameFile(a: string, b: string): Promise<boolean> {
+export async function sameFile(a: string, b: string): Promise<boolean> {
   if (resolve(a) === resolve(b)) return true;
   const [sa, sb] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
   return sa !== null && sb !== null && sa.dev === sb.dev && sa.ino === sb.ino;
