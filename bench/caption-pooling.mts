@@ -4,15 +4,15 @@
 // how many of its guided samples are nearest their own caption's picture (chance: a quarter).
 //
 //   npm run bench:pooling -- [--ctx 12] [--steps 1200] [--seeds 0,1,2] [--threads 1]
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { resolveConfig, XF_POOLS } from "../src/glide/config.ts";
-import { GlideModel } from "../src/glide/model.ts";
-import { loadCheckpointFile } from "../src/io/checkpoint-file.ts";
-import { train } from "../src/train/trainer.ts";
+import { resolveConfig, XF_POOLS } from "../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { loadCheckpointFile } from "../packages/glide-ts/src/io/checkpoint-file.ts";
+import { train } from "../packages/glide-ts/src/train/trainer.ts";
 import { fixtureConfig } from "../test/fixtures.ts";
 import { scoreDots, writeDots } from "../test/train/dots.ts";
 

@@ -3,25 +3,26 @@
 // writes it to the process's stderr). Each node left on the CPU costs copies between the devices.
 // Graphs: the shipped base U-Net (batch 2, guided) and upsampler (batch 1, 32 → 128), and a training
 // step of the tiny preset (batch 2) as the gradient graph (host optimizer) and the fused step graph.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
-import type * as g from "../src/graph/index.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { CompiledGraph } from "../src/runtime/session.ts";
-import { buildTrainingGraph, trainStepFor } from "../src/train/objective-graph.ts";
+import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
+import type * as g from "../packages/glide-ts/src/graph/index.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { CompiledGraph } from "../packages/glide-ts/src/runtime/session.ts";
+import { buildTrainingGraph, trainStepFor } from "../packages/glide-ts/src/train/objective-graph.ts";
 
 const GRAPHS = {
   "shipped base U-Net (batch 2)": async () =>
-    (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model.unetGraph(2).outputs,
+    (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" })).model.unetGraph(2)
+      .outputs,
   "shipped upsampler U-Net (batch 1)": async () => {
-    const model = (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model;
+    const model = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" })).model;
     return model.unetGraph(1, { lowResSize: model.config.image_size / 4 }).outputs;
   },
   "tiny training gradient graph (batch 2)": async () => trainingPlan().gradientOutputs,

@@ -8,13 +8,13 @@
 // Options: --quick (one step per stage, one run with the compile in it: for software WebGPU, where a
 // step takes minutes), --steps N (steps per stage timed, default 4), --timeout S (per device and
 // model set, default 1800), THREADS=n (onnxruntime threads; default all cores).
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { GlideModel } from "../src/glide/model.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import { type ResolvedDevice, resolveDevice } from "../src/runtime/device.ts";
+import type { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { type ResolvedDevice, resolveDevice } from "../packages/glide-ts/src/runtime/device.ts";
 import { randomModel } from "./int8-drift.mts";
 
 const MODEL_SETS = {
@@ -42,8 +42,9 @@ const threads = Number(process.env.THREADS ?? 0) || undefined;
 
 async function models(set: ModelSet): Promise<{ base: GlideModel; upsampler: GlideModel }> {
   if (set === "released") return { base: randomModel("base"), upsampler: randomModel("upsample") };
-  const base = (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model;
-  const upsampler = (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model;
+  const base = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" })).model;
+  const upsampler = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" }))
+    .model;
   return { base, upsampler };
 }
 

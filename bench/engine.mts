@@ -1,10 +1,10 @@
 // npm run bench:engine — conv speed of our graphs against a hand-made ONNX node, and a CNN training step.
-import "../src/platform/node.ts";
-import * as g from "../src/graph/index.ts";
-import { writeModel } from "../src/graph/onnx/model-proto.ts";
-import { buildTrainStep, parametersOf } from "../src/graph/optim.ts";
-import { CompiledGraph, type HostArray } from "../src/runtime/session.ts";
-import { TrainingSession } from "../src/runtime/training-session.ts";
+import "../packages/glide-ts/src/platform/node.ts";
+import * as g from "../packages/glide-ts/src/graph/index.ts";
+import { writeModel } from "../packages/glide-ts/src/graph/onnx/model-proto.ts";
+import { buildTrainStep, parametersOf } from "../packages/glide-ts/src/graph/optim.ts";
+import { CompiledGraph, type HostArray } from "../packages/glide-ts/src/runtime/session.ts";
+import { TrainingSession } from "../packages/glide-ts/src/runtime/training-session.ts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 // The runners alternate, so one session's spinning threads must not steal the next one's CPU.

@@ -9,19 +9,19 @@
 // --emulate-avx2: run each case under qemu-user as a Haswell (AVX2, no VNNI), where onnxruntime's
 // u8×s8 kernels add products in pairs into saturating 16-bit sums: the int8 error there is the
 // figure that counts (the emulated seconds mean nothing). Needs Debian's `qemu-user`.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { GlideModel } from "../src/glide/model.ts";
-import { relativeError } from "../src/int8/output-error.ts";
-import { int8Rewrite } from "../src/int8/quantize-graph.ts";
-import { calibrationFeeds } from "../src/int8/unet-plan.ts";
-import { countFlops } from "../src/nn/flops.ts";
-import { int8PlanOf } from "../src/pipelines/int8-plan.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { textFeeds } from "../src/pipelines/text-features.ts";
-import type { CompiledGraph } from "../src/runtime/session.ts";
+import type { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { relativeError } from "../packages/glide-ts/src/int8/output-error.ts";
+import { int8Rewrite } from "../packages/glide-ts/src/int8/quantize-graph.ts";
+import { calibrationFeeds } from "../packages/glide-ts/src/int8/unet-plan.ts";
+import { countFlops } from "../packages/glide-ts/src/nn/flops.ts";
+import { int8PlanOf } from "../packages/glide-ts/src/pipelines/int8-plan.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { textFeeds } from "../packages/glide-ts/src/pipelines/text-features.ts";
+import type { CompiledGraph } from "../packages/glide-ts/src/runtime/session.ts";
 import { describePlan, interleaved, pct, randomModel } from "./int8-drift.mts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
@@ -35,12 +35,13 @@ const CASES: Record<string, { batch: number; load: () => Promise<GlideModel>; la
   upsample: { batch: 1, load: async () => randomModel("upsample"), label: "released upsample shapes, random weights" },
   base32: {
     batch: 2,
-    load: async () => (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model,
+    load: async () => (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" })).model,
     label: "shipped glide-ts-base32",
   },
   upsample128: {
     batch: 1,
-    load: async () => (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model,
+    load: async () =>
+      (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" })).model,
     label: "shipped glide-ts-upsample128",
   },
 };

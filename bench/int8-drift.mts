@@ -1,11 +1,11 @@
 // What bench:forward and bench:sample share for int8: models at the released shapes whose
 // zero-initialized layers are drawn like the others (else the output is identically 0 and its
 // error means nothing), the int8 plan's summary, and fp32 against int8 timings taken interleaved.
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
-import { magnitude } from "../src/int8/calibrate.ts";
-import type { UNetInt8Plan } from "../src/int8/unet-plan.ts";
-import { type InitSpec, seededInitializer } from "../src/nn/params.ts";
+import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
+import { magnitude } from "../packages/glide-ts/src/int8/calibrate.ts";
+import type { UNetInt8Plan } from "../packages/glide-ts/src/int8/unet-plan.ts";
+import { type InitSpec, seededInitializer } from "../packages/glide-ts/src/nn/params.ts";
 
 /** A model of `preset`'s shapes with random weights, none of them all zero. */
 export function randomModel(preset: string): GlideModel {

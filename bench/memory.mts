@@ -4,16 +4,16 @@
 // way sessions are built now and the way they were before (the weights kept in JavaScript beside
 // onnxruntime's copy, and onnxruntime's CPU arena). Each case runs in its own process, so that its
 // peak RSS is its own; figures are multiples of the model's float32 weights.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
-import { sessionsOf } from "../src/pipelines/sessions.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import { upsample } from "../src/pipelines/upsample.ts";
-import type { SessionOptions } from "../src/runtime/session.ts";
-import { storeWeights } from "../src/runtime/stored-weights.ts";
+import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
+import { sessionsOf } from "../packages/glide-ts/src/pipelines/sessions.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { upsample } from "../packages/glide-ts/src/pipelines/upsample.ts";
+import type { SessionOptions } from "../packages/glide-ts/src/runtime/session.ts";
+import { storeWeights } from "../packages/glide-ts/src/runtime/stored-weights.ts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 const prompt = "an oil painting of a corgi";

@@ -2,11 +2,11 @@
 // calibration graphs are freed before the next model's: both in one process outgrow this machine):
 // the released shapes (random weights) sampled in fp32 and int8, alternated; prints a summary line
 // and, last, a JSON line with the median step seconds. Argument: base | upsample, then the step count.
-import "../src/platform/node.ts";
-import type { RgbImage } from "../src/image/pixels.ts";
-import { int8PlanOf } from "../src/pipelines/int8-plan.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import { upsample } from "../src/pipelines/upsample.ts";
+import "../packages/glide-ts/src/platform/node.ts";
+import type { RgbImage } from "../packages/glide-ts/src/image/pixels.ts";
+import { int8PlanOf } from "../packages/glide-ts/src/pipelines/int8-plan.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { upsample } from "../packages/glide-ts/src/pipelines/upsample.ts";
 import { randomModel } from "./int8-drift.mts";
 import { stepTimes } from "./sample-int8.mts";
 

@@ -1,11 +1,11 @@
 // bench:sample's int8 parts: whole runs of the shipped models at fixed seeds in fp32 and int8 (time
 // and the PSNR of the final picture against fp32's), and step times of a pipeline in both precisions.
-import type { RgbImage } from "../src/image/pixels.ts";
-import type { Precision } from "../src/int8/plan.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { releaseSessions } from "../src/pipelines/sessions.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import type { PipelineResult, ProgressEvent } from "../src/pipelines/types.ts";
+import type { RgbImage } from "../packages/glide-ts/src/image/pixels.ts";
+import type { Precision } from "../packages/glide-ts/src/int8/plan.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { releaseSessions } from "../packages/glide-ts/src/pipelines/sessions.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { PipelineResult, ProgressEvent } from "../packages/glide-ts/src/pipelines/types.ts";
 
 /** PSNR in dB of two pictures of the same size (Infinity when equal). */
 export function psnr(a: RgbImage, b: RgbImage): number {
@@ -24,8 +24,9 @@ export const UPSAMPLE_FAST27 = { upsampleSampler: "ddim", upsampleSteps: "fast27
  * were printed), fp32 then int8 for each seed.
  */
 export async function shippedInt8Runs(seeds: readonly number[], threads: number | undefined): Promise<void> {
-  const base = (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model;
-  const upsampler = (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model;
+  const base = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" })).model;
+  const upsampler = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" }))
+    .model;
   const run = (precision: Precision, seed: number, prompt: string) =>
     textToImage({ prompt, model: base, upsampler, seed, threads, precision, ...UPSAMPLE_FAST27 });
   // Warm-up: compile both precisions' sessions (and calibrate) outside the timed runs.

@@ -16,20 +16,20 @@
 //     times or, with --full, run in full in both precisions.
 // Options: --full (always run text → 256 in full), --steps N (steps timed per model, default 4),
 // --no-int8 (fp32 only), --no-clip (skip CLIP guidance), THREADS=n (onnxruntime threads; default all cores).
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { releasedClipConfig } from "../src/clip/config.ts";
-import { clipTextEmbeddings } from "../src/clip/guidance.ts";
-import { ClipModel } from "../src/clip/model.ts";
-import { CLIP_MERGES, ClipTokenizer } from "../src/clip/tokenizer.ts";
-import type { GlideModel } from "../src/glide/model.ts";
-import { clipSessionsOf, releaseSessions, sessionsOf } from "../src/pipelines/sessions.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import type { ProgressEvent } from "../src/pipelines/types.ts";
-import { upsample } from "../src/pipelines/upsample.ts";
-import type { CompiledGraph, HostArray } from "../src/runtime/session.ts";
+import { releasedClipConfig } from "../packages/glide-ts/src/clip/config.ts";
+import { clipTextEmbeddings } from "../packages/glide-ts/src/clip/guidance.ts";
+import { ClipModel } from "../packages/glide-ts/src/clip/model.ts";
+import { CLIP_MERGES, ClipTokenizer } from "../packages/glide-ts/src/clip/tokenizer.ts";
+import type { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { clipSessionsOf, releaseSessions, sessionsOf } from "../packages/glide-ts/src/pipelines/sessions.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { ProgressEvent } from "../packages/glide-ts/src/pipelines/types.ts";
+import { upsample } from "../packages/glide-ts/src/pipelines/upsample.ts";
+import type { CompiledGraph, HostArray } from "../packages/glide-ts/src/runtime/session.ts";
 import { randomModel } from "./int8-drift.mts";
 import { psnr, shippedInt8Runs, UPSAMPLE_FAST27 } from "./sample-int8.mts";
 

@@ -12,14 +12,13 @@
 // --pairs N (3), --reference-steps N (100), --base "dpm++2m:15,dpm++2m:20,…" and --upsampler
 // "ddim:fast27,dpm++2m:10,…" (sampler:steps lists), --threads N (all cores). The settings run one
 // after another in this process: compare the seconds within one run.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_SAMPLER_STEPS } from "../src/diffusion/samplers/index.ts";
-import { signature } from "../src/eval/caption-match.ts";
-import { indexCorpus } from "../src/eval/corpus-index.ts";
-import { type FigureSummary, summarize } from "../src/eval/image-quality.ts";
+import { signature } from "../packages/eval/src/caption-match.ts";
+import { indexCorpus } from "../packages/eval/src/corpus-index.ts";
+import { type FigureSummary, summarize } from "../packages/eval/src/image-quality.ts";
 import {
   convergence,
   heldOutDistances,
@@ -27,13 +26,14 @@ import {
   nearestDistance,
   REFERENCE_SAMPLER,
   trainingSignatures,
-} from "../src/eval/sampler-figures.ts";
-import { runUpsampleEval } from "../src/eval/upsample-eval.ts";
-import { imageToTensor, type RgbImage } from "../src/image/pixels.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { DEFAULT_GUIDANCE, textToImage } from "../src/pipelines/text-to-image.ts";
-import { DEFAULT_SAMPLER } from "../src/pipelines/two-stage.ts";
-import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../src/pipelines/upsample.ts";
+} from "../packages/eval/src/sampler-figures.ts";
+import { runUpsampleEval } from "../packages/eval/src/upsample-eval.ts";
+import { DEFAULT_SAMPLER_STEPS } from "../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { imageToTensor, type RgbImage } from "../packages/glide-ts/src/image/pixels.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { DEFAULT_GUIDANCE, textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { DEFAULT_SAMPLER } from "../packages/glide-ts/src/pipelines/two-stage.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../packages/glide-ts/src/pipelines/upsample.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -73,8 +73,10 @@ const log = (line: string) => process.stderr.write(`[${elapsed()}] ${line}\n`);
 const load = () => loadavg()[0]!.toFixed(1);
 const loads: number[] = [];
 
-const base = (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors", weightsInMemory: true })).model;
-const upsampler = (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model;
+const base = (
+  await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors", weightsInMemory: true })
+).model;
+const upsampler = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" })).model;
 const data32 = join(flags.corpus!, "32", "all.jsonl");
 const data128 = join(flags.corpus!, "128", "all.jsonl");
 

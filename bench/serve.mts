@@ -9,14 +9,14 @@
 // model alone; 128 adds the upsampler at its defaults), --burst B (100), --queue-size Q (16), --threads T
 // (onnxruntime threads of the local worker, default all cores; each Redis worker gets half).
 // The machine may be shared: the figures are indicative; run it on a quiet machine to quote them.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../src/pipelines/upsample.ts";
-import { resolveServedModels } from "../src/server/served-models.ts";
+import { resolveServedModels } from "../packages/app/src/server/served-models.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../packages/glide-ts/src/pipelines/upsample.ts";
 import { startRedisServer } from "../test/server/redis-server.ts";
 
 const args = process.argv.slice(2);
@@ -73,7 +73,7 @@ interface Glide {
 const children: Glide[] = [];
 
 function glide(command: string[], ready: RegExp): Promise<Glide> {
-  const child = spawn(process.execPath, ["bin/glide.js", ...command], {
+  const child = spawn(process.execPath, ["packages/app/bin/glide.js", ...command], {
     env: { ...process.env, GLIDE_API_KEYS: "" },
     stdio: ["ignore", "pipe", "inherit"],
   });

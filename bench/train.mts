@@ -5,17 +5,17 @@
 // printed beside the figures: a step ≤ 3× a forward pass (tiny, small), and for small at batch 8
 // ≥ 2.5× the reference PyTorch code's images/s, a figure given to the project (1.32 images/s on a
 // 2-core machine, turn 1), not re-measured here: there is no PyTorch on this machine.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { GlideModel } from "../src/glide/model.ts";
-import { presetConfig } from "../src/glide/presets.ts";
-import * as g from "../src/graph/index.ts";
-import { CompiledGraph } from "../src/runtime/session.ts";
-import { type OptimizerPlacement, TrainingSession } from "../src/runtime/training-session.ts";
-import { assembleBatch } from "../src/train/batch.ts";
-import { buildTrainingGraph, trainStepFor } from "../src/train/objective-graph.ts";
-import { Rng } from "../src/util/rng.ts";
+import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
+import * as g from "../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph } from "../packages/glide-ts/src/runtime/session.ts";
+import { type OptimizerPlacement, TrainingSession } from "../packages/glide-ts/src/runtime/training-session.ts";
+import { assembleBatch } from "../packages/glide-ts/src/train/batch.ts";
+import { buildTrainingGraph, trainStepFor } from "../packages/glide-ts/src/train/objective-graph.ts";
+import { Rng } from "../packages/glide-ts/src/util/rng.ts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 const STEP_FORWARD_GOAL = 3;

@@ -11,18 +11,18 @@
 // last), the sessions already compiled; the page's first load (download or cache, parsing,
 // compiling) is printed apart. Options: --steps N (25), --no-upsample, --swiftshader.
 // The machine may be shared: the figures are indicative; run it on a quiet machine to quote them.
-import "../src/platform/node.ts";
+import "../packages/glide-ts/src/platform/node.ts";
 import { mkdtempSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
+import { serveStaticWeb } from "../packages/app/src/server/static-web.ts";
+import type { Backend, Progress } from "../packages/app/web/ui/backend.ts";
+import { loadModel } from "../packages/glide-ts/src/pipelines/load-model.ts";
+import { textToImage } from "../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../packages/glide-ts/src/pipelines/upsample.ts";
 import { buildWeb } from "../scripts/build-web.ts";
-import { loadModel } from "../src/pipelines/load-model.ts";
-import { textToImage } from "../src/pipelines/text-to-image.ts";
-import { DEFAULT_UPSAMPLE_SAMPLER, DEFAULT_UPSAMPLE_STEPS } from "../src/pipelines/upsample.ts";
-import { serveStaticWeb } from "../src/server/static-web.ts";
 import { launchChromium } from "../test/browser/chromium.ts";
-import type { Backend, Progress } from "../web/ui/backend.ts";
 
 const args = process.argv.slice(2);
 const stepsAt = args.indexOf("--steps");
@@ -95,9 +95,9 @@ async function webGpuAdapter(browser: Browser, url: string): Promise<string> {
 }
 
 async function nodeRun(threads: number): Promise<{ base: number; upsample: number }> {
-  const model = (await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" })).model;
+  const model = (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" })).model;
   const upsampler = upsample
-    ? (await loadModel({ checkpoint: "models/glide-ts-upsample128.safetensors" })).model
+    ? (await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-upsample128.safetensors" })).model
     : null;
   const run = () => textToImage({ model, upsampler, prompt, seed, steps, threads });
   await run(); // compiles the sessions, as the page's startup does

@@ -10,10 +10,12 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build, type Metafile } from "esbuild";
-import { MANIFEST_FILE, type StaticFile, type WebManifest } from "../web/local/manifest.ts";
+import { MANIFEST_FILE, type StaticFile, type WebManifest } from "../packages/app/web/local/manifest.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const DEFAULT_WEB_OUT = join(root, "dist", "web-local");
+const APP = join(root, "packages", "app");
+const SHIPPED_MODELS = join(root, "packages", "glide-ts", "models");
+export const DEFAULT_WEB_OUT = join(APP, "dist", "web-local");
 
 /** The runtime the default `onnxruntime-web` entry loads: WebAssembly and WebGPU (JSEP) in one binary. */
 const ORT_DIST = join(root, "node_modules", "onnxruntime-web", "dist");
@@ -44,14 +46,15 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
   const bundled = await build({
     absWorkingDir: root,
     // "app": the names web/index.html links (app.js, and app.css from the UI's style sheet).
-    entryPoints: { app: "web/local-entry.ts", worker: "web/local/worker.ts" },
+    entryPoints: { app: "packages/app/web/local-entry.ts", worker: "packages/app/web/local/worker.ts" },
     bundle: true,
     platform: "browser",
     format: "esm",
     target: "es2022",
     // onnxruntime-web's entry that imports its .mjs runtime from env.wasm.wasmPaths at run time,
     // rather than a copy inlined in the bundle: its WebAssembly threads start from that file.
-    conditions: ["onnxruntime-web-use-extern-wasm"],
+    // glide-ts-source: the workspace's `glide-ts` from its TypeScript sources (its browser entry).
+    conditions: ["onnxruntime-web-use-extern-wasm", "glide-ts-source"],
     outdir: outDir,
     minify: options.minify ?? true,
     sourcemap: "linked",
@@ -68,14 +71,14 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
   const runtimeModule = `ort/${ORT_FILES.module}`;
   await copy(join(ORT_DIST, ORT_FILES.module), runtimeModule);
   const manifest: WebManifest = {
-    base: await copy(join(root, "models", MODELS.base), `models/${MODELS.base}`),
-    upsampler: await copy(join(root, "models", MODELS.upsampler), `models/${MODELS.upsampler}`),
+    base: await copy(join(SHIPPED_MODELS, MODELS.base), `models/${MODELS.base}`),
+    upsampler: await copy(join(SHIPPED_MODELS, MODELS.upsampler), `models/${MODELS.upsampler}`),
     runtime: await copy(join(ORT_DIST, ORT_FILES.binary), `ort/${ORT_FILES.binary}`),
     runtimeModule,
   };
   await writeFile(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  await copyFile(join(root, "web", "index.html"), join(outDir, "index.html"));
-  await copyFile(join(root, "models", "README.md"), join(outDir, "models", "README.md"));
+  await copyFile(join(APP, "web", "index.html"), join(outDir, "index.html"));
+  await copyFile(join(SHIPPED_MODELS, "README.md"), join(outDir, "models", "README.md"));
 
   const written = [
     ...Object.keys(bundled.metafile.outputs).map((p) => relative(outDir, resolve(root, p))),

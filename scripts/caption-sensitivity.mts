@@ -2,10 +2,12 @@
 // (src/eval/colour-sensitivity.ts): RMS of ε("a red square") − ε("a blue square") and the other pairs,
 // on hearts and circles too, over four noisy pictures, per timestep (ε's own RMS is about 1).
 //
-//   node --import tsx scripts/caption-sensitivity.mts [CHECKPOINT…] (default: the shipped base)
-import { colourSensitivity, loadModel } from "../src/node.ts";
+//   node --conditions=glide-ts-source --import tsx scripts/caption-sensitivity.mts [CHECKPOINT…] (default: the shipped base)
+import { colourSensitivity } from "../packages/eval/src/index.ts";
+import { loadModel } from "../packages/glide-ts/src/node.ts";
 
-const checkpoints = process.argv.length > 2 ? process.argv.slice(2) : ["models/glide-ts-base32.safetensors"];
+const checkpoints =
+  process.argv.length > 2 ? process.argv.slice(2) : ["packages/glide-ts/models/glide-ts-base32.safetensors"];
 for (const checkpoint of checkpoints) {
   const { model } = await loadModel({ checkpoint });
   const s = await colourSensitivity(model, { threads: 1 });

@@ -1,7 +1,7 @@
 // The model card's figures (models/README.md): the loss curves of every stage of the default-model
 // recipe, from the runs' metrics.jsonl, drawn as an SVG chart and rendered to a PNG with resvg.
 //
-//   node --import tsx scripts/model-card-figures.ts [--work DIR] [--out models/loss-curve.png]
+//   node --conditions=glide-ts-source --import tsx scripts/model-card-figures.ts [--work DIR] [--out packages/glide-ts/models/loss-curve.png]
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,7 +16,7 @@ interface Row {
 const { values } = parseArgs({
   options: {
     work: { type: "string", default: ".cache/default-model" },
-    out: { type: "string", default: "models/loss-curve.png" },
+    out: { type: "string", default: "packages/glide-ts/models/loss-curve.png" },
   },
 });
 

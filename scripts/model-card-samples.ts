@@ -1,9 +1,9 @@
 // The model card's sample grid (models/samples.png): the shipped models on a fixed list of prompts,
 // one row per prompt, a few seeds each, 128×128 after the upsampler.
 //
-//   node --import tsx scripts/model-card-samples.ts [--out models/samples.png] [--seeds 3]
+//   node --conditions=glide-ts-source --import tsx scripts/model-card-samples.ts [--out packages/glide-ts/models/samples.png] [--seeds 3]
 import { parseArgs } from "node:util";
-import { imageGrid, loadModelsFor, type RgbImage, textToImage, writePng } from "../src/node.ts";
+import { imageGrid, loadModelsFor, type RgbImage, textToImage, writePng } from "../packages/glide-ts/src/node.ts";
 
 export const CARD_PROMPTS = [
   "red heart",
@@ -17,7 +17,10 @@ export const CARD_PROMPTS = [
 ];
 
 const { values } = parseArgs({
-  options: { out: { type: "string", default: "models/samples.png" }, seeds: { type: "string", default: "3" } },
+  options: {
+    out: { type: "string", default: "packages/glide-ts/models/samples.png" },
+    seeds: { type: "string", default: "3" },
+  },
 });
 const seeds = Number(values.seeds);
 const { base, upsampler } = await loadModelsFor("generate");

@@ -22,7 +22,16 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--import", "./test/setup.ts", "--test", "--test-concurrency=1", ...files],
+  [
+    "--conditions=glide-ts-source",
+    "--import",
+    "tsx",
+    "--import",
+    "./test/setup.ts",
+    "--test",
+    "--test-concurrency=1",
+    ...files,
+  ],
   {
     stdio: "inherit",
   },

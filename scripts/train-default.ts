@@ -22,7 +22,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const glide = join(root, "bin", "glide.js");
+const glide = join(root, "packages", "app", "bin", "glide.js");
+const shippedModels = join(root, "packages", "glide-ts", "models");
 
 interface Stage {
   data: string;
@@ -54,7 +55,7 @@ const startFrom = new Map(
     return [stage, resolve(file)] as const;
   }),
 );
-const recipe = JSON.parse(await readFile(join(root, "models", "recipe.json"), "utf-8")) as Recipe;
+const recipe = JSON.parse(await readFile(join(shippedModels, "recipe.json"), "utf-8")) as Recipe;
 const work = resolve(values.work!);
 const names = values.stage ?? Object.keys(recipe.stages);
 for (const name of [...names, ...startFrom.keys()]) {
@@ -109,14 +110,14 @@ async function trainStage(name: string): Promise<void> {
   await writeFile(configPath, `${JSON.stringify(stage.config, null, 2)}\n`);
   const args = ["train", join(corpus, stage.data), "--out", join(work, name), "--preset", stage.preset];
   args.push("--config", configPath, ...trainFlags(stage.train), "--threads", threads);
-  const start = startFrom.get(name) ?? (values["from-shipped"] ? join(root, "models", stage.export) : undefined);
+  const start = startFrom.get(name) ?? (values["from-shipped"] ? join(shippedModels, stage.export) : undefined);
   if (start !== undefined && !existsSync(join(work, name, "checkpoint.safetensors"))) {
     if (!existsSync(start)) throw new Error(`the starting weights of ${name}, ${start}, are missing`);
     args.push("--checkpoint", start);
   }
   await run(args, name);
   process.stderr.write(
-    `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} models/${stage.export} --dtype float16\n`,
+    `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} packages/glide-ts/models/${stage.export} --dtype float16\n`,
   );
 }
 if (values.sequential) for (const name of names) await trainStage(name);

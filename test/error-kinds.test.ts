@@ -1,23 +1,23 @@
 // Every bad user input is a GlideError kind with a message that names the value and what it must be.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseCount, parsePositive, parseSeed, parseSteps, parseThreads } from "../src/cli/parse.ts";
-import { ProcessPool } from "../src/data/corpus/process-pool.ts";
-import { resolveOptions } from "../src/data/options.ts";
-import { splitOf } from "../src/data/split.ts";
-import { createDiffusion } from "../src/diffusion/gaussian.ts";
-import { spaceTimesteps } from "../src/diffusion/respace.ts";
-import { DdimSampler } from "../src/diffusion/samplers/ddim.ts";
-import { dpmSolverTimesteps } from "../src/diffusion/samplers/dpm-solver.ts";
-import { createSampler, type SamplerSpec } from "../src/diffusion/samplers/index.ts";
-import { type BetaScheduleName, betaSchedule } from "../src/diffusion/schedule.ts";
-import { GlideError } from "../src/errors.ts";
-import { chooseCaptions } from "../src/eval/caption-match.ts";
-import { modelAndDiffusionDefaults, validateConfig } from "../src/glide/config.ts";
-import type { GlideModel } from "../src/glide/model.ts";
-import { paddedTokensAndMask } from "../src/glide/tokenizer.ts";
-import { catalogModel } from "../src/models/catalog.ts";
-import { seededInitializer } from "../src/nn/params.ts";
+import { parseCount, parsePositive, parseSeed, parseSteps, parseThreads } from "../packages/app/src/cli/parse.ts";
+import { ProcessPool } from "../packages/corpus/src/process-pool.ts";
+import { chooseCaptions } from "../packages/eval/src/caption-match.ts";
+import { resolveOptions } from "../packages/glide-ts/src/data/options.ts";
+import { splitOf } from "../packages/glide-ts/src/data/split.ts";
+import { createDiffusion } from "../packages/glide-ts/src/diffusion/gaussian.ts";
+import { spaceTimesteps } from "../packages/glide-ts/src/diffusion/respace.ts";
+import { DdimSampler } from "../packages/glide-ts/src/diffusion/samplers/ddim.ts";
+import { dpmSolverTimesteps } from "../packages/glide-ts/src/diffusion/samplers/dpm-solver.ts";
+import { createSampler, type SamplerSpec } from "../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { type BetaScheduleName, betaSchedule } from "../packages/glide-ts/src/diffusion/schedule.ts";
+import { GlideError } from "../packages/glide-ts/src/errors.ts";
+import { modelAndDiffusionDefaults, validateConfig } from "../packages/glide-ts/src/glide/config.ts";
+import type { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
+import { paddedTokensAndMask } from "../packages/glide-ts/src/glide/tokenizer.ts";
+import { catalogModel } from "../packages/glide-ts/src/models/catalog.ts";
+import { seededInitializer } from "../packages/glide-ts/src/nn/params.ts";
 import {
   checkBatchSize,
   checkGuidanceScale,
@@ -25,12 +25,12 @@ import {
   checkTemperature,
   resolveSeed,
   samplerSpec,
-} from "../src/pipelines/options.ts";
-import { dropCaptions } from "../src/train/batch-captions.ts";
-import { lowResFromImages } from "../src/train/batch-lowres.ts";
-import { randomInpaintMask } from "../src/train/batch-masks.ts";
-import { type TrainOptions, train } from "../src/train/trainer.ts";
-import { Rng } from "../src/util/rng.ts";
+} from "../packages/glide-ts/src/pipelines/options.ts";
+import { dropCaptions } from "../packages/glide-ts/src/train/batch-captions.ts";
+import { lowResFromImages } from "../packages/glide-ts/src/train/batch-lowres.ts";
+import { randomInpaintMask } from "../packages/glide-ts/src/train/batch-masks.ts";
+import { type TrainOptions, train } from "../packages/glide-ts/src/train/trainer.ts";
+import { Rng } from "../packages/glide-ts/src/util/rng.ts";
 
 const full = () => createDiffusion({ noiseSchedule: "linear", diffusionSteps: 100 });
 const stubModel = { config: { diffusion_steps: 100 } } as unknown as GlideModel;

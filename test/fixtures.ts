@@ -2,7 +2,7 @@
 // ../shared. One place for their folder and their manifest.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type GlideConfig, resolveConfig } from "../src/glide/config.ts";
+import { type GlideConfig, resolveConfig } from "../packages/glide-ts/src/glide/config.ts";
 
 export const FIXTURES = resolve(process.cwd(), "../shared/fixtures/glide-parity");
 

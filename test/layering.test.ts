@@ -1,5 +1,8 @@
-// No import goes up: every relative import in src/ stays in its layer or reaches one its row of the
-// layer table in docs/ARCHITECTURE.md allows. The table is the source; this test only reads it.
+// No import goes up: every import in the packages' sources stays in its layer or reaches one its row
+// of the layer table in docs/ARCHITECTURE.md allows. The table is the source; this test only reads it.
+// Within a package imports are relative; across packages they name the package (`glide-ts`,
+// `glide-ts/internals`, `@glide-ts/eval`…), which stands for the file its package.json exports under
+// the `glide-ts-source` condition, and the importing package must declare that dependency.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, posix, relative } from "node:path";
@@ -12,7 +15,9 @@ interface Layer {
 }
 
 const ROOT = join(import.meta.dirname, "..");
-const SRC = join(ROOT, "src");
+const PACKAGES = join(ROOT, "packages");
+/** Scanned: each package's src/ and the pages of the app (web/). */
+const SCANNED = ["src/", "web/"];
 
 /** The rows of the table under "## Layers": `name` | `paths…` | holds | `allowed`, … or —. */
 function parseLayerTable(markdown: string): Layer[] {
@@ -28,7 +33,7 @@ function parseLayerTable(markdown: string): Layer[] {
   return layers;
 }
 
-/** The layer of a path relative to src/ (the longest folder or file of the table that holds it). */
+/** The layer of a path relative to packages/ (the longest folder or file of the table that holds it). */
 function layerOf(layers: readonly Layer[], path: string): Layer | null {
   let best: { layer: Layer; length: number } | null = null;
   for (const layer of layers) {
@@ -48,24 +53,93 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Relative module specifiers of a file: static imports and re-exports, `import type`, and `import()`. */
-function relativeImports(source: string): string[] {
-  const found = source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)["'](\.{1,2}\/[^"']+)["']/gm);
-  return [...found].map((m) => m[1]!);
+/** A workspace package: its folder, its dependencies, and the source file behind each export. */
+interface WorkspacePackage {
+  folder: string;
+  dependencies: Set<string>;
+  /** "glide-ts/internals" → "glide-ts/src/internals.ts"; browser pages get `browser` entries. */
+  exports: Map<string, { node: string; browser: string }>;
 }
 
-/** Every import that leaves its layer for one its row does not list: "from → to (file imports spec)". */
-function upwardImports(layers: readonly Layer[], sources: ReadonlyMap<string, string>): string[] {
+function sourceOf(target: unknown, condition: "node" | "browser"): string | null {
+  if (typeof target !== "object" || target === null) return null;
+  const source = (target as Record<string, unknown>)["glide-ts-source"];
+  if (typeof source === "string") return source;
+  if (typeof source === "object" && source !== null) {
+    const conditional = source as Record<string, string>;
+    return conditional[condition] ?? conditional.default ?? null;
+  }
+  return null;
+}
+
+function workspacePackages(): Map<string, WorkspacePackage> {
+  const packages = new Map<string, WorkspacePackage>();
+  for (const folder of readdirSync(PACKAGES)) {
+    const json = JSON.parse(readFileSync(join(PACKAGES, folder, "package.json"), "utf8"));
+    const exports = new Map<string, { node: string; browser: string }>();
+    for (const [subpath, target] of Object.entries<unknown>(json.exports ?? {})) {
+      const node = sourceOf(target, "node");
+      const browser = sourceOf(target, "browser");
+      if (!node || !browser) continue;
+      const specifier = subpath === "." ? json.name : `${json.name}/${subpath.slice(2)}`;
+      exports.set(specifier, { node: posix.join(folder, node), browser: posix.join(folder, browser) });
+    }
+    const dependencies = new Set([
+      ...Object.keys(json.dependencies ?? {}),
+      ...Object.keys(json.peerDependencies ?? {}),
+    ]);
+    packages.set(json.name, { folder, dependencies, exports });
+  }
+  return packages;
+}
+
+/** Module specifiers of a file: static imports and re-exports, `import type`, and `import()`. */
+function importsOf(source: string): string[] {
+  const found = source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)["']([^"']+)["']/gm);
+  return [...found].map((m) => m[1]!).filter((spec) => spec.startsWith(".") || isWorkspaceSpecifier(spec));
+}
+
+function isWorkspaceSpecifier(spec: string): boolean {
+  return spec === "glide-ts" || spec.startsWith("glide-ts/") || spec.startsWith("@glide-ts/");
+}
+
+/** Every import that goes up or around the rules: "from → to (file imports spec)", or what is wrong. */
+function upwardImports(
+  layers: readonly Layer[],
+  sources: ReadonlyMap<string, string>,
+  packages: ReadonlyMap<string, WorkspacePackage>,
+): string[] {
   const problems: string[] = [];
+  const packageByFolder = new Map([...packages.values()].map((p) => [p.folder, p]));
   for (const [from, source] of sources) {
     const fromLayer = layerOf(layers, from);
     if (!fromLayer) {
       problems.push(`${from} is in no layer of the table`);
       continue;
     }
-    for (const spec of relativeImports(source)) {
-      const to = posix.normalize(posix.join(posix.dirname(from), spec));
-      if (to.startsWith("../")) continue; // outside src/ (package.json)
+    const folder = from.split("/")[0]!;
+    const page = from.startsWith("app/web/");
+    for (const spec of importsOf(source)) {
+      let to: string;
+      if (spec.startsWith(".")) {
+        to = posix.normalize(posix.join(posix.dirname(from), spec));
+        if (to.split("/")[0] !== folder) {
+          problems.push(`${from} imports ${spec}: another package by a relative path (name the package instead)`);
+          continue;
+        }
+        if (!SCANNED.some((dir) => to.startsWith(`${folder}/${dir}`))) continue; // the package's own package.json
+      } else {
+        const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;
+        const target = packages.get(name)?.exports.get(spec);
+        if (!target) {
+          problems.push(`${from} imports ${spec}, which no workspace package exports from its sources`);
+          continue;
+        }
+        if (!packageByFolder.get(folder)?.dependencies.has(name)) {
+          problems.push(`${from} imports ${spec}, but packages/${folder}/package.json does not depend on ${name}`);
+        }
+        to = page ? target.browser : target.node;
+      }
       const toLayer = layerOf(layers, to);
       if (!toLayer) problems.push(`${from} imports ${spec}, which is in no layer of the table`);
       else if (toLayer !== fromLayer && !fromLayer.mayImport.has(toLayer.name)) {
@@ -76,11 +150,18 @@ function upwardImports(layers: readonly Layer[], sources: ReadonlyMap<string, st
   return problems;
 }
 
-/** src/'s sources by path relative to src/ ("glide/model.ts"). */
-function srcSources(): Map<string, string> {
-  return new Map(
-    sourceFiles(SRC).map((file) => [relative(SRC, file).split("\\").join("/"), readFileSync(file, "utf8")]),
+/** The scanned sources by path relative to packages/ ("glide-ts/src/glide/model.ts"). */
+function packageSources(): Map<string, string> {
+  const files = readdirSync(PACKAGES).flatMap((folder) =>
+    SCANNED.flatMap((dir) => {
+      try {
+        return sourceFiles(join(PACKAGES, folder, dir));
+      } catch {
+        return []; // a package without that folder
+      }
+    }),
   );
+  return new Map(files.map((file) => [relative(PACKAGES, file).split("\\").join("/"), readFileSync(file, "utf8")]));
 }
 
 /** A cycle among the rows' allowed imports, or null: with one, "up" would mean nothing. */
@@ -106,6 +187,7 @@ function cycleOf(layers: readonly Layer[]): string[] | null {
 }
 
 const layers = parseLayerTable(readFileSync(join(ROOT, "docs", "ARCHITECTURE.md"), "utf8"));
+const packages = workspacePackages();
 
 test("the layer table names every layer it allows, and its rows make no cycle", () => {
   assert.ok(layers.length >= 10, `read ${layers.length} rows from docs/ARCHITECTURE.md's layer table`);
@@ -116,21 +198,47 @@ test("the layer table names every layer it allows, and its rows make no cycle", 
   assert.equal(cycleOf(layers), null);
 });
 
-test("no import in src/ goes up: each stays in its layer or reaches one its row allows", () => {
-  assert.deepEqual(upwardImports(layers, srcSources()), []);
+test("no import in the packages goes up: each stays in its layer or reaches one its row allows", () => {
+  const sources = packageSources();
+  assert.ok(sources.size > 300, `read ${sources.size} source files`);
+  assert.deepEqual(upwardImports(layers, sources, packages), []);
 });
 
-test("the check fails on imports that go up, and on files outside the table", () => {
+test("the library depends on no server, corpus or tool package", () => {
+  const library = packages.get("glide-ts")!;
+  for (const name of ["fastify", "bullmq", "ioredis", "commander", "openmoji", "@resvg/resvg-js", "tsx"]) {
+    assert.ok(!library.dependencies.has(name), `glide-ts depends on ${name}`);
+  }
+  assert.deepEqual(
+    [...library.dependencies].filter((d) => d.startsWith("@glide-ts/")),
+    [],
+  );
+});
+
+test("the check fails on imports that go up, around a package, or past its dependencies", () => {
   const sources = new Map([
-    ["glide/model.ts", 'import type { Int8Plan } from "../int8/plan.ts";\nimport * as g from "../graph/index.ts";'],
-    ["image/decode.ts", 'export { x } from "../platform/node.ts";'],
-    ["io/load.ts", 'const m = await import("../pipelines/load-model.ts");'],
-    ["newfolder/a.ts", ""],
+    [
+      "glide-ts/src/glide/model.ts",
+      'import type { Int8Plan } from "../int8/plan.ts";\nimport * as g from "../graph/index.ts";',
+    ],
+    ["glide-ts/src/image/decode.ts", 'export { x } from "../platform/node.ts";'],
+    ["glide-ts/src/io/load.ts", 'const m = await import("../pipelines/load-model.ts");'],
+    ["glide-ts/src/newfolder/a.ts", ""],
+    ["glide-ts/src/train/x.ts", 'import { runEval } from "@glide-ts/eval";'],
+    ["eval/src/x.ts", 'import { GlideModel } from "../../glide-ts/src/glide/model.ts";'],
+    ["eval/src/y.ts", 'import { startServer } from "@glide-ts/app";'],
+    ["app/web/ui/x.ts", 'import { train } from "glide-ts/internals";'],
   ]);
-  assert.deepEqual(upwardImports(layers, sources), [
-    "glide → int8 (glide/model.ts imports ../int8/plan.ts)",
-    "image → platforms (image/decode.ts imports ../platform/node.ts)",
-    "io → pipelines (io/load.ts imports ../pipelines/load-model.ts)",
-    "newfolder/a.ts is in no layer of the table",
+  assert.deepEqual(upwardImports(layers, sources, packages), [
+    "glide → int8 (glide-ts/src/glide/model.ts imports ../int8/plan.ts)",
+    "image → platforms (glide-ts/src/image/decode.ts imports ../platform/node.ts)",
+    "io → pipelines (glide-ts/src/io/load.ts imports ../pipelines/load-model.ts)",
+    "glide-ts/src/newfolder/a.ts is in no layer of the table",
+    "glide-ts/src/train/x.ts imports @glide-ts/eval, but packages/glide-ts/package.json does not depend on @glide-ts/eval",
+    "train → eval (glide-ts/src/train/x.ts imports @glide-ts/eval)",
+    "eval/src/x.ts imports ../../glide-ts/src/glide/model.ts: another package by a relative path (name the package instead)",
+    "eval/src/y.ts imports @glide-ts/app, but packages/eval/package.json does not depend on @glide-ts/app",
+    "eval → app (eval/src/y.ts imports @glide-ts/app)",
+    "page → internals (app/web/ui/x.ts imports glide-ts/internals)",
   ]);
 });

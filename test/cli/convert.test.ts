@@ -15,9 +15,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { readSafetensors } from "../../src/io/safetensors.ts";
-import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
-import { shippedModelsDir } from "../../src/models/catalog.ts";
+import { readSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
+import { shippedModelsDir } from "../../packages/glide-ts/src/models/catalog.ts";
 import { FIXTURES, glide } from "./glide-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glide-convert-"));

@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { formatBytes } from "../../src/io/download.ts";
-import { formatClock as formatDuration, ProgressBar } from "../../src/util/progress-bar.ts";
+import { formatBytes } from "../../packages/glide-ts/src/io/download.ts";
+import { formatClock as formatDuration, ProgressBar } from "../../packages/glide-ts/src/util/progress-bar.ts";
 import { CLIP_FIXTURES } from "../clip/fixtures.ts";
 import { fixturePath } from "../fixtures.ts";
 
@@ -84,7 +84,7 @@ function glide(args: string[], env: Record<string, string> = {}): Promise<Run> {
     if (env.GLIDE_DOWNLOAD_BASE_URL) childEnv.GLIDE_DOWNLOAD_BASE_URL = env.GLIDE_DOWNLOAD_BASE_URL;
     execFile(
       process.execPath,
-      ["bin/glide.js", ...args],
+      ["packages/app/bin/glide.js", ...args],
       { env: childEnv, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -287,7 +287,7 @@ test("glide download --cache-dir where no directory can be made: a clear error a
 
 test("glide download: SIGTERM during a transfer ends the process, keeping the partial file", async () => {
   const cacheDir = join(root, "stopped");
-  const child = spawn(process.execPath, ["bin/glide.js", "download", "base", "--cache-dir", cacheDir], {
+  const child = spawn(process.execPath, ["packages/app/bin/glide.js", "download", "base", "--cache-dir", cacheDir], {
     env: { ...process.env, GLIDE_DOWNLOAD_BASE_URL: baseUrl.replace("/files/", "/stall/") },
   });
   let stderr = "";

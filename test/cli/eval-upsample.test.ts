@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { splitOf } from "../../src/data/split.ts";
+import { splitOf } from "../../packages/glide-ts/src/data/split.ts";
 import { fixtureFiles, tempDir } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
 

@@ -5,8 +5,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { splitOf } from "../../src/data/split.ts";
-import { PROBE_PROMPTS } from "../../src/eval/caption-probe.ts";
+import { PROBE_PROMPTS } from "../../packages/eval/src/caption-probe.ts";
+import { splitOf } from "../../packages/glide-ts/src/data/split.ts";
 import { fixtureFiles, tempDir } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
 

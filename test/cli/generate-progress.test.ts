@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stageProgress, warmUpEvaluations } from "../../src/cli/progress.ts";
-import { formatClock, formatSeconds, ProgressBar } from "../../src/util/progress-bar.ts";
+import { stageProgress, warmUpEvaluations } from "../../packages/app/src/cli/progress.ts";
+import { formatClock, formatSeconds, ProgressBar } from "../../packages/glide-ts/src/util/progress-bar.ts";
 
 function stream(isTTY: boolean) {
   const chunks: string[] = [];

@@ -11,7 +11,7 @@ export interface GlideRun {
 }
 
 export function glide(...args: string[]): GlideRun {
-  const run = spawnSync(process.execPath, ["bin/glide.js", ...args], {
+  const run = spawnSync(process.execPath, ["packages/app/bin/glide.js", ...args], {
     encoding: "utf-8",
     env: { ...process.env, GLIDE_DEBUG: "" },
   });

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { inspectCheckpoint } from "../../src/cli/commands/info.ts";
-import { resolveConfig } from "../../src/glide/config.ts";
+import { inspectCheckpoint } from "../../packages/app/src/cli/commands/info.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import {
   compareShapes,
   configFromInferred,
@@ -16,10 +16,10 @@ import {
   inferConfig,
   isExactMatch,
   matchingPresets,
-} from "../../src/glide/infer-config.ts";
-import { parameterShapes } from "../../src/glide/model.ts";
-import { PRESET_NAMES, presetConfig } from "../../src/glide/presets.ts";
-import { convertToSafetensors } from "../../src/io/checkpoint-file.ts";
+} from "../../packages/glide-ts/src/glide/infer-config.ts";
+import { parameterShapes } from "../../packages/glide-ts/src/glide/model.ts";
+import { PRESET_NAMES, presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
+import { convertToSafetensors } from "../../packages/glide-ts/src/io/checkpoint-file.ts";
 import { fixtureManifest } from "../fixtures.ts";
 import { FIXTURES, glide } from "./glide-cli.ts";
 
@@ -148,7 +148,7 @@ test("info: missing, truncated and foreign files are one line on stderr", () => 
 });
 
 test("a state dict that is not a GLIDE network still gets its count and dtype, and says why", async () => {
-  const { writeSafetensors } = await import("../../src/io/safetensors.ts");
+  const { writeSafetensors } = await import("../../packages/glide-ts/src/io/safetensors.ts");
   const path = join(dir, "other.safetensors");
   await writeSafetensors(path, {
     "encoder.weight": { shape: [2, 3], data: new Float32Array(6), sourceDtype: "float32" },

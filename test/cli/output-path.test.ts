@@ -5,9 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkOutputPath, modelFileInputs } from "../../src/cli/output-path.ts";
-import { isUserError } from "../../src/errors.ts";
-import { shippedModelsDir } from "../../src/models/catalog.ts";
+import { checkOutputPath, modelFileInputs } from "../../packages/app/src/cli/output-path.ts";
+import { isUserError } from "../../packages/glide-ts/src/errors.ts";
+import { shippedModelsDir } from "../../packages/glide-ts/src/models/catalog.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 
 const refused = (what: RegExp) => (error: Error) => isUserError(error) && what.test(error.message);
@@ -21,7 +21,7 @@ test("--out is never a shipped model, its digests, or a CLIP file given to the c
   );
   // Spelled relatively (the tests run in the repository's root).
   await assert.rejects(
-    checkOutputPath("./models/../models/glide-ts-upsample128.safetensors", 1, modelFileInputs({})),
+    checkOutputPath("./packages/glide-ts/models/../models/glide-ts-upsample128.safetensors", 1, modelFileInputs({})),
     refused(/glide-ts-upsample128\.safetensors is the input model file of glide-ts-upsample128/),
   );
   await assert.rejects(
@@ -51,10 +51,14 @@ test("glide generate --model glide --out CACHE/base.pt is refused before anythin
   const base = join(cache, "base.pt");
   writeFileSync(base, "the released base model");
   for (const out of [base, `${base}.sha256`]) {
-    const run = spawnSync(process.execPath, ["bin/glide.js", "generate", "x", "--model", "glide", "--out", out], {
-      encoding: "utf-8",
-      env: { ...process.env, GLIDE_CACHE: cache, GLIDE_DEBUG: "" },
-    });
+    const run = spawnSync(
+      process.execPath,
+      ["packages/app/bin/glide.js", "generate", "x", "--model", "glide", "--out", out],
+      {
+        encoding: "utf-8",
+        env: { ...process.env, GLIDE_CACHE: cache, GLIDE_DEBUG: "" },
+      },
+    );
     assert.equal(run.status, 1, run.stderr);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     assert.match(run.stderr, /^glide: --out .* is the input (model file|recorded digest) of base '/);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { readPngText } from "../../src/image/png-text.ts";
+import { readPngText } from "../../packages/glide-ts/src/image/png-text.ts";
 import { fixtureFiles, readPng, tempDir } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
 

@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { centreMask, firstPicture } from "../../src/cli/train-samples.ts";
-import { decodeImage } from "../../src/image/decode.ts";
-import { loadModel } from "../../src/pipelines/load-model.ts";
+import { centreMask, firstPicture } from "../../packages/app/src/cli/train-samples.ts";
+import { decodeImage } from "../../packages/glide-ts/src/image/decode.ts";
+import { loadModel } from "../../packages/glide-ts/src/pipelines/load-model.ts";
 import { SQUARES, writeSquares } from "../train/helpers.ts";
 import { FIXTURES, glide } from "./glide-cli.ts";
 

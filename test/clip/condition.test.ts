@@ -2,14 +2,19 @@
 // form (condition_score) of DDIM, PLMS and DPM-Solver++, each against the formula written out.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { conditionEps, conditionMean, conditionScore, withGradient } from "../../src/diffusion/condition.ts";
-import { GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import type { EpsModel } from "../../src/diffusion/model.ts";
-import { spaceTimesteps } from "../../src/diffusion/respace.ts";
-import { sample } from "../../src/diffusion/sample.ts";
-import { createSampler, ddimStep, type SamplerName } from "../../src/diffusion/samplers/index.ts";
-import { betaSchedule } from "../../src/diffusion/schedule.ts";
-import { Rng } from "../../src/util/rng.ts";
+import {
+  conditionEps,
+  conditionMean,
+  conditionScore,
+  withGradient,
+} from "../../packages/glide-ts/src/diffusion/condition.ts";
+import { GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import type { EpsModel } from "../../packages/glide-ts/src/diffusion/model.ts";
+import { spaceTimesteps } from "../../packages/glide-ts/src/diffusion/respace.ts";
+import { sample } from "../../packages/glide-ts/src/diffusion/sample.ts";
+import { createSampler, ddimStep, type SamplerName } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { betaSchedule } from "../../packages/glide-ts/src/diffusion/schedule.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const base = new GaussianDiffusion(betaSchedule("squaredcos_cap_v2", 1000));
 const shape = [1, 3, 4, 4];

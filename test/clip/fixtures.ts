@@ -2,12 +2,12 @@
 // CLIP on tiny random weights, its vocabulary file, a tiny GLIDE base model and a guided run.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ClipModel } from "../../src/clip/model.ts";
-import type { ClipTokenizer } from "../../src/clip/tokenizer.ts";
-import { loadClipTokenizer } from "../../src/clip/vocabulary.ts";
-import type { GlideModel } from "../../src/glide/model.ts";
-import { loadClip } from "../../src/pipelines/load-clip.ts";
-import { loadModel } from "../../src/pipelines/load-model.ts";
+import type { ClipModel } from "../../packages/glide-ts/src/clip/model.ts";
+import type { ClipTokenizer } from "../../packages/glide-ts/src/clip/tokenizer.ts";
+import { loadClipTokenizer } from "../../packages/glide-ts/src/clip/vocabulary.ts";
+import type { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { loadClip } from "../../packages/glide-ts/src/pipelines/load-clip.ts";
+import { loadModel } from "../../packages/glide-ts/src/pipelines/load-model.ts";
 
 export const CLIP_FIXTURES = resolve(process.cwd(), "../shared/fixtures/clip-parity");
 export const clipFixturePath = (name: string): string => join(CLIP_FIXTURES, name);

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { expLogitScale, releasedClipConfig, resolveClipConfig } from "../../src/clip/config.ts";
-import { ClipError } from "../../src/clip/errors.ts";
-import { ClipModel, clipParameterShapes } from "../../src/clip/model.ts";
-import { StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import type { StateDict } from "../../src/io/host-tensor.ts";
-import { towerStateDict } from "../../src/pipelines/load-clip.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { expLogitScale, releasedClipConfig, resolveClipConfig } from "../../packages/glide-ts/src/clip/config.ts";
+import { ClipError } from "../../packages/glide-ts/src/clip/errors.ts";
+import { ClipModel, clipParameterShapes } from "../../packages/glide-ts/src/clip/model.ts";
+import { StateDictMismatchError } from "../../packages/glide-ts/src/io/check-state-dict.ts";
+import type { StateDict } from "../../packages/glide-ts/src/io/host-tensor.ts";
+import { towerStateDict } from "../../packages/glide-ts/src/pipelines/load-clip.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { clipFixturePath, clipManifest } from "./fixtures.ts";
 
 test("the released configuration builds exactly the released checkpoints' keys and shapes", () => {

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.ts";
-import { formatResult, formatSummary } from "../../src/parity/report.ts";
-import { runParity } from "../../src/parity/run.ts";
-import type { CaseResult, Manifest } from "../../src/parity/types.ts";
+import { readSafetensors, writeSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { formatResult, formatSummary } from "../../packages/parity/src/report.ts";
+import { runParity } from "../../packages/parity/src/run.ts";
+import type { CaseResult, Manifest } from "../../packages/parity/src/types.ts";
 import { CLIP_FIXTURES, clipManifest } from "./fixtures.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "glide-clip-parity-"));
@@ -95,9 +95,13 @@ test("a corrupted gradient or result fails its case with the error planted", asy
 });
 
 test("the parity CLI runs the CLIP fixtures: a PASS line per case, exit status 0", () => {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "src/parity/cli.ts", CLIP_FIXTURES], {
-    encoding: "utf-8",
-  });
+  const run = spawnSync(
+    process.execPath,
+    ["--conditions=glide-ts-source", "--import", "tsx", "packages/parity/src/cli.ts", CLIP_FIXTURES],
+    {
+      encoding: "utf-8",
+    },
+  );
   assert.equal(run.status, 0, run.stdout + run.stderr);
   for (const name of Object.keys(manifest.cases)) {
     assert.match(run.stdout, new RegExp(`^PASS +${name.replace(".", "\\.")} `, "m"));

@@ -2,9 +2,9 @@
 // the whitespace and case folding.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cleanClipText } from "../../src/clip/clean-text.ts";
-import { fixText } from "../../src/clip/fix-text.ts";
-import { unescapeCompleteReferences, unescapeHtml } from "../../src/clip/html-unescape.ts";
+import { cleanClipText } from "../../packages/glide-ts/src/clip/clean-text.ts";
+import { fixText } from "../../packages/glide-ts/src/clip/fix-text.ts";
+import { unescapeCompleteReferences, unescapeHtml } from "../../packages/glide-ts/src/clip/html-unescape.ts";
 
 test("html.unescape: numeric and named references as Python decodes them", () => {
   const cases: [string, string][] = [

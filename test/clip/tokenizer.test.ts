@@ -3,10 +3,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { cleanClipText } from "../../src/clip/clean-text.ts";
-import { ClipError } from "../../src/clip/errors.ts";
-import { CLIP_END_TOKEN, CLIP_START_TOKEN, CLIP_VOCAB_SIZE, ClipTokenizer } from "../../src/clip/tokenizer.ts";
-import { clipVocabularyText, loadClipTokenizer } from "../../src/clip/vocabulary.ts";
+import { cleanClipText } from "../../packages/glide-ts/src/clip/clean-text.ts";
+import { ClipError } from "../../packages/glide-ts/src/clip/errors.ts";
+import {
+  CLIP_END_TOKEN,
+  CLIP_START_TOKEN,
+  CLIP_VOCAB_SIZE,
+  ClipTokenizer,
+} from "../../packages/glide-ts/src/clip/tokenizer.ts";
+import { clipVocabularyText, loadClipTokenizer } from "../../packages/glide-ts/src/clip/vocabulary.ts";
 import { clipFixturePath, fixtureTokenizer, VOCABULARY } from "./fixtures.ts";
 
 interface Case {

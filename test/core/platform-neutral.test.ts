@@ -4,8 +4,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { build } from "esbuild";
 
-const NODE_ONLY_PACKAGES = ["onnxruntime-node", "sharp", "yauzl", "tar-stream", "@resvg", "commander", "tsx"];
-const NODE_SIDE = [/^src\/cli\//, /^src\/data\//, /^src\/train\//, /^src\/jobs\//, /^src\/platform\/node/];
+const NODE_ONLY_PACKAGES = ["onnxruntime-node", "sharp", "tar-stream", "@resvg", "commander", "tsx"];
+const NODE_SIDE = [
+  /^packages\/(app|corpus|eval|parity)\//,
+  /^packages\/glide-ts\/src\/(data|train|jobs)\//,
+  /^packages\/glide-ts\/src\/platform\/node/,
+];
 
 async function bundle(entry: string) {
   return build({
@@ -20,9 +24,9 @@ async function bundle(entry: string) {
 }
 
 test("the core entry bundles for the browser with no Node built-in or Node-only module", async () => {
-  const result = await bundle("src/index.ts");
+  const result = await bundle("packages/glide-ts/src/index.ts");
   const inputs = Object.keys(result.metafile.inputs);
-  assert.ok(inputs.includes("src/pipelines/text-to-image.ts"), "the bundle holds the pipelines");
+  assert.ok(inputs.includes("packages/glide-ts/src/pipelines/text-to-image.ts"), "the bundle holds the pipelines");
   for (const input of inputs) {
     assert.ok(!input.startsWith("node:"), `imports ${input}`);
     for (const pkg of NODE_ONLY_PACKAGES) assert.ok(!input.includes(`node_modules/${pkg}`), `pulls in ${input}`);
@@ -34,17 +38,17 @@ test("the core entry bundles for the browser with no Node built-in or Node-only 
 
 test("the check fails on a core module that imports a Node built-in", async () => {
   // The same bundling, on a module that does: esbuild refuses node:fs for the browser platform.
-  await assert.rejects(bundle("src/io/checkpoint-file.ts"), /node:fs|Could not resolve/);
+  await assert.rejects(bundle("packages/glide-ts/src/io/checkpoint-file.ts"), /node:fs|Could not resolve/);
 });
 
 test("the browser entry bundles for the browser: the core on onnxruntime-web", async () => {
-  const result = await bundle("src/browser.ts");
+  const result = await bundle("packages/glide-ts/src/browser.ts");
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(
     inputs.some((i) => i.includes("node_modules/onnxruntime-web/")),
     "onnxruntime-web is the engine",
   );
-  assert.ok(inputs.includes("src/platform/browser.ts"));
+  assert.ok(inputs.includes("packages/glide-ts/src/platform/browser.ts"));
   for (const input of inputs) {
     assert.ok(!input.startsWith("node:"), `imports ${input}`);
     for (const pkg of NODE_ONLY_PACKAGES) assert.ok(!input.includes(`node_modules/${pkg}`), `pulls in ${input}`);

@@ -1,9 +1,9 @@
 // Captions made readable from emoji names, CLDR annotations and clip-art metadata.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { annotationCaption, iconNameCaption, withArticle, wordsFromSlug } from "../../src/data/corpus/captions.ts";
-import { clipartCaption, clipartMetadata } from "../../src/data/corpus/openclipart.ts";
-import { fixSvgNamespaces } from "../../src/data/corpus/svg-fixes.ts";
+import { annotationCaption, iconNameCaption, withArticle, wordsFromSlug } from "../../packages/corpus/src/captions.ts";
+import { clipartCaption, clipartMetadata } from "../../packages/corpus/src/openclipart.ts";
+import { fixSvgNamespaces } from "../../packages/corpus/src/svg-fixes.ts";
 
 describe("captions", () => {
   test("slugs and CLDR annotations", () => {

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
-import type { BuildOptions } from "../../src/data/corpus/build-corpus.ts";
-import { buildCorpus } from "../../src/data/corpus/build-corpus.ts";
-import { openDataset, splitOf } from "../../src/data/index.ts";
+import type { BuildOptions } from "../../packages/corpus/src/build-corpus.ts";
+import { buildCorpus } from "../../packages/corpus/src/build-corpus.ts";
+import { openDataset, splitOf } from "../../packages/glide-ts/src/data/index.ts";
 import { keysOf, take, withTempDir, writeFile } from "./helpers.ts";
 
 const CRASHING_RENDERER = fileURLToPath(new URL("./fixtures/crashing-renderer.ts", import.meta.url));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { DatasetError, openDataset } from "../../src/data/index.ts";
+import { DatasetError, openDataset } from "../../packages/glide-ts/src/data/index.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { makeImage, shade, take, withTempDir, writeFile, writeTar } from "./helpers.ts";
 

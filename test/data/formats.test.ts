@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { openDataset, trainingImage } from "../../src/data/index.ts";
-import { expandBraces } from "../../src/data/shard-list.ts";
-import { splitMemberName } from "../../src/data/tar-shard.ts";
-import { readImage } from "../../src/image/read.ts";
+import { openDataset, trainingImage } from "../../packages/glide-ts/src/data/index.ts";
+import { expandBraces } from "../../packages/glide-ts/src/data/shard-list.ts";
+import { splitMemberName } from "../../packages/glide-ts/src/data/tar-shard.ts";
+import { readImage } from "../../packages/glide-ts/src/image/read.ts";
 import type { Rgba } from "./helpers.ts";
 import { keysOf, makeImage, pixel, take, unit, withTempDir, writeFile, writeTar } from "./helpers.ts";
 

@@ -3,9 +3,9 @@
 // are left out of the corpus, listed as excluded with the pair.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { heldOutPairNamed, withoutHeldOutPairs } from "../../src/data/corpus/held-out.ts";
-import { loadOpenmoji } from "../../src/data/corpus/openmoji.ts";
-import { HELD_OUT_PAIRS } from "../../src/data/shapes/vocabulary.ts";
+import { heldOutPairNamed, withoutHeldOutPairs } from "../../packages/corpus/src/held-out.ts";
+import { loadOpenmoji } from "../../packages/corpus/src/openmoji.ts";
+import { HELD_OUT_PAIRS } from "../../packages/glide-ts/src/data/shapes/vocabulary.ts";
 
 test("a caption names a held-out pair as words, in any case, singular or plural", () => {
   assert.equal(heldOutPairNamed("yellow heart"), "yellow heart");

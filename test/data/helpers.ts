@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import sharp from "sharp";
 import tar from "tar-stream";
-import type { Dataset, Sample } from "../../src/data/index.ts";
+import type { Dataset, Sample } from "../../packages/glide-ts/src/data/index.ts";
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "glide-data-"));

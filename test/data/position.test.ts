@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { DataPosition, DatasetOptions } from "../../src/data/index.ts";
-import { openDataset, splitOf } from "../../src/data/index.ts";
+import type { DataPosition, DatasetOptions } from "../../packages/glide-ts/src/data/index.ts";
+import { openDataset, splitOf } from "../../packages/glide-ts/src/data/index.ts";
 import { keysOf, makeImage, shade, take, withTempDir, writeFile, writeTar } from "./helpers.ts";
 
 const N = 11;

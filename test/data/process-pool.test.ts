@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ProcessPool } from "../../src/data/corpus/process-pool.ts";
+import { ProcessPool } from "../../packages/corpus/src/process-pool.ts";
 import type { TestJob } from "./fixtures/misbehaving-worker.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/misbehaving-worker.ts", import.meta.url));

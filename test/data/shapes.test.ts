@@ -5,10 +5,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { buildCorpus } from "../../src/data/corpus/build-corpus.ts";
-import { loadShapes } from "../../src/data/corpus/shapes.ts";
-import { shapePolygons } from "../../src/data/shapes/geometry.ts";
-import { generateShapeScenes } from "../../src/data/shapes/scenes.ts";
+import { buildCorpus } from "../../packages/corpus/src/build-corpus.ts";
+import { loadShapes } from "../../packages/corpus/src/shapes.ts";
+import { nearestShapeColour } from "../../packages/eval/src/caption-probe.ts";
+import { shapePolygons } from "../../packages/glide-ts/src/data/shapes/geometry.ts";
+import { generateShapeScenes } from "../../packages/glide-ts/src/data/shapes/scenes.ts";
 import {
   HELD_OUT_PAIRS,
   PLACE_NAMES,
@@ -18,8 +19,7 @@ import {
   SHAPE_NAMES,
   type ShapeColour,
   type ShapeName,
-} from "../../src/data/shapes/vocabulary.ts";
-import { nearestShapeColour } from "../../src/eval/caption-probe.ts";
+} from "../../packages/glide-ts/src/data/shapes/vocabulary.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { withTempDir } from "./helpers.ts";
 

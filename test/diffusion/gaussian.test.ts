@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import { forceKnownRegion } from "../../src/diffusion/inpaint.ts";
+import { GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import { forceKnownRegion } from "../../packages/glide-ts/src/diffusion/inpaint.ts";
 
 function close(actual: number, expected: number, rel: number, what: string): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);

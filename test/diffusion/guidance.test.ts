@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createDiffusion } from "../../src/diffusion/gaussian.ts";
+import { createDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
 import {
   classifierFreeGuidance,
   combineGuidance,
@@ -10,11 +10,11 @@ import {
   guideModelOutput,
   joinEpsVariance,
   splitEpsVariance,
-} from "../../src/diffusion/guidance.ts";
-import { forceKnownRegion } from "../../src/diffusion/inpaint.ts";
-import { sample } from "../../src/diffusion/sample.ts";
-import { createSampler } from "../../src/diffusion/samplers/index.ts";
-import { Rng } from "../../src/util/rng.ts";
+} from "../../packages/glide-ts/src/diffusion/guidance.ts";
+import { forceKnownRegion } from "../../packages/glide-ts/src/diffusion/inpaint.ts";
+import { sample } from "../../packages/glide-ts/src/diffusion/sample.ts";
+import { createSampler } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 // Batch [cond, uncond] of 1 image with C = 1 channel of 2 pixels: 2C = 2 output channels,
 // laid out per image as [eps (2 values), v (2 values)].

@@ -10,8 +10,8 @@
 // A perfect learned-range model outputs the v that gives this variance, which makes DDPM exact at
 // any step count.
 
-import type { GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import type { EpsModel } from "../../src/diffusion/model.ts";
+import type { GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import type { EpsModel } from "../../packages/glide-ts/src/diffusion/model.ts";
 
 export interface GaussianData {
   mu: number;

@@ -3,12 +3,12 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createDiffusion, GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import { renoiseKnownRegion } from "../../src/diffusion/inpaint.ts";
-import type { EpsModel, XtFn } from "../../src/diffusion/model.ts";
-import { sample } from "../../src/diffusion/sample.ts";
-import { createSampler, SAMPLER_NAMES } from "../../src/diffusion/samplers/index.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { createDiffusion, GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import { renoiseKnownRegion } from "../../packages/glide-ts/src/diffusion/inpaint.ts";
+import type { EpsModel, XtFn } from "../../packages/glide-ts/src/diffusion/model.ts";
+import { sample } from "../../packages/glide-ts/src/diffusion/sample.ts";
+import { createSampler, SAMPLER_NAMES } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const base = createDiffusion({ noiseSchedule: "squaredcos_cap_v2", diffusionSteps: 1000 });
 const shape = [2, 3, 2, 2];

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Rng } from "../../src/util/rng.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 test("xoshiro128** output matches the reference algorithm (state 1, 2, 3, 4)", () => {
   const rng = new Rng(0);

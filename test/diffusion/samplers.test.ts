@@ -3,16 +3,16 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import type { EpsModel } from "../../src/diffusion/model.ts";
-import { replayNoise } from "../../src/diffusion/noise.ts";
-import { spaceTimesteps } from "../../src/diffusion/respace.ts";
-import { sample } from "../../src/diffusion/sample.ts";
-import { DdpmSampler } from "../../src/diffusion/samplers/ddpm.ts";
-import { dpmSolverTimesteps } from "../../src/diffusion/samplers/dpm-solver.ts";
-import { createSampler, type SamplerSpec } from "../../src/diffusion/samplers/index.ts";
-import { PlmsSampler } from "../../src/diffusion/samplers/plms.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import type { EpsModel } from "../../packages/glide-ts/src/diffusion/model.ts";
+import { replayNoise } from "../../packages/glide-ts/src/diffusion/noise.ts";
+import { spaceTimesteps } from "../../packages/glide-ts/src/diffusion/respace.ts";
+import { sample } from "../../packages/glide-ts/src/diffusion/sample.ts";
+import { DdpmSampler } from "../../packages/glide-ts/src/diffusion/samplers/ddpm.ts";
+import { dpmSolverTimesteps } from "../../packages/glide-ts/src/diffusion/samplers/dpm-solver.ts";
+import { createSampler, type SamplerSpec } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { PlmsSampler } from "../../packages/glide-ts/src/diffusion/samplers/plms.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { constantVarianceModel, exactVarianceModel, idealEpsModel, meanStd } from "./ideal-gaussian-model.ts";
 
 const data = { mu: 0.3, sigma: 0.2 }; // well inside [−1, 1]: clipping stays off anyway

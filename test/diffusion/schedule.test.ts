@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { createDiffusion, GaussianDiffusion } from "../../src/diffusion/gaussian.ts";
-import { respacedBetas, spaceTimesteps } from "../../src/diffusion/respace.ts";
-import { type BetaScheduleName, betaSchedule, linspace } from "../../src/diffusion/schedule.ts";
-import { roundHalfEven } from "../../src/util/round.ts";
+import { createDiffusion, GaussianDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import { respacedBetas, spaceTimesteps } from "../../packages/glide-ts/src/diffusion/respace.ts";
+import { type BetaScheduleName, betaSchedule, linspace } from "../../packages/glide-ts/src/diffusion/schedule.ts";
+import { roundHalfEven } from "../../packages/glide-ts/src/util/round.ts";
 import { fixturePath } from "../fixtures.ts";
 
 const fixture = JSON.parse(readFileSync(fixturePath("schedules.json"), "utf8")) as {

@@ -12,8 +12,8 @@ import {
   SIGNATURE_GRID,
   signature,
   squaredDistance,
-} from "../../src/eval/caption-match.ts";
-import { batchFor } from "../../src/eval/validation-loss.ts";
+} from "../../packages/eval/src/caption-match.ts";
+import { batchFor } from "../../packages/eval/src/validation-loss.ts";
 
 /** A [3, size, size] tensor in [-1, 1]: white, with a square of `rgb` (bytes) at [x0, x0 + side) × [y0, …). */
 function square(size: number, rgb: [number, number, number], x0: number, y0: number, side: number): Float32Array {

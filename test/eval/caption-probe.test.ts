@@ -2,21 +2,21 @@
 // drawings, whose colour, shape and place are known; and its figures from known readings.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { placeShape, rasterizeScene } from "../../src/data/shapes/geometry.ts";
-import {
-  HELD_OUT_PAIRS,
-  PLACE_NAMES,
-  SHAPE_COLOUR_NAMES,
-  SHAPE_NAMES,
-  SHAPE_SIZE_NAMES,
-} from "../../src/data/shapes/vocabulary.ts";
 import {
   PROBE_PROMPTS,
   type ProbeRow,
   probeFigures,
   probeMetrics,
   readShapeSample,
-} from "../../src/eval/caption-probe.ts";
+} from "../../packages/eval/src/caption-probe.ts";
+import { placeShape, rasterizeScene } from "../../packages/glide-ts/src/data/shapes/geometry.ts";
+import {
+  HELD_OUT_PAIRS,
+  PLACE_NAMES,
+  SHAPE_COLOUR_NAMES,
+  SHAPE_NAMES,
+  SHAPE_SIZE_NAMES,
+} from "../../packages/glide-ts/src/data/shapes/vocabulary.ts";
 
 function readAll(side: number, colours: readonly (typeof SHAPE_COLOUR_NAMES)[number][]) {
   let n = 0;

@@ -2,7 +2,7 @@
 // (the same noisy pictures for every row), positive and finite when they differ.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { colourSensitivity } from "../../src/eval/colour-sensitivity.ts";
+import { colourSensitivity } from "../../packages/eval/src/colour-sensitivity.ts";
 import { fixtureModel } from "../pipelines/helpers.ts";
 
 test("colour sensitivity: 0 for one caption repeated, > 0 for different colours", async () => {

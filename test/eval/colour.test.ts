@@ -11,7 +11,7 @@ import {
   dominantHue,
   hueName,
   rgbToHsv,
-} from "../../src/eval/colour.ts";
+} from "../../packages/eval/src/colour.ts";
 
 type Rgb = [number, number, number];
 

@@ -2,8 +2,8 @@
 // error, block means that hide a checkerboard, SSIM of flat pictures, and the summaries.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { lowFrequencyPsnr, PSNR_CAP, psnr, psnrOf, ssim, summarize } from "../../src/eval/image-quality.ts";
-import type { RgbImage } from "../../src/image/pixels.ts";
+import { lowFrequencyPsnr, PSNR_CAP, psnr, psnrOf, ssim, summarize } from "../../packages/eval/src/image-quality.ts";
+import type { RgbImage } from "../../packages/glide-ts/src/image/pixels.ts";
 
 /** A width × height picture whose every channel of pixel (x, y) is value(x, y). */
 function picture(width: number, height: number, value: (x: number, y: number) => number): RgbImage {

@@ -2,16 +2,16 @@
 // the nearest-picture distance on signatures, and the held-out pictures' own distances.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CorpusIndex } from "../../src/eval/corpus-index.ts";
-import { PSNR_CAP } from "../../src/eval/image-quality.ts";
+import type { CorpusIndex } from "../../packages/eval/src/corpus-index.ts";
+import { PSNR_CAP } from "../../packages/eval/src/image-quality.ts";
 import {
   convergence,
   heldOutDistances,
   isDeterministic,
   nearestDistance,
   trainingSignatures,
-} from "../../src/eval/sampler-figures.ts";
-import type { RgbImage } from "../../src/image/pixels.ts";
+} from "../../packages/eval/src/sampler-figures.ts";
+import type { RgbImage } from "../../packages/glide-ts/src/image/pixels.ts";
 
 const flat = (v: number): RgbImage => ({ width: 2, height: 2, channels: 3, data: new Uint8Array(12).fill(v) });
 

@@ -5,12 +5,17 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveClipConfig } from "../../src/clip/config.ts";
-import { ClipError } from "../../src/clip/errors.ts";
-import { CONFIG_MAXIMA, GlideConfigError, MAX_ACTIVATION_VALUES, resolveConfig } from "../../src/glide/config.ts";
-import { InferConfigError, inferConfig } from "../../src/glide/infer-config.ts";
-import { GlideModel, parameterShapes } from "../../src/glide/model.ts";
-import { PRESET_NAMES, presetConfig } from "../../src/glide/presets.ts";
+import { resolveClipConfig } from "../../packages/glide-ts/src/clip/config.ts";
+import { ClipError } from "../../packages/glide-ts/src/clip/errors.ts";
+import {
+  CONFIG_MAXIMA,
+  GlideConfigError,
+  MAX_ACTIVATION_VALUES,
+  resolveConfig,
+} from "../../packages/glide-ts/src/glide/config.ts";
+import { InferConfigError, inferConfig } from "../../packages/glide-ts/src/glide/infer-config.ts";
+import { GlideModel, parameterShapes } from "../../packages/glide-ts/src/glide/model.ts";
+import { PRESET_NAMES, presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 

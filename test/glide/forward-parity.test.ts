@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import { readSafetensors } from "../../src/io/safetensors.ts";
-import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
-import type { HostArray } from "../../src/runtime/session.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { readSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
+import type { HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
 import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
 const TOLERANCE = 1e-4;

@@ -2,13 +2,18 @@
 // module structure says, and each builds a network that runs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type GlideConfig, GlideConfigError, resolveConfig, unetStructure } from "../../src/glide/config.ts";
-import { GlideModel, parameterShapes } from "../../src/glide/model.ts";
-import * as g from "../../src/graph/index.ts";
-import { StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import { FedDropoutNoise } from "../../src/nn/dropout.ts";
-import type { HostArray } from "../../src/runtime/session.ts";
-import { Rng } from "../../src/util/rng.ts";
+import {
+  type GlideConfig,
+  GlideConfigError,
+  resolveConfig,
+  unetStructure,
+} from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel, parameterShapes } from "../../packages/glide-ts/src/glide/model.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { StateDictMismatchError } from "../../packages/glide-ts/src/io/check-state-dict.ts";
+import { FedDropoutNoise } from "../../packages/glide-ts/src/nn/dropout.ts";
+import type { HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { fixtureManifest } from "../fixtures.ts";
 
 /** The fixtures' tiny configuration (16×16, 32 channels, two levels, attention at 16 and 8) with changes. */

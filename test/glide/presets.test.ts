@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { GlideModel, parameterShapes } from "../../src/glide/model.ts";
-import { PRESET_NAMES, presetConfig } from "../../src/glide/presets.ts";
-import { countFlops } from "../../src/nn/flops.ts";
+import { GlideModel, parameterShapes } from "../../packages/glide-ts/src/glide/model.ts";
+import { PRESET_NAMES, presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
+import { countFlops } from "../../packages/glide-ts/src/nn/flops.ts";
 import { fixturePath } from "../fixtures.ts";
 
 interface Official {

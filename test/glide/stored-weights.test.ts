@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { GlideModel } from "../../src/glide/model.ts";
-import * as g from "../../src/graph/index.ts";
-import type { Initializer } from "../../src/nn/params.ts";
-import { nodePlatform } from "../../src/platform/node.ts";
-import { setPlatform } from "../../src/platform/platform.ts";
-import type { CompiledGraph, HostArray } from "../../src/runtime/session.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import type { Initializer } from "../../packages/glide-ts/src/nn/params.ts";
+import { nodePlatform } from "../../packages/glide-ts/src/platform/node.ts";
+import { setPlatform } from "../../packages/glide-ts/src/platform/platform.ts";
+import type { CompiledGraph, HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { fixtureConfig } from "../fixtures.ts";
 
 /** Every parameter non-zero (no zero-initialized output layers), so every weight reaches the output. */

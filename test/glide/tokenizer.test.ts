@@ -3,8 +3,14 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { Tiktoken } from "js-tiktoken/lite";
 import r50kBase from "js-tiktoken/ranks/r50k_base";
-import { isUserError } from "../../src/errors.ts";
-import { END_TOKEN, encodeText, N_VOCAB, paddedTokensAndMask, tokenizeCaption } from "../../src/glide/tokenizer.ts";
+import { isUserError } from "../../packages/glide-ts/src/errors.ts";
+import {
+  END_TOKEN,
+  encodeText,
+  N_VOCAB,
+  paddedTokensAndMask,
+  tokenizeCaption,
+} from "../../packages/glide-ts/src/glide/tokenizer.ts";
 import { fixturePath } from "../fixtures.ts";
 
 interface TokenizerCase {

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { GlideConfigError, resolveConfig, sameConfig, storedConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import { tokenizeCaption } from "../../src/glide/tokenizer.ts";
-import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
+import { GlideConfigError, resolveConfig, sameConfig, storedConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { tokenizeCaption } from "../../packages/glide-ts/src/glide/tokenizer.ts";
+import { loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
 import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
 const c = fixtureManifest<{ cases: Record<string, { config: Record<string, unknown>; checkpoint: string }> }>().cases

@@ -1,9 +1,9 @@
 // Mistakes in building or running a graph give one clear error naming the op (or input) and what is wrong.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { GraphError } from "../../src/graph/index.ts";
-import { CompiledGraph, type HostArray, RuntimeError } from "../../src/runtime/session.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { GraphError } from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph, type HostArray, RuntimeError } from "../../packages/glide-ts/src/runtime/session.ts";
 
 /** Asserts that `fn` throws an error of `kind` whose message contains every fragment. */
 function throwsWith(kind: typeof GraphError | typeof RuntimeError, fn: () => unknown, ...fragments: string[]): void {

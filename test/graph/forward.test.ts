@@ -2,8 +2,8 @@
 // All checks go into one graph, compiled and run once.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { Tensor } from "../../src/graph/index.ts";
-import * as g from "../../src/graph/index.ts";
+import type { Tensor } from "../../packages/glide-ts/src/graph/index.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
 import { assertClose, GraphBatch, randn, uniform } from "./helpers.ts";
 import type { Arr } from "./reference.ts";
 import * as ref from "./reference.ts";

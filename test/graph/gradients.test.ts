@@ -2,9 +2,9 @@
 // against central differences of the float64 references, along random directions.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { Tensor } from "../../src/graph/index.ts";
-import * as g from "../../src/graph/index.ts";
-import { channelAffine } from "../../src/graph/ops/norm.ts";
+import type { Tensor } from "../../packages/glide-ts/src/graph/index.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { channelAffine } from "../../packages/glide-ts/src/graph/ops/norm.ts";
 import { GradCheck, randn, runGraph, uniform } from "./helpers.ts";
 import * as ref from "./reference.ts";
 

@@ -1,9 +1,9 @@
 // Test helpers for the graph layer: seeded random data, closeness checks, and batches that compile
 // many small checks into one graph (one onnxruntime session per batch keeps the suite fast).
 import assert from "node:assert/strict";
-import type { ExportOptions, Tensor } from "../../src/graph/index.ts";
-import * as g from "../../src/graph/index.ts";
-import { CompiledGraph, type HostArray } from "../../src/runtime/session.ts";
+import type { ExportOptions, Tensor } from "../../packages/glide-ts/src/graph/index.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph, type HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
 import { type Arr, arr } from "./reference.ts";
 
 /** mulberry32: a tiny seeded uniform [0, 1) generator. */

@@ -2,9 +2,9 @@
 // parameters as inputs load and run in onnxruntime with exactly the values they were given.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { nodePlatform } from "../../src/platform/node.ts";
-import { CompiledGraph } from "../../src/runtime/session.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { nodePlatform } from "../../packages/glide-ts/src/platform/node.ts";
+import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
 import { randn, runGraph } from "./helpers.ts";
 
 describe("ONNX export", () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
-import { addPngText, PngTextError, readPngText } from "../../src/image/png-text.ts";
+import { addPngText, PngTextError, readPngText } from "../../packages/glide-ts/src/image/png-text.ts";
 
 const png = () =>
   sharp({ create: { width: 4, height: 3, channels: 3, background: { r: 200, g: 10, b: 10 } } })

@@ -3,9 +3,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { activationQuantization } from "../../src/int8/activation.ts";
-import { calibrate } from "../../src/int8/calibrate.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { activationQuantization } from "../../packages/glide-ts/src/int8/activation.ts";
+import { calibrate } from "../../packages/glide-ts/src/int8/calibrate.ts";
 
 test("calibration ranges of a known input are the exact min and max of each conv's input and output", async () => {
   // x → 1×1 conv (weight 2, bias 1) → 1×1 conv (weight −3, no bias): ranges computable by hand.

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PipelineError } from "../../src/pipelines/errors.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import { PipelineError } from "../../packages/glide-ts/src/pipelines/errors.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { fixtureFiles, fixtureModel, readPng, tempDir } from "../pipelines/helpers.ts";
 

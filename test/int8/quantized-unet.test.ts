@@ -3,14 +3,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { topologicalOrder } from "../../src/graph/traverse.ts";
-import { relativeError } from "../../src/int8/output-error.ts";
-import { int8Rewrite } from "../../src/int8/quantize-graph.ts";
-import { quantizableSites } from "../../src/int8/sites.ts";
-import { calibrationFeeds } from "../../src/int8/unet-plan.ts";
-import { int8PlanOf } from "../../src/pipelines/int8-plan.ts";
-import { textFeeds } from "../../src/pipelines/text-features.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { topologicalOrder } from "../../packages/glide-ts/src/graph/traverse.ts";
+import { relativeError } from "../../packages/glide-ts/src/int8/output-error.ts";
+import { int8Rewrite } from "../../packages/glide-ts/src/int8/quantize-graph.ts";
+import { quantizableSites } from "../../packages/glide-ts/src/int8/sites.ts";
+import { calibrationFeeds } from "../../packages/glide-ts/src/int8/unet-plan.ts";
+import { int8PlanOf } from "../../packages/glide-ts/src/pipelines/int8-plan.ts";
+import { textFeeds } from "../../packages/glide-ts/src/pipelines/text-features.ts";
 import { fixtureModel } from "../pipelines/helpers.ts";
 
 /** Bound on the relative error of the predicted noise, int8 against fp32 (measured: ~1–3 %). */

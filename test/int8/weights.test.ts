@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dequantizePerChannel, quantizePerChannel } from "../../src/int8/weights.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { dequantizePerChannel, quantizePerChannel } from "../../packages/glide-ts/src/int8/weights.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 test("per-channel quantization round-trips within scale/2, with one scale per output channel", () => {
   const rng = new Rng(3);

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { checkStateDict, countParameters, StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import type { HostTensor, StateDict } from "../../src/io/host-tensor.ts";
-import { CheckpointError } from "../../src/io/torch-checkpoint.ts";
+import {
+  checkStateDict,
+  countParameters,
+  StateDictMismatchError,
+} from "../../packages/glide-ts/src/io/check-state-dict.ts";
+import type { HostTensor, StateDict } from "../../packages/glide-ts/src/io/host-tensor.ts";
+import { CheckpointError } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
 import { fixture } from "./helpers.ts";
 
 const tensor = (...shape: number[]): HostTensor => ({

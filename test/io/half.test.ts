@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { float32ToHalf, float32ToHalfBits, halfToFloat32 } from "../../src/io/half.ts";
+import { float32ToHalf, float32ToHalfBits, halfToFloat32 } from "../../packages/glide-ts/src/io/half.ts";
 
 const halfValue = (bits: number) => {
   const out = new Float32Array(1);
@@ -45,8 +45,10 @@ test("convert --dtype float16 halves the file, keeps the configuration, loads ba
   const { mkdtemp, stat } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
-  const { writeSafetensors, readSafetensors } = await import("../../src/io/safetensors.ts");
-  const { convertToSafetensors, loadCheckpointFile } = await import("../../src/io/checkpoint-file.ts");
+  const { writeSafetensors, readSafetensors } = await import("../../packages/glide-ts/src/io/safetensors.ts");
+  const { convertToSafetensors, loadCheckpointFile } = await import(
+    "../../packages/glide-ts/src/io/checkpoint-file.ts"
+  );
   const dir = await mkdtemp(join(tmpdir(), "glide-half-"));
   const data = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i) * 3);
   const source = join(dir, "w.safetensors");

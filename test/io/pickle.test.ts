@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PickleError, PyDict, type TensorRef, unpickle } from "../../src/io/pickle.ts";
+import { PickleError, PyDict, type TensorRef, unpickle } from "../../packages/glide-ts/src/io/pickle.ts";
 import { PickleWriter, stateDictPickle } from "./helpers.ts";
 
 const bytes = (...parts: (number | string)[]): Uint8Array =>

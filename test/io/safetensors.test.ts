@@ -2,10 +2,15 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { CheckpointError } from "../../src/io/errors.ts";
-import type { HostTensor } from "../../src/io/host-tensor.ts";
-import { parseSafetensors, readSafetensors, type TypedTensor, writeSafetensors } from "../../src/io/safetensors.ts";
-import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
+import { CheckpointError } from "../../packages/glide-ts/src/io/errors.ts";
+import type { HostTensor } from "../../packages/glide-ts/src/io/host-tensor.ts";
+import {
+  parseSafetensors,
+  readSafetensors,
+  type TypedTensor,
+  writeSafetensors,
+} from "../../packages/glide-ts/src/io/safetensors.ts";
+import { loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
 import { fixtureManifest } from "../fixtures.ts";
 import { fixture, withTempDir } from "./helpers.ts";
 

@@ -2,11 +2,15 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkStateDict, countParameters, StateDictMismatchError } from "../../src/io/check-state-dict.ts";
-import type { StateDict } from "../../src/io/host-tensor.ts";
-import { CheckpointError, loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
-import { ZipFile } from "../../src/io/zip.ts";
-import { numel } from "../../src/util/shape.ts";
+import {
+  checkStateDict,
+  countParameters,
+  StateDictMismatchError,
+} from "../../packages/glide-ts/src/io/check-state-dict.ts";
+import type { StateDict } from "../../packages/glide-ts/src/io/host-tensor.ts";
+import { CheckpointError, loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
+import { ZipFile } from "../../packages/glide-ts/src/io/zip.ts";
+import { numel } from "../../packages/glide-ts/src/util/shape.ts";
 import { type FakeTensor, f32bytes, fixture, stateDictPickle, torchZip, withTempDir } from "./helpers.ts";
 
 const manifest = JSON.parse(readFileSync(fixture("manifest.json"), "utf-8")) as {

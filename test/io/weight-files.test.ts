@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createWeightFiles } from "../../src/io/weight-files.ts";
+import { createWeightFiles } from "../../packages/glide-ts/src/io/weight-files.ts";
 
 test("each tensor is written at a page boundary, in order, as little-endian float32", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "weight-files-test-"));

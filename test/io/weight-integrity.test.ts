@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isUserError } from "../../src/errors.ts";
-import { checkFinite } from "../../src/io/check-state-dict.ts";
+import { isUserError } from "../../packages/glide-ts/src/errors.ts";
+import { checkFinite } from "../../packages/glide-ts/src/io/check-state-dict.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { CancelledError } from "../../src/errors.ts";
-import { CheckpointError } from "../../src/io/errors.ts";
-import { JobRunner } from "../../src/jobs/job-runner.ts";
-import { PipelineError } from "../../src/pipelines/errors.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
-import type { StepEvent } from "../../src/pipelines/types.ts";
-import { variation } from "../../src/pipelines/variation.ts";
+import { CancelledError } from "../../packages/glide-ts/src/errors.ts";
+import { CheckpointError } from "../../packages/glide-ts/src/io/errors.ts";
+import { JobRunner } from "../../packages/glide-ts/src/jobs/job-runner.ts";
+import { PipelineError } from "../../packages/glide-ts/src/pipelines/errors.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { StepEvent } from "../../packages/glide-ts/src/pipelines/types.ts";
+import { variation } from "../../packages/glide-ts/src/pipelines/variation.ts";
 import { fixtureFiles, fixtureModel } from "../pipelines/helpers.ts";
 
 const runner = JobRunner.start();

@@ -3,8 +3,8 @@
 // weights do here, fails the build. models/README.md gives the full `glide eval` figures.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runCaptionProbe } from "../../src/eval/caption-probe.ts";
-import { loadModelsFor } from "../../src/models/resolve.ts";
+import { runCaptionProbe } from "../../packages/eval/src/caption-probe.ts";
+import { loadModelsFor } from "../../packages/glide-ts/src/models/resolve.ts";
 
 /**
  * Shares of the 38 samples the committed weights (base version 4: 15 colour, 3 shape) get right at

@@ -3,9 +3,9 @@
 // committed weights score here) fails the build. models/README.md gives the full `glide eval`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { COLOUR_PROMPTS, colourFigure, colourRow, dominantHue } from "../../src/eval/colour.ts";
-import { loadModelsFor } from "../../src/models/resolve.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import { COLOUR_PROMPTS, colourFigure, colourRow, dominantHue } from "../../packages/eval/src/colour.ts";
+import { loadModelsFor } from "../../packages/glide-ts/src/models/resolve.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
 
 /**
  * Colours the shipped weights get right at this size (of 6). Version 3 does not follow its

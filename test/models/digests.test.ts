@@ -5,13 +5,18 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isUserError } from "../../src/errors.ts";
-import { readDigestList, recordDigest, sha256File, verifyRecordedDigest } from "../../src/io/file-digest.ts";
-import { knownDigest } from "../../src/io/known-digests.ts";
-import { CATALOG, SHIPPED_DIGESTS, shippedModelsDir } from "../../src/models/catalog.ts";
+import { isUserError } from "../../packages/glide-ts/src/errors.ts";
+import {
+  readDigestList,
+  recordDigest,
+  sha256File,
+  verifyRecordedDigest,
+} from "../../packages/glide-ts/src/io/file-digest.ts";
+import { knownDigest } from "../../packages/glide-ts/src/io/known-digests.ts";
+import { CATALOG, SHIPPED_DIGESTS, shippedModelsDir } from "../../packages/glide-ts/src/models/catalog.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 
-test("models/SHA256SUMS holds the digest of every shipped file (after new weights: regenerate it)", async () => {
+test("packages/glide-ts/models/SHA256SUMS holds the digest of every shipped file (after new weights: regenerate it)", async () => {
   const digests = await readDigestList(join(shippedModelsDir(), SHIPPED_DIGESTS));
   for (const model of CATALOG) {
     if (!("shipped" in model.source)) continue;
@@ -19,7 +24,7 @@ test("models/SHA256SUMS holds the digest of every shipped file (after new weight
     assert.equal(
       digests.get(file),
       await sha256File(join(shippedModelsDir(), file)),
-      `models/${SHIPPED_DIGESTS} is stale for ${file}: run \`cd models && sha256sum *.safetensors > ${SHIPPED_DIGESTS}\``,
+      `packages/glide-ts/models/${SHIPPED_DIGESTS} is stale for ${file}: run \`cd models && sha256sum *.safetensors > ${SHIPPED_DIGESTS}\``,
     );
   }
 });
@@ -45,8 +50,8 @@ test("a shipped model has its digest however its path is spelled; a file of the 
   const link = join(tempDir(), "linked.safetensors");
   symlinkSync(join(shippedModelsDir(), "glide-ts-upsample128.safetensors"), link);
   for (const [path, file] of [
-    ["models/glide-ts-base32.safetensors", "glide-ts-base32.safetensors"],
-    ["./models/../models/glide-ts-base32.safetensors", "glide-ts-base32.safetensors"],
+    ["packages/glide-ts/models/glide-ts-base32.safetensors", "glide-ts-base32.safetensors"],
+    ["./packages/glide-ts/models/../models/glide-ts-base32.safetensors", "glide-ts-base32.safetensors"],
     [link, "glide-ts-upsample128.safetensors"],
   ] as const) {
     const known = await knownDigest(path);
@@ -68,7 +73,7 @@ test("loading a file by path checks its recorded digest: a flipped weight byte i
   bytes[bytes.length - 100]! ^= 0x01; // the last bit of a float16 weight: still finite, another model
   writeFileSync(file, bytes);
   const generate = (...args: string[]) =>
-    spawnSync(process.execPath, ["bin/glide.js", "generate", "red heart", "--steps", "2", ...args], {
+    spawnSync(process.execPath, ["packages/app/bin/glide.js", "generate", "red heart", "--steps", "2", ...args], {
       encoding: "utf-8",
       env: { ...process.env, GLIDE_CACHE: cache, GLIDE_DEBUG: "" },
     });

@@ -13,7 +13,7 @@ const out = mkdtempSync(join(tmpdir(), "glide-shipped-"));
 
 /** `glide …` with an empty download cache and a download URL that goes nowhere. */
 function glide(...args: string[]) {
-  const run = spawnSync(process.execPath, ["bin/glide.js", ...args], {
+  const run = spawnSync(process.execPath, ["packages/app/bin/glide.js", ...args], {
     encoding: "utf-8",
     env: { ...process.env, GLIDE_CACHE: empty, GLIDE_DOWNLOAD_BASE_URL: "http://127.0.0.1:9/", GLIDE_DEBUG: "" },
   });

@@ -1,8 +1,8 @@
 // The nn blocks against straightforward float64 loops written from the reference's definitions.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { inputAttrs } from "../../src/graph/ops/leaf.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { inputAttrs } from "../../packages/glide-ts/src/graph/ops/leaf.ts";
 import {
   AttentionBlock,
   FedDropoutNoise,
@@ -12,7 +12,7 @@ import {
   ResBlock,
   timestepEmbedding,
   timestepFrequencies,
-} from "../../src/nn/index.ts";
+} from "../../packages/glide-ts/src/nn/index.ts";
 import * as naive from "./naive.ts";
 
 const paramValue = (t: g.Tensor) => g.paramAttrs(t).value!;

@@ -1,8 +1,8 @@
 // Straightforward float64 loops implementing the reference layers, to check the graph versions
 // against. NCHW, row-major Float32Array in, Float64Array out.
-import type * as g from "../../src/graph/index.ts";
-import { CompiledGraph } from "../../src/runtime/session.ts";
-import { Rng } from "../../src/util/rng.ts";
+import type * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 export type Arr = ArrayLike<number>;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { Conv2d, Linear, ParamStore, seededInitializer } from "../../src/nn/index.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { Conv2d, Linear, ParamStore, seededInitializer } from "../../packages/glide-ts/src/nn/index.ts";
 
 const paramValue = (t: g.Tensor) => g.paramAttrs(t).value;
 

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { readSafetensors, writeSafetensors } from "../../src/io/safetensors.ts";
-import { CASE_KINDS } from "../../src/parity/kinds/index.ts";
-import { samplerSpecOf } from "../../src/parity/kinds/sample.ts";
-import { formatChecks, formatResult, formatSummary } from "../../src/parity/report.ts";
-import { ParityUsageError, runParity } from "../../src/parity/run.ts";
-import type { CaseResult, Manifest } from "../../src/parity/types.ts";
+import { readSafetensors, writeSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { CASE_KINDS } from "../../packages/parity/src/kinds/index.ts";
+import { samplerSpecOf } from "../../packages/parity/src/kinds/sample.ts";
+import { formatChecks, formatResult, formatSummary } from "../../packages/parity/src/report.ts";
+import { ParityUsageError, runParity } from "../../packages/parity/src/run.ts";
+import type { CaseResult, Manifest } from "../../packages/parity/src/types.ts";
 import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
 const manifest = fixtureManifest<Manifest>();
@@ -200,7 +200,11 @@ test("a case with many outputs is one readable line: its count, failures and the
 });
 
 function parityCli(args: string[]) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "src/parity/cli.ts", ...args], { encoding: "utf-8" });
+  const run = spawnSync(
+    process.execPath,
+    ["--conditions=glide-ts-source", "--import", "tsx", "packages/parity/src/cli.ts", ...args],
+    { encoding: "utf-8" },
+  );
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { SAMPLER_NAMES } from "../../src/diffusion/samplers/index.ts";
-import type { GlideModel } from "../../src/glide/model.ts";
-import type { RgbImage } from "../../src/image/pixels.ts";
-import { tensorToImages } from "../../src/image/pixels.ts";
-import { readImage, readMask } from "../../src/image/read.ts";
-import { edit } from "../../src/pipelines/edit.ts";
+import { SAMPLER_NAMES } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import type { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import type { RgbImage } from "../../packages/glide-ts/src/image/pixels.ts";
+import { tensorToImages } from "../../packages/glide-ts/src/image/pixels.ts";
+import { readImage, readMask } from "../../packages/glide-ts/src/image/read.ts";
+import { edit } from "../../packages/glide-ts/src/pipelines/edit.ts";
 import { fixtureModel, tempDir, writeMask, writePicture } from "./helpers.ts";
 
 const dir = tempDir();

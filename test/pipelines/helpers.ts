@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import type { GlideModel } from "../../src/glide/model.ts";
-import { loadModel } from "../../src/pipelines/load-model.ts";
+import type { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { loadModel } from "../../packages/glide-ts/src/pipelines/load-model.ts";
 import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
 export { FIXTURES };

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
-import { ImageError } from "../../src/image/errors.ts";
+import { ImageError } from "../../packages/glide-ts/src/image/errors.ts";
 import {
   fromByte,
   imageGrid,
@@ -15,10 +15,10 @@ import {
   type RgbImage,
   tensorToImages,
   toByte,
-} from "../../src/image/pixels.ts";
-import { readImage, readMask } from "../../src/image/read.ts";
-import { numberedPath, writePng } from "../../src/image/write.ts";
-import { resizeMaskNearest } from "../../src/pipelines/known-region.ts";
+} from "../../packages/glide-ts/src/image/pixels.ts";
+import { readImage, readMask } from "../../packages/glide-ts/src/image/read.ts";
+import { numberedPath, writePng } from "../../packages/glide-ts/src/image/write.ts";
+import { resizeMaskNearest } from "../../packages/glide-ts/src/pipelines/known-region.ts";
 import { readPng, tempDir, writeMask, writePicture } from "./helpers.ts";
 
 const dir = tempDir();

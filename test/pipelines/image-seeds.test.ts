@@ -3,11 +3,11 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { edit } from "../../src/pipelines/edit.ts";
-import { ImageNoise, imageSeeds } from "../../src/pipelines/image-seeds.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
-import type { PipelineResult } from "../../src/pipelines/types.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { edit } from "../../packages/glide-ts/src/pipelines/edit.ts";
+import { ImageNoise, imageSeeds } from "../../packages/glide-ts/src/pipelines/image-seeds.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { PipelineResult } from "../../packages/glide-ts/src/pipelines/types.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { fixtureModel, tempDir, writeMask, writePicture } from "./helpers.ts";
 
 const dir = tempDir();

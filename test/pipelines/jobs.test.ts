@@ -1,10 +1,10 @@
 // What a caller of the library gets around a run: cancellation, previews, timings and the settings.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError, GlideError } from "../../src/errors.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
-import type { ProgressEvent, StepEvent } from "../../src/pipelines/types.ts";
-import { upsample } from "../../src/pipelines/upsample.ts";
+import { CancelledError, GlideError } from "../../packages/glide-ts/src/errors.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { ProgressEvent, StepEvent } from "../../packages/glide-ts/src/pipelines/types.ts";
+import { upsample } from "../../packages/glide-ts/src/pipelines/upsample.ts";
 import { fixtureModel } from "./helpers.ts";
 
 test("an AbortSignal stops sampling between steps with a CancelledError", async () => {

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parameterShapes } from "../../src/glide/model.ts";
-import { presetConfig } from "../../src/glide/presets.ts";
-import type { HostTensor } from "../../src/io/host-tensor.ts";
-import { writeSafetensors } from "../../src/io/safetensors.ts";
-import { loadModel } from "../../src/pipelines/load-model.ts";
+import { parameterShapes } from "../../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
+import type { HostTensor } from "../../packages/glide-ts/src/io/host-tensor.ts";
+import { writeSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { loadModel } from "../../packages/glide-ts/src/pipelines/load-model.ts";
 import { fixtureFiles, tempDir } from "./helpers.ts";
 
 const dir = tempDir();

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SAMPLER_NAMES } from "../../src/diffusion/samplers/index.ts";
-import { writePng } from "../../src/image/write.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
-import type { ProgressEvent } from "../../src/pipelines/types.ts";
+import { SAMPLER_NAMES } from "../../packages/glide-ts/src/diffusion/samplers/index.ts";
+import { writePng } from "../../packages/glide-ts/src/image/write.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
+import type { ProgressEvent } from "../../packages/glide-ts/src/pipelines/types.ts";
 import { fixtureModel, readPng, sameBytes, tempDir } from "./helpers.ts";
 
 const dir = tempDir();

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { upsample } from "../../src/pipelines/upsample.ts";
+import { upsample } from "../../packages/glide-ts/src/pipelines/upsample.ts";
 import { fixtureModel, tempDir, writePicture } from "./helpers.ts";
 
 const dir = tempDir();

@@ -3,11 +3,11 @@
 // fixture models.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError } from "../../src/errors.ts";
-import type { RawImage } from "../../src/image/pixels.ts";
-import { PipelineError } from "../../src/pipelines/errors.ts";
-import type { StepEvent } from "../../src/pipelines/types.ts";
-import { DEFAULT_VARIATION_STRENGTH, variation } from "../../src/pipelines/variation.ts";
+import { CancelledError } from "../../packages/glide-ts/src/errors.ts";
+import type { RawImage } from "../../packages/glide-ts/src/image/pixels.ts";
+import { PipelineError } from "../../packages/glide-ts/src/pipelines/errors.ts";
+import type { StepEvent } from "../../packages/glide-ts/src/pipelines/types.ts";
+import { DEFAULT_VARIATION_STRENGTH, variation } from "../../packages/glide-ts/src/pipelines/variation.ts";
 import { fixtureModel } from "./helpers.ts";
 
 const picture: RawImage = {

@@ -3,13 +3,13 @@
 // job that fails with it arrives in the server as that class and answers 503 with its message.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GlideError } from "../../src/errors.ts";
-import { revive } from "../../src/jobs/job-runner.ts";
-import type { PipelineResult } from "../../src/pipelines/types.ts";
-import { DeviceMemoryError, deviceMemoryError } from "../../src/runtime/device-memory.ts";
-import { toApiError } from "../../src/server/errors.ts";
-import type { JobExecutor } from "../../src/server/queue/job-queue.ts";
-import { LocalJobQueue } from "../../src/server/queue/local-queue.ts";
+import { toApiError } from "../../packages/app/src/server/errors.ts";
+import type { JobExecutor } from "../../packages/app/src/server/queue/job-queue.ts";
+import { LocalJobQueue } from "../../packages/app/src/server/queue/local-queue.ts";
+import { GlideError } from "../../packages/glide-ts/src/errors.ts";
+import { revive } from "../../packages/glide-ts/src/jobs/job-runner.ts";
+import type { PipelineResult } from "../../packages/glide-ts/src/pipelines/types.ts";
+import { DeviceMemoryError, deviceMemoryError } from "../../packages/glide-ts/src/runtime/device-memory.ts";
 
 const ORT_MESSAGES = [
   "Non-zero status code returned while running Conv node. Name:'Conv_12' Status Message: Failed to allocate memory for requested buffer of size 536870912",

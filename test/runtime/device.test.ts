@@ -6,10 +6,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveSession } from "../../src/pipelines/session-options.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
-import { upsample } from "../../src/pipelines/upsample.ts";
-import { DeviceError } from "../../src/runtime/device.ts";
+import { resolveSession } from "../../packages/glide-ts/src/pipelines/session-options.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
+import { upsample } from "../../packages/glide-ts/src/pipelines/upsample.ts";
+import { DeviceError } from "../../packages/glide-ts/src/runtime/device.ts";
 import { fixtureFiles, fixtureModel, tempDir } from "../pipelines/helpers.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -19,7 +19,10 @@ function glide(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean: NodeJS.ProcessEnv = { ...process.env, GLIDE_DEBUG: "" };
   delete clean.VK_ICD_FILENAMES;
   delete clean.VK_DRIVER_FILES;
-  return spawnSync(process.execPath, ["bin/glide.js", ...args], { encoding: "utf-8", env: { ...clean, ...env } });
+  return spawnSync(process.execPath, ["packages/app/bin/glide.js", ...args], {
+    encoding: "utf-8",
+    env: { ...clean, ...env },
+  });
 }
 
 const generate = (device: string, env: NodeJS.ProcessEnv = {}) =>

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resolveAdamW } from "../../src/graph/optim.ts";
-import { applyOptimizerStep, type ParamBuffers } from "../../src/runtime/host-optimizer.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { resolveAdamW } from "../../packages/glide-ts/src/graph/optim.ts";
+import { applyOptimizerStep, type ParamBuffers } from "../../packages/glide-ts/src/runtime/host-optimizer.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const ROW = 64;
 const ROWS = 40;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { CompiledGraph, SessionCache } from "../../src/runtime/session.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph, SessionCache } from "../../packages/glide-ts/src/runtime/session.ts";
 
 test("SessionCache builds one session per key and reuses it; a failed build is retried", async () => {
   const builds: number[] = [];

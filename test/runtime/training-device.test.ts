@@ -3,16 +3,20 @@
 // norm and the direction of the updates agree within the tolerances below.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import { presetConfig } from "../../src/glide/presets.ts";
-import * as g from "../../src/graph/index.ts";
-import { gradientName } from "../../src/graph/optim.ts";
-import { CompiledGraph, type HostArray } from "../../src/runtime/session.ts";
-import { TrainingSession } from "../../src/runtime/training-session.ts";
-import { assembleBatch } from "../../src/train/batch.ts";
-import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "../../src/train/objective-graph.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { gradientName } from "../../packages/glide-ts/src/graph/optim.ts";
+import { CompiledGraph, type HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
+import { assembleBatch } from "../../packages/glide-ts/src/train/batch.ts";
+import {
+  buildTrainingGraph,
+  frozenParamFeeds,
+  trainStepFor,
+} from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 /**

@@ -3,9 +3,9 @@
 // WebGPU, forward and backward; the padded graph is the same function on the CPU.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as g from "../../src/graph/index.ts";
-import { CompiledGraph } from "../../src/runtime/session.ts";
-import { padConvChannels } from "../../src/runtime/webgpu-conv-channels.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
+import { padConvChannels } from "../../packages/glide-ts/src/runtime/webgpu-conv-channels.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 

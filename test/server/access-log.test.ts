@@ -14,7 +14,17 @@ interface Served {
 
 async function serve(...flags: string[]): Promise<Served> {
   const { checkpoint, config } = fixtureFiles("text2im");
-  const args = ["bin/glide.js", "serve", "--port", "0", "--checkpoint", checkpoint, "--config", config, ...flags];
+  const args = [
+    "packages/app/bin/glide.js",
+    "serve",
+    "--port",
+    "0",
+    "--checkpoint",
+    checkpoint,
+    "--config",
+    config,
+    ...flags,
+  ];
   const child: ChildProcess = spawn(process.execPath, [...args, "--threads", "1"], {
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, test } from "node:test";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
 import { fixtureServer } from "./helpers.ts";
 
 const KEY = "sk-route-test";

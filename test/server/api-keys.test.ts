@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ApiKeys, loadApiKeys, parseKeyList } from "../../src/server/api-keys.ts";
+import { ApiKeys, loadApiKeys, parseKeyList } from "../../packages/app/src/server/api-keys.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 
 test("keys from GLIDE_API_KEYS and a key file (one a line, comments allowed)", async () => {

@@ -3,10 +3,10 @@
 // shutdown cancels those still queued or running.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { PipelineResult } from "../../src/pipelines/types.ts";
-import type { ImageJob } from "../../src/server/image-job.ts";
-import { AsyncJobs } from "../../src/server/image-jobs.ts";
-import type { JobQueue, JobTicket } from "../../src/server/queue/job-queue.ts";
+import type { ImageJob } from "../../packages/app/src/server/image-job.ts";
+import { AsyncJobs } from "../../packages/app/src/server/image-jobs.ts";
+import type { JobQueue, JobTicket } from "../../packages/app/src/server/queue/job-queue.ts";
+import type { PipelineResult } from "../../packages/glide-ts/src/pipelines/types.ts";
 
 /** Every job succeeds at once; its id is its prompt. */
 const instantQueue: JobQueue<ImageJob> = {

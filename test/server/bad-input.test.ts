@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
-import { type GlideServer, startServer } from "../../src/server/server.ts";
+import { type GlideServer, startServer } from "../../packages/app/src/server/server.ts";
 import { fixtureModels, pngBytes } from "./helpers.ts";
 
 let server: GlideServer;

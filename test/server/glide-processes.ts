@@ -2,7 +2,7 @@
 // (bin/glide.js, the fixture model), what their logs say of the jobs, and BullMQ's event stream.
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Redis } from "ioredis";
-import { redisKeys } from "../../src/server/queue/redis-connection.ts";
+import { redisKeys } from "../../packages/app/src/server/queue/redis-connection.ts";
 import { fixtureFiles } from "../pipelines/helpers.ts";
 
 export interface Glide {
@@ -16,7 +16,7 @@ const children: Glide[] = [];
 
 /** `glide …` as a child process; resolves once its stdout matches `ready`. */
 export async function glide(args: string[], ready: RegExp): Promise<Glide> {
-  const child = spawn(process.execPath, ["bin/glide.js", ...args], {
+  const child = spawn(process.execPath, ["packages/app/bin/glide.js", ...args], {
     env: { ...process.env, GLIDE_API_KEYS: "" },
     stdio: ["ignore", "pipe", "inherit"],
   });

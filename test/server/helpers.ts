@@ -1,8 +1,8 @@
 // Shared by the server tests: a real server on 127.0.0.1 (a free port) serving the tiny fixture
 // models, and small pictures to send it.
 import sharp from "sharp";
-import { type GlideServer, type ServeOptions, startServer } from "../../src/server/server.ts";
-import type { ServedModel } from "../../src/server/worker-pool.ts";
+import { type GlideServer, type ServeOptions, startServer } from "../../packages/app/src/server/server.ts";
+import type { ServedModel } from "../../packages/app/src/server/worker-pool.ts";
 import { fixtureFiles } from "../pipelines/helpers.ts";
 
 /** The fixture text2im model (16×16) and, with `upsampler`, the fixture upsampler (16 → 16). */

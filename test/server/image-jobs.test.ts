@@ -4,7 +4,7 @@
 // refused as the synchronous routes refuse them.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
 import { fixtureServer, pngBytes, pngSize, readMetric } from "./helpers.ts";
 
 const KEY_A = "sk-jobs-a";

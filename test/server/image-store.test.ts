@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ImageStore } from "../../src/server/image-store.ts";
+import { ImageStore } from "../../packages/app/src/server/image-store.ts";
 
 test("a stored image is there until its time is up, then deleted; closing removes the folder", async () => {
   const store = await ImageStore.create(60);

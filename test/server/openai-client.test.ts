@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI, { toFile } from "openai";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
 import { fixtureModels, fixtureServer, pngBytes, pngSize } from "./helpers.ts";
 
 let server: GlideServer;

@@ -6,9 +6,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
-import { readPngText } from "../../src/image/png-text.ts";
-import { type PictureParameters, readPictureParameters } from "../../src/pipelines/picture-parameters.ts";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
+import { readPngText } from "../../packages/glide-ts/src/image/png-text.ts";
+import {
+  type PictureParameters,
+  readPictureParameters,
+} from "../../packages/glide-ts/src/pipelines/picture-parameters.ts";
 import { glide } from "../cli/glide-cli.ts";
 import { fixtureFiles, readPng, tempDir } from "../pipelines/helpers.ts";
 import { fixtureServer, parseEvents, pngBytes } from "./helpers.ts";

@@ -1,16 +1,16 @@
 // The in-process job queue (src/server/queue/local-queue.ts) on a fake executor.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError } from "../../src/errors.ts";
-import type { PipelineResult } from "../../src/pipelines/types.ts";
 import {
   type JobExecutor,
   JobTimeoutError,
   QueueClosedError,
   QueueFullError,
   type SubmitOptions,
-} from "../../src/server/queue/job-queue.ts";
-import { type JobOutcome, LocalJobQueue } from "../../src/server/queue/local-queue.ts";
+} from "../../packages/app/src/server/queue/job-queue.ts";
+import { type JobOutcome, LocalJobQueue } from "../../packages/app/src/server/queue/local-queue.ts";
+import { CancelledError } from "../../packages/glide-ts/src/errors.ts";
+import type { PipelineResult } from "../../packages/glide-ts/src/pipelines/types.ts";
 
 /** Jobs are milliseconds to run; a job stops early with a CancelledError when its signal aborts. */
 class SleepExecutor implements JobExecutor<number> {

@@ -7,14 +7,18 @@
 // worker holds a job and never ends it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CancelledError } from "../../src/errors.ts";
-import type { RgbImage } from "../../src/image/pixels.ts";
-import type { PipelineResult } from "../../src/pipelines/types.ts";
-import type { ImageJob } from "../../src/server/image-job.ts";
-import { type JobExecutor, QueueUnavailableError, type SubmitOptions } from "../../src/server/queue/job-queue.ts";
-import { RedisJobQueue } from "../../src/server/queue/redis-queue.ts";
-import { RedisQueueWorker } from "../../src/server/queue/redis-worker.ts";
-import { type GlideServer, startServer } from "../../src/server/server.ts";
+import type { ImageJob } from "../../packages/app/src/server/image-job.ts";
+import {
+  type JobExecutor,
+  QueueUnavailableError,
+  type SubmitOptions,
+} from "../../packages/app/src/server/queue/job-queue.ts";
+import { RedisJobQueue } from "../../packages/app/src/server/queue/redis-queue.ts";
+import { RedisQueueWorker } from "../../packages/app/src/server/queue/redis-worker.ts";
+import { type GlideServer, startServer } from "../../packages/app/src/server/server.ts";
+import { CancelledError } from "../../packages/glide-ts/src/errors.ts";
+import type { RgbImage } from "../../packages/glide-ts/src/image/pixels.ts";
+import type { PipelineResult } from "../../packages/glide-ts/src/pipelines/types.ts";
 import { FAKE_SERVED as SERVED, FAKE_SIDE as SIDE } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
 

@@ -4,22 +4,22 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
-import { CancelledError } from "../../src/errors.ts";
-import type { RgbImage } from "../../src/image/pixels.ts";
-import { PipelineError } from "../../src/pipelines/errors.ts";
-import type { PipelineResult, ProgressEvent } from "../../src/pipelines/types.ts";
-import type { ImageJob } from "../../src/server/image-job.ts";
+import type { ImageJob } from "../../packages/app/src/server/image-job.ts";
 import {
   type JobExecutor,
   JobTimeoutError,
   QueueClosedError,
   QueueFullError,
   type SubmitOptions,
-} from "../../src/server/queue/job-queue.ts";
-import type { JobOutcome } from "../../src/server/queue/local-queue.ts";
-import { redisKeys } from "../../src/server/queue/redis-connection.ts";
-import { RedisJobQueue } from "../../src/server/queue/redis-queue.ts";
-import { RedisQueueWorker } from "../../src/server/queue/redis-worker.ts";
+} from "../../packages/app/src/server/queue/job-queue.ts";
+import type { JobOutcome } from "../../packages/app/src/server/queue/local-queue.ts";
+import { redisKeys } from "../../packages/app/src/server/queue/redis-connection.ts";
+import { RedisJobQueue } from "../../packages/app/src/server/queue/redis-queue.ts";
+import { RedisQueueWorker } from "../../packages/app/src/server/queue/redis-worker.ts";
+import { CancelledError } from "../../packages/glide-ts/src/errors.ts";
+import type { RgbImage } from "../../packages/glide-ts/src/image/pixels.ts";
+import { PipelineError } from "../../packages/glide-ts/src/pipelines/errors.ts";
+import type { PipelineResult, ProgressEvent } from "../../packages/glide-ts/src/pipelines/types.ts";
 import { FAKE_SERVED as SERVED, FAKE_SIDE as SIDE } from "./helpers.ts";
 import { type RedisServer, startRedisServer } from "./redis-server.ts";
 

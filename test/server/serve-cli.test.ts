@@ -22,7 +22,7 @@ const exited = new Promise<number | null>((resolve) => {
     child = spawn(
       process.execPath,
       [
-        "bin/glide.js",
+        "packages/app/bin/glide.js",
         "serve",
         "--port",
         "0",
@@ -131,7 +131,18 @@ test("--host 0.0.0.0 without --public-url: a note that url results name an addre
   const { checkpoint, config } = fixtureFiles("text2im");
   const wildcard = spawn(
     process.execPath,
-    ["bin/glide.js", "serve", "--host", "0.0.0.0", "--port", "0", "--checkpoint", checkpoint, "--config", config],
+    [
+      "packages/app/bin/glide.js",
+      "serve",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "0",
+      "--checkpoint",
+      checkpoint,
+      "--config",
+      config,
+    ],
     { env: { ...process.env, GLIDE_API_KEYS: "" }, stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

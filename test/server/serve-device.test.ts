@@ -8,7 +8,7 @@ import { fixtureFiles } from "../pipelines/helpers.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 const { checkpoint, config } = fixtureFiles("text2im");
-const serveArgs = ["bin/glide.js", "serve", "--port", "0", "--checkpoint", checkpoint, "--config", config];
+const serveArgs = ["packages/app/bin/glide.js", "serve", "--port", "0", "--checkpoint", checkpoint, "--config", config];
 const serveArgsNoUpsampler = [...serveArgs, "--threads", "1", "--no-upsample"];
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -86,14 +86,32 @@ test("glide serve --device webgpu: says so when ready and in /v1/models, answers
 test("glide worker --device cuda: the same one line before it joins the queue; serve --queue leaves --device to the workers", () => {
   const worker = spawnSync(
     process.execPath,
-    ["bin/glide.js", "worker", "--queue", "redis://127.0.0.1:1", "--checkpoint", checkpoint, "--config", config],
+    [
+      "packages/app/bin/glide.js",
+      "worker",
+      "--queue",
+      "redis://127.0.0.1:1",
+      "--checkpoint",
+      checkpoint,
+      "--config",
+      config,
+    ],
     { encoding: "utf-8", env: cleanEnv() },
   );
   // Without --device the worker would go on to Redis (nothing listens on port 1) and fail there instead.
   assert.doesNotMatch(worker.stderr, /device/);
   const cuda = spawnSync(
     process.execPath,
-    ["bin/glide.js", "worker", "--queue", "redis://127.0.0.1:1", "--device", "cuda", "--checkpoint", checkpoint],
+    [
+      "packages/app/bin/glide.js",
+      "worker",
+      "--queue",
+      "redis://127.0.0.1:1",
+      "--device",
+      "cuda",
+      "--checkpoint",
+      checkpoint,
+    ],
     { encoding: "utf-8", env: cleanEnv() },
   );
   assert.equal(cuda.status, 1);

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { checkpointPath } from "../../src/io/download.ts";
-import { resolveServedModels } from "../../src/server/served-models.ts";
+import { resolveServedModels } from "../../packages/app/src/server/served-models.ts";
+import { checkpointPath } from "../../packages/glide-ts/src/io/download.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 
 test("given files: named after the checkpoint, the same models edit; an upsampler only when given", async () => {

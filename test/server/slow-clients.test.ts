@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
 import { fixtureServer, readMetric } from "./helpers.ts";
 
 let server: GlideServer;

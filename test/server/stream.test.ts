@@ -2,7 +2,7 @@
 // Server-Sent Events; a client that goes away cancels its job; a full queue answers 429.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
 import { fixtureServer, parseEvents, pngBytes, pngSize, readMetric } from "./helpers.ts";
 
 let server: GlideServer;

@@ -3,8 +3,8 @@
 // fixture models.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DEFAULT_VARIATION_STRENGTH } from "../../src/pipelines/variation.ts";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
+import { DEFAULT_VARIATION_STRENGTH } from "../../packages/glide-ts/src/pipelines/variation.ts";
 import { fixtureModels, fixtureServer, pngBytes, pngSize } from "./helpers.ts";
 
 let server: GlideServer;

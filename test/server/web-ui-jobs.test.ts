@@ -9,8 +9,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { readPngText } from "../../src/image/png-text.ts";
-import type { GlideServer } from "../../src/server/server.ts";
+import type { GlideServer } from "../../packages/app/src/server/server.ts";
+import { readPngText } from "../../packages/glide-ts/src/image/png-text.ts";
 import { launchChromium } from "../browser/chromium.ts";
 import { fixtureModels, fixtureServer } from "./helpers.ts";
 

@@ -2,12 +2,12 @@
 // super-res low-res input.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { END_TOKEN } from "../../src/glide/tokenizer.ts";
-import { quantize8bit } from "../../src/image/pixels.ts";
-import { dropCaptions, tokenizeCaptions } from "../../src/train/batch-captions.ts";
-import { downsampleBox, lowResFromImages } from "../../src/train/batch-lowres.ts";
-import { randomInpaintMask, randomInpaintMasks } from "../../src/train/batch-masks.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { END_TOKEN } from "../../packages/glide-ts/src/glide/tokenizer.ts";
+import { quantize8bit } from "../../packages/glide-ts/src/image/pixels.ts";
+import { dropCaptions, tokenizeCaptions } from "../../packages/glide-ts/src/train/batch-captions.ts";
+import { downsampleBox, lowResFromImages } from "../../packages/glide-ts/src/train/batch-lowres.ts";
+import { randomInpaintMask, randomInpaintMasks } from "../../packages/glide-ts/src/train/batch-masks.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 test("caption dropout: deterministic per seed, about p of the captions, one draw per caption", () => {
   const captions = Array.from({ length: 10000 }, (_, i) => `caption ${i}`);
@@ -86,9 +86,9 @@ test("inpainting masks: binary, deterministic per seed, always something to fill
 });
 
 test("super-res crops: the graph takes crop-sized images, the low-res input matches the crop", async () => {
-  const { GlideModel } = await import("../../src/glide/model.ts");
-  const { buildTrainingGraph } = await import("../../src/train/objective-graph.ts");
-  const { assembleBatch } = await import("../../src/train/batch.ts");
+  const { GlideModel } = await import("../../packages/glide-ts/src/glide/model.ts");
+  const { buildTrainingGraph } = await import("../../packages/glide-ts/src/train/objective-graph.ts");
+  const { assembleBatch } = await import("../../packages/glide-ts/src/train/batch.ts");
   const { fixtureConfig } = await import("../fixtures.ts");
   const config = fixtureConfig("superres"); // 16×16 from 4×4
   const model = new GlideModel(config, { init: 1 });

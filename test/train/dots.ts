@@ -4,8 +4,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import type { GlideModel } from "../../src/glide/model.ts";
-import { textToImage } from "../../src/pipelines/text-to-image.ts";
+import type { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
 
 export const DOT_SIZE = 16;
 /** Caption → top-left corner of the dot. */

@@ -23,11 +23,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import { tokenizeCaption } from "../../src/glide/tokenizer.ts";
-import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
-import { train } from "../../src/train/trainer.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { tokenizeCaption } from "../../packages/glide-ts/src/glide/tokenizer.ts";
+import { loadCheckpointFile } from "../../packages/glide-ts/src/io/checkpoint-file.ts";
+import { train } from "../../packages/glide-ts/src/train/trainer.ts";
 import { fixtureConfig } from "../fixtures.ts";
 import { DOTS, scoreDots, writeDots } from "./dots.ts";
 

@@ -5,14 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import { readSafetensors } from "../../src/io/safetensors.ts";
-import { loadTorchCheckpoint } from "../../src/io/torch-checkpoint.ts";
-import { lossKind } from "../../src/parity/kinds/loss.ts";
-import { runParity } from "../../src/parity/run.ts";
-import { evaluateLossAndGradients } from "../../src/train/loss-gradients.ts";
-import { buildTrainingGraph } from "../../src/train/objective-graph.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import { readSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
+import { loadTorchCheckpoint } from "../../packages/glide-ts/src/io/torch-checkpoint.ts";
+import { evaluateLossAndGradients } from "../../packages/glide-ts/src/train/loss-gradients.ts";
+import { buildTrainingGraph } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { lossKind } from "../../packages/parity/src/kinds/loss.ts";
+import { runParity } from "../../packages/parity/src/run.ts";
 import { FIXTURES, fixtureManifest } from "../fixtures.ts";
 
 /** Per-sample terms: |actual − expected| ≤ ATOL + RTOL·|expected|. */

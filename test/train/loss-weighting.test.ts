@@ -2,15 +2,19 @@
 // values, the parser's errors, and the training graph's per-sample loss = w(t)·mse + vb.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isUserError } from "../../src/errors.ts";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import * as g from "../../src/graph/index.ts";
-import { TrainingSession } from "../../src/runtime/training-session.ts";
-import { assembleBatch } from "../../src/train/batch.ts";
-import { formatLossWeighting, lossWeights, parseLossWeighting } from "../../src/train/loss-weighting.ts";
-import { buildTrainingGraph, trainStepFor } from "../../src/train/objective-graph.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { isUserError } from "../../packages/glide-ts/src/errors.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
+import { assembleBatch } from "../../packages/glide-ts/src/train/batch.ts";
+import {
+  formatLossWeighting,
+  lossWeights,
+  parseLossWeighting,
+} from "../../packages/glide-ts/src/train/loss-weighting.ts";
+import { buildTrainingGraph, trainStepFor } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 // ᾱ = 0.9, 0.5, 0.1: SNR = 9, 1, 1/9.
 const ALPHAS = [0.9, 0.5, 0.1];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { learningRate } from "../../src/train/lr-schedule.ts";
+import { learningRate } from "../../packages/glide-ts/src/train/lr-schedule.ts";
 
 test("learning rate: linear warmup, then constant or a cosine decay to zero", () => {
   const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);

@@ -3,11 +3,11 @@
 // stop-gradient that keeps the bound's gradient off the ε output.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createDiffusion } from "../../src/diffusion/gaussian.ts";
-import * as g from "../../src/graph/index.ts";
-import { discretizedGaussianLogLikelihood, normalKl } from "../../src/train/loss-terms.ts";
-import { hybridLoss, qSample, stepCoefficients, vbTermsBpd } from "../../src/train/objective.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { createDiffusion } from "../../packages/glide-ts/src/diffusion/gaussian.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { discretizedGaussianLogLikelihood, normalKl } from "../../packages/glide-ts/src/train/loss-terms.ts";
+import { hybridLoss, qSample, stepCoefficients, vbTermsBpd } from "../../packages/glide-ts/src/train/objective.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { assertClose, runGraph } from "../graph/helpers.ts";
 
 test("discretized Gaussian log-likelihood: edge bins, interior bins and the 1e-12 floor match hand-computed values", async () => {

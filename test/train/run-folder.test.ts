@@ -8,11 +8,11 @@ import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { GlideError } from "../../src/errors.ts";
-import { GlideConfigError } from "../../src/glide/config.ts";
-import { MetricsLog } from "../../src/train/metrics-log.ts";
-import { RUN_LOCK } from "../../src/train/run-lock.ts";
-import { RUN_FILES, train } from "../../src/train/trainer.ts";
+import { GlideError } from "../../packages/glide-ts/src/errors.ts";
+import { GlideConfigError } from "../../packages/glide-ts/src/glide/config.ts";
+import { MetricsLog } from "../../packages/glide-ts/src/train/metrics-log.ts";
+import { RUN_LOCK } from "../../packages/glide-ts/src/train/run-lock.ts";
+import { RUN_FILES, train } from "../../packages/glide-ts/src/train/trainer.ts";
 import { fixtureConfig } from "../fixtures.ts";
 import { writeSquares } from "./helpers.ts";
 

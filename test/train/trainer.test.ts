@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/prom
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadCheckpointFile } from "../../src/io/checkpoint-file.ts";
-import { loadModel } from "../../src/pipelines/load-model.ts";
-import { MetricsLog } from "../../src/train/metrics-log.ts";
-import { RUN_FILES, train } from "../../src/train/trainer.ts";
+import { loadCheckpointFile } from "../../packages/glide-ts/src/io/checkpoint-file.ts";
+import { loadModel } from "../../packages/glide-ts/src/pipelines/load-model.ts";
+import { MetricsLog } from "../../packages/glide-ts/src/train/metrics-log.ts";
+import { RUN_FILES, train } from "../../packages/glide-ts/src/train/trainer.ts";
 import { fixtureConfig } from "../fixtures.ts";
 import { writeSquares } from "./helpers.ts";
 
@@ -228,7 +228,7 @@ test("a resumed one-step run reports its real rate", async () => {
 });
 
 test("an AbortSignal stops a training run between steps: saved, CancelledError, resumable", async () => {
-  const { CancelledError } = await import("../../src/errors.ts");
+  const { CancelledError } = await import("../../packages/glide-ts/src/errors.ts");
   const root = await mkdtemp(join(tmpdir(), "glide-train-abort-"));
   const data = join(root, "data");
   await writeSquares(data);

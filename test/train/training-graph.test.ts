@@ -3,13 +3,17 @@
 // lowers the loss on a fixed batch, and a frozen text encoder stays out of the optimizer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resolveConfig } from "../../src/glide/config.ts";
-import { GlideModel } from "../../src/glide/model.ts";
-import * as g from "../../src/graph/index.ts";
-import { TrainingSession } from "../../src/runtime/training-session.ts";
-import { assembleBatch, type TrainingExample } from "../../src/train/batch.ts";
-import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "../../src/train/objective-graph.ts";
-import { Rng } from "../../src/util/rng.ts";
+import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
+import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
+import { assembleBatch, type TrainingExample } from "../../packages/glide-ts/src/train/batch.ts";
+import {
+  buildTrainingGraph,
+  frozenParamFeeds,
+  trainStepFor,
+} from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const TINY = {
   image_size: 8,

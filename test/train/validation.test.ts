@@ -2,12 +2,12 @@
 // images, timesteps and noise) with every caption empty, and the gain compares the two ε errors.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Dataset, Sample } from "../../src/data/dataset.ts";
-import * as g from "../../src/graph/index.ts";
-import { tokenizeCaptions } from "../../src/train/batch-captions.ts";
-import { buildTrainingGraph } from "../../src/train/objective-graph.ts";
-import { buildValidationSet, captionGain, LossEvaluator } from "../../src/train/validation.ts";
-import { Rng } from "../../src/util/rng.ts";
+import type { Dataset, Sample } from "../../packages/glide-ts/src/data/dataset.ts";
+import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { tokenizeCaptions } from "../../packages/glide-ts/src/train/batch-captions.ts";
+import { buildTrainingGraph } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { buildValidationSet, captionGain, LossEvaluator } from "../../packages/glide-ts/src/train/validation.ts";
+import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 import { fixtureModel } from "../pipelines/helpers.ts";
 
 const CAPTIONS = ["a red square", "a blue circle", "a green heart", "a yellow star"];

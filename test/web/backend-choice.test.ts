@@ -8,7 +8,7 @@ import {
   chooseBackend,
   describeBackend,
   parsePageQuery,
-} from "../../web/local/backend-choice.ts";
+} from "../../packages/app/web/local/backend-choice.ts";
 
 const isolated: BackendEnvironment = { crossOriginIsolated: true, hardwareConcurrency: 8, webgpu: "none" };
 const auto = { backend: "auto" } as const;

@@ -9,18 +9,13 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { buildForTest } from "./helpers.ts";
 
-const NODE_ONLY_PACKAGES = [
-  "onnxruntime-node",
-  "sharp",
-  "yauzl",
-  "tar-stream",
-  "@resvg",
-  "commander",
-  "tsx",
-  "fastify",
-];
+const NODE_ONLY_PACKAGES = ["onnxruntime-node", "sharp", "tar-stream", "@resvg", "commander", "tsx", "fastify"];
 /** The core's plain-byte modules the page script uses itself: the PNG parameters chunk of a download. */
-const PAGE_SIDE_CORE = ["src/image/png-text.ts", "src/pipelines/picture-parameters.ts"];
+const PAGE_SIDE_CORE = [
+  "packages/glide-ts/src/png-parameters.ts",
+  "packages/glide-ts/src/image/png-text.ts",
+  "packages/glide-ts/src/pipelines/picture-parameters.ts",
+];
 const NODE_SIDE = [
   /^src\/cli\//,
   /^src\/data\//,
@@ -49,14 +44,22 @@ test("the built page and worker contain no Node-only module; the folder holds wh
     for (const pkg of NODE_ONLY_PACKAGES) assert.ok(!input.includes(`node_modules/${pkg}`), `pulls in ${input}`);
     for (const side of NODE_SIDE) assert.ok(!side.test(input), `pulls in the Node-side module ${input}`);
   }
-  assert.ok(worker.inputs.includes("src/pipelines/edit.ts") && worker.inputs.includes("src/platform/browser.ts"));
+  assert.ok(
+    worker.inputs.includes("packages/glide-ts/src/pipelines/edit.ts") &&
+      worker.inputs.includes("packages/glide-ts/src/platform/browser.ts"),
+  );
   assert.ok(
     worker.inputs.some((i) => i.endsWith("node_modules/onnxruntime-web/dist/ort.min.mjs")),
     "the worker uses the onnxruntime-web build that imports its runtime from env.wasm.wasmPaths",
   );
-  assert.ok(app.inputs.includes("web/ui/main.ts") && app.inputs.includes("web/local/local-backend.ts"));
   assert.ok(
-    !app.inputs.some((i) => i.includes("onnxruntime") || (i.startsWith("src/") && !PAGE_SIDE_CORE.includes(i))),
+    app.inputs.includes("packages/app/web/ui/main.ts") &&
+      app.inputs.includes("packages/app/web/local/local-backend.ts"),
+  );
+  assert.ok(
+    !app.inputs.some(
+      (i) => i.includes("onnxruntime") || (i.startsWith("packages/glide-ts/src/") && !PAGE_SIDE_CORE.includes(i)),
+    ),
     "the page script runs no model",
   );
   for (const name of ["worker.js", "app.js"]) {
@@ -76,7 +79,7 @@ test("the built page and worker contain no Node-only module; the folder holds wh
     assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256, file.path);
   }
   assert.deepEqual(JSON.parse(await readFile(join(site.outDir, "manifest.json"), "utf8")), manifest);
-  const shipped = await readFile("models/glide-ts-base32.safetensors");
+  const shipped = await readFile("packages/glide-ts/models/glide-ts-base32.safetensors");
   assert.ok(shipped.equals(await readFile(join(site.outDir, manifest.base.path))), "the shipped weights, unchanged");
   const written = site.files.map((f) => f.path).sort();
   for (const path of ["app.css", "app.js", "index.html", "manifest.json", "worker.js", manifest.runtime.path]) {

@@ -5,8 +5,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import type { Backend } from "../../packages/app/web/ui/backend.ts";
 import { buildWeb, type WebBuild } from "../../scripts/build-web.ts";
-import type { Backend } from "../../web/ui/backend.ts";
 
 export async function buildForTest(): Promise<WebBuild> {
   return buildWeb({ outDir: join(mkdtempSync(join(tmpdir(), "glide-web-")), "site") });
@@ -19,9 +19,13 @@ export interface ServedPage {
 
 /** `glide serve --web DIR --port 0`, resolved once it prints its address. */
 export async function serveWebCli(dir: string): Promise<ServedPage> {
-  const child: ChildProcess = spawn(process.execPath, ["bin/glide.js", "serve", "--web", dir, "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["packages/app/bin/glide.js", "serve", "--web", dir, "--port", "0"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {

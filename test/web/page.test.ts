@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
+import type { Progress } from "../../packages/app/web/ui/backend.ts";
+import { readPngText } from "../../packages/glide-ts/src/image/png-text.ts";
+import { loadModel, textToImage } from "../../packages/glide-ts/src/node.ts";
 import type { WebBuild } from "../../scripts/build-web.ts";
-import { readPngText } from "../../src/image/png-text.ts";
-import { loadModel, textToImage } from "../../src/node.ts";
-import type { Progress } from "../../web/ui/backend.ts";
 import { launchChromium } from "../browser/chromium.ts";
 import { buildForTest, preparePage, type ServedPage, serveWebCli, type TestWindow } from "./helpers.ts";
 
@@ -104,7 +104,7 @@ test("the page generates the Node pipeline's picture for the same prompt, seed a
   assert.deepEqual(run.steps, [0, 1, 2, 3, 4]);
   assert.ok(run.previews >= 1, "previews of the predicted picture");
 
-  const { model } = await loadModel({ checkpoint: "models/glide-ts-base32.safetensors" });
+  const { model } = await loadModel({ checkpoint: "packages/glide-ts/models/glide-ts-base32.safetensors" });
   const reference = await textToImage({ model, prompt: PROMPT, seed: SEED, steps: STEPS });
   const web = await pixels(run.png);
   assert.deepEqual([web.info.width, web.info.height], [32, 32]);

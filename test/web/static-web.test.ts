@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { filePathFor, type StaticWebServer, serveStaticWeb } from "../../src/server/static-web.ts";
+import { filePathFor, type StaticWebServer, serveStaticWeb } from "../../packages/app/src/server/static-web.ts";
 
 const parent = mkdtempSync(join(tmpdir(), "glide-static-"));
 const dir = join(parent, "site");
