@@ -31,10 +31,28 @@ import { samplerSpecOf } from "./sample.ts";
 /**
  * x₀ of the whole run. The reference's own run moves its result by ~2e-5 when x_T moves by 1e-6
  * (`sensitivity` in the manifest), so a whole run is held to 1e-4 — tens of times a single
- * forward pass's float32 error — and each single step to 1e-5.
+ * forward pass's float32 error — and each single step to 1e-5 or CLIP_STEP_RELATIVE_TOLERANCE
+ * of its output's scale, whichever is larger (see `stepTolerance`).
  */
 export const CLIP_SAMPLE_TOLERANCE = 1e-4;
 export const CLIP_STEP_TOLERANCE = 1e-5;
+/**
+ * One step's error relative to max|x_{t−1}| (issue #22). The gradient's shifts (variance · grad,
+ * hundreds at large grad scales) pile up in x_t, and float32 resolves x_{t−1} only to its own ulp
+ * (2^-23 of its magnitude at worst: 3e-5 at 256), so an absolute 1e-5 fails on rounding alone. Measured
+ * on the fixture's models (batch 2, two prompts, 20 respaced steps, grad scale 3…300): a step moves
+ * by at most 3.4e-7 · max|x_{t−1}| when its x_t moves by one ulp or the model's eps and variance
+ * outputs by ±2e-7 (a forward pass's error against the reference); the UNet gives the same bits
+ * at batch 1 and 2 in either prompt order. 2e-6 is about six times that (16 float32 ulps).
+ * docs/PARITY.md has the figures and the batch-2 case to add to the fixtures.
+ */
+export const CLIP_STEP_RELATIVE_TOLERANCE = 2e-6;
+
+/** The tolerance of one step whose reference output is `expected`. */
+export function stepTolerance(expected: ArrayLike<number>): number {
+  return Math.max(CLIP_STEP_TOLERANCE, CLIP_STEP_RELATIVE_TOLERANCE * scaleOf(expected));
+}
+
 /** The gradients along the run, relative to their largest value (they see the run's own x_t). */
 export const CLIP_RUN_GRAD_TOLERANCE = 2e-5;
 
@@ -171,17 +189,21 @@ export const clipSampleKind: CaseKind = {
       });
 
       // Each step alone, from the recorded x_t, gradient and noise.
+      // Reported: the step closest to failing, with that step's own tolerance.
       const sampler = createSampler(base, spec);
       let stepError = 0;
+      let stepTol = CLIP_STEP_TOLERANCE;
       for (let i = 0; i < sampler.timesteps.length; i++) {
         if (!data.has(stepKey("x", i)) || !data.has(stepKey("grad", i))) continue;
         const x = data.float32(stepKey("x", i));
         const output = { ...(await eps(x, sampler.timesteps[i]!, shape)), grad: data.float32(stepKey("grad", i)) };
         const next = sampler.step({ x, output, index: i, noise: () => noise(i, shape), xStart: { clipDenoised } });
         const expected = i + 1 < sampler.timesteps.length ? data.float32(stepKey("x", i + 1)) : data.float32("result");
-        stepError = Math.max(stepError, maxAbsCheck("step", next.sample, expected, 0).error);
+        const error = maxAbsCheck("step", next.sample, expected, 0).error;
+        const tol = stepTolerance(expected);
+        if (Number.isNaN(error) || error / tol > stepError / stepTol) [stepError, stepTol] = [error, tol];
       }
-      checks.push({ output: "step", metric: "max-abs", error: stepError, tolerance: CLIP_STEP_TOLERANCE });
+      checks.push({ output: "step", metric: "max-abs", error: stepError, tolerance: stepTol });
 
       const expectedTimesteps = c.entry.cond_fn_timesteps;
       if (Array.isArray(expectedTimesteps)) checks.push(countCheck("cond_fn_t", gradTimesteps, expectedTimesteps));
