@@ -50,7 +50,7 @@ test("each integer key is bounded; the presets and released shapes are inside", 
 
 /** The shipped base model's file with its metadata configuration changed. */
 function withConfig(changes: Record<string, unknown>): string {
-  const bytes = readFileSync(join(import.meta.dirname, "../../models/glide-ts-base32.safetensors"));
+  const bytes = readFileSync(join(import.meta.dirname, "../../packages/glide-ts/models/glide-ts-base32.safetensors"));
   const headerLength = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
   header.__metadata__.config = JSON.stringify({ ...JSON.parse(header.__metadata__.config), ...changes });

@@ -40,7 +40,7 @@ test("the folder goes when the process exits, and folders of dead processes go w
   writeFileSync(
     writer,
     `import { parentPort } from "node:worker_threads";
-     import { createWeightFiles } from ${url("../../src/io/weight-files.ts")};
+     import { createWeightFiles } from ${url("../../packages/glide-ts/src/io/weight-files.ts")};
      createWeightFiles(${JSON.stringify(root)})
        .write([new Float32Array(4)], {})
        .then(() => parentPort!.postMessage("written"));
@@ -54,8 +54,8 @@ test("the folder goes when the process exits, and folders of dead processes go w
       "--input-type=module",
       "-e",
       `import { readdirSync } from "node:fs";
-       import { createWeightFiles } from ${url("../../src/io/weight-files.ts")};
-       import { startWorker } from ${url("../../src/runtime/worker.ts")};
+       import { createWeightFiles } from ${url("../../packages/glide-ts/src/io/weight-files.ts")};
+       import { startWorker } from ${url("../../packages/glide-ts/src/runtime/worker.ts")};
        const [s] = await createWeightFiles(${JSON.stringify(root)}).write([new Float32Array(4)], {});
        const worker = startWorker(new URL(${JSON.stringify(`file://${writer}`)}), null);
        await new Promise((resolve) => worker.once("message", resolve));

@@ -26,7 +26,9 @@ test("checkFinite names the first tensor with a NaN or an infinity", () => {
 });
 
 test("glide generate refuses a checkpoint with a NaN weight in one line, and writes nothing", () => {
-  const bytes = Buffer.from(readFileSync(join(import.meta.dirname, "../../models/glide-ts-base32.safetensors")));
+  const bytes = Buffer.from(
+    readFileSync(join(import.meta.dirname, "../../packages/glide-ts/models/glide-ts-base32.safetensors")),
+  );
   const headerLength = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8")) as Record<
     string,
