@@ -10,12 +10,6 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { defaultCacheDir, resolveCacheDir } from "../../packages/glide-ts/src/download/cache-dir.ts";
 import {
-  CLIP_VOCABULARY,
-  downloadClipVocabulary,
-  resolveClipVocabularyUrl,
-} from "../../packages/glide-ts/src/download/clip-vocabulary.ts";
-import { makeDirectory } from "../../packages/glide-ts/src/io/directory.ts";
-import {
   CHECKPOINT_NAMES,
   cacheStatus,
   checkCheckpointName,
@@ -30,6 +24,12 @@ import {
   requireCheckpoint,
   resolveBaseUrl,
 } from "../../packages/glide-ts/src/download/checkpoints.ts";
+import {
+  CLIP_VOCABULARY,
+  downloadClipVocabulary,
+  resolveClipVocabularyUrl,
+} from "../../packages/glide-ts/src/download/clip-vocabulary.ts";
+import { makeDirectory } from "../../packages/glide-ts/src/io/directory.ts";
 import { VOCABULARY } from "../clip/fixtures.ts";
 import { fixture, withTempDir } from "./helpers.ts";
 
