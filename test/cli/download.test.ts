@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { formatBytes } from "../../packages/glide-ts/src/io/download.ts";
+import { formatBytes } from "../../packages/glide-ts/src/download/checkpoints.ts";
 import { formatClock as formatDuration, ProgressBar } from "../../packages/glide-ts/src/util/progress-bar.ts";
 import { CLIP_FIXTURES } from "../clip/fixtures.ts";
 import { fixturePath } from "../fixtures.ts";

@@ -8,13 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { defaultCacheDir, resolveCacheDir } from "../../packages/glide-ts/src/io/cache-dir.ts";
-import {
-  CLIP_VOCABULARY,
-  downloadClipVocabulary,
-  resolveClipVocabularyUrl,
-} from "../../packages/glide-ts/src/io/clip-vocabulary.ts";
-import { makeDirectory } from "../../packages/glide-ts/src/io/directory.ts";
+import { defaultCacheDir, resolveCacheDir } from "../../packages/glide-ts/src/download/cache-dir.ts";
 import {
   CHECKPOINT_NAMES,
   cacheStatus,
@@ -29,7 +23,13 @@ import {
   remoteSize,
   requireCheckpoint,
   resolveBaseUrl,
-} from "../../packages/glide-ts/src/io/download.ts";
+} from "../../packages/glide-ts/src/download/checkpoints.ts";
+import {
+  CLIP_VOCABULARY,
+  downloadClipVocabulary,
+  resolveClipVocabularyUrl,
+} from "../../packages/glide-ts/src/download/clip-vocabulary.ts";
+import { makeDirectory } from "../../packages/glide-ts/src/io/directory.ts";
 import { VOCABULARY } from "../clip/fixtures.ts";
 import { fixture, withTempDir } from "./helpers.ts";
 

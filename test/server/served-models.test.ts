@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { resolveServedModels } from "../../packages/app/src/server/served-models.ts";
-import { checkpointPath } from "../../packages/glide-ts/src/io/download.ts";
+import { checkpointPath } from "../../packages/glide-ts/src/download/checkpoints.ts";
 import { tempDir } from "../pipelines/helpers.ts";
 
 test("given files: named after the checkpoint, the same models edit; an upsampler only when given", async () => {

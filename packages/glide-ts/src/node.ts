@@ -8,46 +8,8 @@ import "./platform/node.ts";
 // What the command line uses (and any Node application may): the rest of the Node side.
 export { openDataset } from "./data/open-dataset.ts";
 export { SAMPLER_NAMES } from "./diffusion/samplers/index.ts";
-export { GlideError } from "./errors.ts";
-
-export type { GlideConfig } from "./glide/config.ts";
-export {
-  compareShapes,
-  configFromInferred,
-  InferConfigError,
-  type InferredConfig,
-  inferConfig,
-  isExactMatch,
-  matchingPresets,
-  NOT_INFERABLE,
-} from "./glide/infer-config.ts";
-export { parameterShapes } from "./glide/model.ts";
-export { PRESET_NAMES, presetConfig } from "./glide/presets.ts";
-export { encodeText } from "./glide/tokenizer.ts";
-export { type ImageSource, RESIZE_FITS } from "./image/decode.ts";
-export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
-export { numberedPath, writePng } from "./image/write.ts";
-export * from "./index.ts";
-export { resolveCacheDir } from "./io/cache-dir.ts";
-export { countParameters } from "./io/check-state-dict.ts";
-export type { CheckpointFile } from "./io/checkpoint-file.ts";
-export {
-  type CheckpointFormat,
-  convertToSafetensors,
-  loadCheckpointFile,
-  sameFile,
-  sourceDtypes,
-} from "./io/checkpoint-file.ts";
-export {
-  CLIP_VOCABULARY,
-  clipVocabularyPath,
-  clipVocabularyStatus,
-  downloadClipVocabulary,
-  needsClipVocabulary,
-  resolveClipVocabularyUrl,
-} from "./io/clip-vocabulary.ts";
-export { checkWritableDirectory, makeDirectory } from "./io/directory.ts";
-export type { CheckpointName } from "./io/download.ts";
+export { resolveCacheDir } from "./download/cache-dir.ts";
+export type { CheckpointName } from "./download/checkpoints.ts";
 export {
   type CacheEntry,
   CHECKPOINT_NAMES,
@@ -66,7 +28,44 @@ export {
   remoteSize,
   requireCheckpoint,
   resolveBaseUrl,
-} from "./io/download.ts";
+} from "./download/checkpoints.ts";
+export {
+  CLIP_VOCABULARY,
+  clipVocabularyPath,
+  clipVocabularyStatus,
+  downloadClipVocabulary,
+  needsClipVocabulary,
+  resolveClipVocabularyUrl,
+} from "./download/clip-vocabulary.ts";
+export { GlideError } from "./errors.ts";
+export type { GlideConfig } from "./glide/config.ts";
+export {
+  compareShapes,
+  configFromInferred,
+  InferConfigError,
+  type InferredConfig,
+  inferConfig,
+  isExactMatch,
+  matchingPresets,
+  NOT_INFERABLE,
+} from "./glide/infer-config.ts";
+export { parameterShapes } from "./glide/model.ts";
+export { PRESET_NAMES, presetConfig } from "./glide/presets.ts";
+export { encodeText } from "./glide/tokenizer.ts";
+export { type ImageSource, RESIZE_FITS } from "./image/decode.ts";
+export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
+export { numberedPath, writePng } from "./image/write.ts";
+export * from "./index.ts";
+export { countParameters } from "./io/check-state-dict.ts";
+export type { CheckpointFile } from "./io/checkpoint-file.ts";
+export {
+  type CheckpointFormat,
+  convertToSafetensors,
+  loadCheckpointFile,
+  sameFile,
+  sourceDtypes,
+} from "./io/checkpoint-file.ts";
+export { checkWritableDirectory, makeDirectory } from "./io/directory.ts";
 export { sha256File } from "./io/file-digest.ts";
 export { type JobOptions, JobRunner } from "./jobs/job-runner.ts";
 export type { JobRequest, LoadedModelInfo } from "./jobs/protocol.ts";

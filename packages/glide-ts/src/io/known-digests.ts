@@ -6,8 +6,8 @@
 import { realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHECKPOINT_NAMES, CHECKPOINTS } from "./download.ts";
 import { digestPath, readDigestList, verifyDigest } from "./file-digest.ts";
+import { CHECKPOINT_NAMES, CHECKPOINTS } from "./released-files.ts";
 
 /** The shipped weights' SHA-256 digests, a file in models/ in `sha256sum` form. */
 export const SHIPPED_DIGESTS = "SHA256SUMS";

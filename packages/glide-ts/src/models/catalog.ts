@@ -3,9 +3,9 @@
 // The sampling commands take a family (`--model`) and pick the family's model for their job.
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { defaultCacheDir } from "../io/cache-dir.ts";
-import { clipVocabularyPath } from "../io/clip-vocabulary.ts";
-import { type CheckpointName, checkpointPath } from "../io/download.ts";
+import { defaultCacheDir } from "../download/cache-dir.ts";
+import { type CheckpointName, checkpointPath } from "../download/checkpoints.ts";
+import { clipVocabularyPath } from "../download/clip-vocabulary.ts";
 import { digestPath } from "../io/file-digest.ts";
 import { SHIPPED_DIGESTS, shippedModelsDir } from "../io/known-digests.ts";
 import { InvalidValueError } from "../validate.ts";

@@ -1,7 +1,7 @@
 // Turning model names into loadable sources: a family's model for a job (generate, edit,
 // upsample), a shipped model's file in models/, a released one's in the download cache.
 import { basename } from "node:path";
-import { type CheckpointName, formatBytes, requireCheckpoint } from "../io/download.ts";
+import { type CheckpointName, formatBytes, requireCheckpoint } from "../download/checkpoints.ts";
 import { verifyDigest } from "../io/file-digest.ts";
 import { knownDigest } from "../io/known-digests.ts";
 import { PipelineError } from "../pipelines/errors.ts";

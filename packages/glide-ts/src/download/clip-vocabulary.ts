@@ -16,7 +16,7 @@ import {
   type FileStatus,
   fileStatus,
   formatBytes,
-} from "./download.ts";
+} from "./checkpoints.ts";
 
 /** The file as glide-text2im ships it (commit 69b5307, glide_text2im/tokenizer/; the same as CLIP's). */
 export const CLIP_VOCABULARY = {

@@ -12,42 +12,30 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { dirname, join } from "node:path";
 import { GlideError } from "../errors.ts";
+import { makeDirectory } from "../io/directory.ts";
+import { recordDigest, verifyRecordedDigest } from "../io/file-digest.ts";
+import {
+  CHECKPOINT_NAMES,
+  CHECKPOINTS,
+  type CheckpointName,
+  checkpointAliases,
+  checkpointNamesText,
+  isCheckpointName,
+} from "../io/released-files.ts";
 import { formatSeconds } from "../util/progress-bar.ts";
 import { defaultCacheDir } from "./cache-dir.ts";
-import { makeDirectory } from "./directory.ts";
-import { recordDigest, verifyRecordedDigest } from "./file-digest.ts";
+
+export {
+  CHECKPOINT_NAMES,
+  CHECKPOINTS,
+  type CheckpointName,
+  checkpointAliases,
+  checkpointNamesText,
+  isCheckpointName,
+} from "../io/released-files.ts";
 
 /** Where OpenAI published the GLIDE (filtered) checkpoints, December 2021. */
 export const DEFAULT_BASE_URL = "https://openaipublic.blob.core.windows.net/diffusion/dec-2021/";
-
-/**
- * The released checkpoints' names, as the original repository spells them, and the file of each:
- * what downloading needs. What each one is (kind, resolution, parameters, description) is the model
- * catalog's (models/catalog.ts). The CLIP towers also answer to a spelling without the slash.
- */
-export const CHECKPOINTS = {
-  base: { file: "base.pt" },
-  upsample: { file: "upsample.pt" },
-  "base-inpaint": { file: "base_inpaint.pt" },
-  "upsample-inpaint": { file: "upsample_inpaint.pt" },
-  "clip/image-enc": { file: "clip_image_enc.pt", alias: "clip-image-enc" },
-  "clip/text-enc": { file: "clip_text_enc.pt", alias: "clip-text-enc" },
-} as const;
-
-export type CheckpointName = keyof typeof CHECKPOINTS;
-export const CHECKPOINT_NAMES = Object.keys(CHECKPOINTS) as CheckpointName[];
-
-/** The other spellings of a checkpoint's name (none for most). */
-export function checkpointAliases(name: CheckpointName): string[] {
-  const entry = CHECKPOINTS[name];
-  return "alias" in entry ? [entry.alias] : [];
-}
-
-/** Every accepted name, for messages: `base, …, clip/image-enc (or clip-image-enc), …`. */
-export function checkpointNamesText(): string {
-  const spelled = (n: CheckpointName) => checkpointAliases(n).reduce((text, alias) => `${text} (or ${alias})`, n);
-  return CHECKPOINT_NAMES.map(spelled).join(", ");
-}
 
 export type DownloadErrorCode =
   | "unknown-name"
@@ -71,10 +59,6 @@ export class DownloadError extends GlideError {
   ) {
     super(message);
   }
-}
-
-export function isCheckpointName(name: string): name is CheckpointName {
-  return Object.hasOwn(CHECKPOINTS, name);
 }
 
 /** `name` (or an alias) as a checkpoint name, or an error listing the valid ones. */
