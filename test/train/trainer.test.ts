@@ -11,7 +11,7 @@ import { RUN_FILES, train } from "../../packages/glide-ts/src/train/trainer.ts";
 import { fixtureConfig } from "../fixtures.ts";
 import { writeSquares } from "./helpers.ts";
 
-const GLIDE = join(process.cwd(), "bin", "glide.js");
+const GLIDE = join(process.cwd(), "packages", "app", "bin", "glide.js");
 
 function trainCommand(data: string, out: string, steps: number, extra: string[] = []): string[] {
   return [GLIDE, "train", data, "--out", out, "--config", join(out, "..", "config.json"), "--steps", String(steps)]
