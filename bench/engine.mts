@@ -2,9 +2,9 @@
 import "../packages/glide-ts/src/platform/node.ts";
 import * as g from "../packages/glide-ts/src/graph/index.ts";
 import { writeModel } from "../packages/glide-ts/src/graph/onnx/model-proto.ts";
-import { buildTrainStep, parametersOf } from "../packages/glide-ts/src/graph/optim.ts";
 import { CompiledGraph, type HostArray } from "../packages/glide-ts/src/runtime/session.ts";
-import { TrainingSession } from "../packages/glide-ts/src/runtime/training-session.ts";
+import { buildTrainStep, parametersOf } from "../packages/glide-ts/src/train/step-graph.ts";
+import { TrainingSession } from "../packages/glide-ts/src/train/training-session.ts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;
 // The runners alternate, so one session's spinning threads must not steal the next one's CPU.

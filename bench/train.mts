@@ -12,9 +12,9 @@ import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
 import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
 import * as g from "../packages/glide-ts/src/graph/index.ts";
 import { CompiledGraph } from "../packages/glide-ts/src/runtime/session.ts";
-import { type OptimizerPlacement, TrainingSession } from "../packages/glide-ts/src/runtime/training-session.ts";
 import { assembleBatch } from "../packages/glide-ts/src/train/batch.ts";
 import { buildTrainingGraph, trainStepFor } from "../packages/glide-ts/src/train/objective-graph.ts";
+import { type OptimizerPlacement, TrainingSession } from "../packages/glide-ts/src/train/training-session.ts";
 import { Rng } from "../packages/glide-ts/src/util/rng.ts";
 
 const threads = Number(process.env.THREADS ?? 0) || undefined;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resolveAdamW } from "../../packages/glide-ts/src/graph/optim.ts";
-import { applyOptimizerStep, type ParamBuffers } from "../../packages/glide-ts/src/runtime/host-optimizer.ts";
+import { resolveAdamW } from "../../packages/glide-ts/src/train/adamw.ts";
+import { applyOptimizerStep, type ParamBuffers } from "../../packages/glide-ts/src/train/host-optimizer.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const ROW = 64;

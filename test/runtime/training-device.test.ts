@@ -7,15 +7,15 @@ import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
 import * as g from "../../packages/glide-ts/src/graph/index.ts";
-import { gradientName } from "../../packages/glide-ts/src/graph/optim.ts";
 import { CompiledGraph, type HostArray } from "../../packages/glide-ts/src/runtime/session.ts";
-import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
 import { assembleBatch } from "../../packages/glide-ts/src/train/batch.ts";
 import {
   buildTrainingGraph,
   frozenParamFeeds,
   trainStepFor,
 } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { gradientName } from "../../packages/glide-ts/src/train/step-graph.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/train/training-session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";

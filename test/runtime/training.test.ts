@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as g from "../../packages/glide-ts/src/graph/index.ts";
-import { buildTrainStep, parametersOf } from "../../packages/glide-ts/src/graph/optim.ts";
-import { type OptimizerPlacement, TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
+import { buildTrainStep, parametersOf } from "../../packages/glide-ts/src/train/step-graph.ts";
+import { type OptimizerPlacement, TrainingSession } from "../../packages/glide-ts/src/train/training-session.ts";
 
 const PLACEMENTS: OptimizerPlacement[] = ["host", "graph"];
 

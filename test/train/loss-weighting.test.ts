@@ -6,7 +6,6 @@ import { isUserError } from "../../packages/glide-ts/src/errors.ts";
 import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import * as g from "../../packages/glide-ts/src/graph/index.ts";
-import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
 import { assembleBatch } from "../../packages/glide-ts/src/train/batch.ts";
 import {
   formatLossWeighting,
@@ -14,6 +13,7 @@ import {
   parseLossWeighting,
 } from "../../packages/glide-ts/src/train/loss-weighting.ts";
 import { buildTrainingGraph, trainStepFor } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/train/training-session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 // ᾱ = 0.9, 0.5, 0.1: SNR = 9, 1, 1/9.

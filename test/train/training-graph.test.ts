@@ -6,13 +6,13 @@ import { test } from "node:test";
 import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import * as g from "../../packages/glide-ts/src/graph/index.ts";
-import { TrainingSession } from "../../packages/glide-ts/src/runtime/training-session.ts";
 import { assembleBatch, type TrainingExample } from "../../packages/glide-ts/src/train/batch.ts";
 import {
   buildTrainingGraph,
   frozenParamFeeds,
   trainStepFor,
 } from "../../packages/glide-ts/src/train/objective-graph.ts";
+import { TrainingSession } from "../../packages/glide-ts/src/train/training-session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const TINY = {

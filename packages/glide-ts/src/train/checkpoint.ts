@@ -5,7 +5,7 @@
 import { TRAINING_CHECKPOINT_FORMAT } from "../io/checkpoint-contents.ts";
 import { CheckpointError } from "../io/errors.ts";
 import { readSafetensors, type WritableTensor, writeSafetensors } from "../io/safetensors.ts";
-import type { TrainingState } from "../runtime/training-session.ts";
+import type { TrainingState } from "./optimizer.ts";
 
 /** JSON-serializable facts about the run that the tensors do not hold. */
 export interface TrainingMeta {

@@ -8,10 +8,11 @@ import type { GlideVariant } from "../glide/config.ts";
 import type { GlideModel } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
 import { inputAttrs } from "../graph/ops/leaf.ts";
-import { type AdamWOptions, buildTrainStep, parametersOf, type TrainStepGraph } from "../graph/optim.ts";
 import { FedDropoutNoise } from "../nn/dropout.ts";
+import type { AdamWOptions } from "./adamw.ts";
 import { isUniform, type LossWeighting, lossWeights } from "./loss-weighting.ts";
 import { type HybridLoss, hybridLoss, modelTimesteps, qSample, stepCoefficients } from "./objective.ts";
+import { buildTrainStep, parametersOf, type TrainStepGraph } from "./step-graph.ts";
 
 export interface TrainingGraphOptions {
   /** Samples per step (graphs have static shapes). */

@@ -9,23 +9,24 @@ import { GlideError, throwIfCancelled } from "../errors.ts";
 import { type GlideConfig, type GlideVariant, sameConfig, storedConfig, validateConfig } from "../glide/config.ts";
 import { checkParameterCount, GlideModel, parameterShapes } from "../glide/model.ts";
 import * as g from "../graph/index.ts";
-import type { AdamWOptions } from "../graph/optim.ts";
 import { checkFinite, checkStateDict } from "../io/check-state-dict.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { ParamValue } from "../nn/params.ts";
-import type { HostArray } from "../runtime/session.ts";
-import { TrainingSession, type TrainingSessionOptions } from "../runtime/training-session.ts";
+import type { HostArray, SessionOptions } from "../runtime/session.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { checkPositive, checkPositiveInteger } from "../validate.ts";
+import { type AdamWOptions, adamwOptionsOf } from "./adamw.ts";
 import { assembleBatch, type TrainingExample } from "./batch.ts";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, saveWeights } from "./checkpoint.ts";
 import { TrainingError } from "./errors.ts";
 import type { LossWeighting } from "./loss-weighting.ts";
 import { type LearningRateSchedule, learningRate } from "./lr-schedule.ts";
 import { MetricsLog } from "./metrics-log.ts";
-import { buildTrainingGraph, frozenParamFeeds, trainStepFor } from "./objective-graph.ts";
+import { buildTrainingGraph, frozenParamFeeds, type TrainingGraph, trainStepFor } from "./objective-graph.ts";
+import type { TrainingState } from "./optimizer.ts";
 import { isOtherLiveProcess, lockRunFolder, type RunLock } from "./run-lock.ts";
-import { buildValidationSet, LossEvaluator } from "./validation.ts";
+import { TrainingSession, type TrainingSessionOptions, trainingSessionOptionsOf } from "./training-session.ts";
+import { buildValidationSet, LossEvaluator, type ValidationSet } from "./validation.ts";
 
 export interface TrainOptions extends AdamWOptions, TrainingSessionOptions {
   /** A folder, a .jsonl manifest, or tar shards (see openDataset). */
@@ -199,92 +200,305 @@ async function removeEmptyFolders(from: string, to: string): Promise<void> {
   }
 }
 
+// train() in phases, each given only the fields it uses: the run folder's files, the checkpoint to
+// resume from, the model and its training session, the data, the validation set, the start of the
+// run, the step loop (one step, then what is due at that step: validate, sample, probe, save), and
+// the finish (the last save and the summary).
+
 async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
-  const { config, batchSize, accumulate = 1, seed = 0, saveEvery = 500, validateEvery = 0, sampleEvery = 0 } = options;
-  await removeStaleTemps(options.outDir);
-  const paths = {
-    checkpoint: join(options.outDir, RUN_FILES.checkpoint),
-    weights: join(options.outDir, RUN_FILES.weights),
-    metrics: new MetricsLog(join(options.outDir, RUN_FILES.metrics)),
-  };
-
-  // Resume: the checkpoint's tensors and generator/data state replace the fresh ones.
-  const resumed =
-    options.resume && (await exists(paths.checkpoint)) ? await loadTrainingCheckpoint(paths.checkpoint) : null;
-  const meta = resumed?.meta as RunMeta | undefined;
-  if (meta) checkResumable(meta, options, paths.checkpoint);
-
-  // A checkpoint of the wrong shape is reported whole (every missing, unexpected, mis-shaped key).
-  const expected = parameterShapes(config);
-  const start = resumed ? withShapes(resumed.state.params, expected) : options.initialWeights;
-  if (start) checkStateDict(expected, start, resumed ? paths.checkpoint : "the starting weights");
-  const model = new GlideModel(config, { stateDict: start, init: seed });
-  const variant = options.variant ?? model.variant;
-  const { cropSize } = options;
-  const graph = buildTrainingGraph(model, {
-    batch: batchSize,
-    variant,
-    freezeTextEncoder: options.freezeTextEncoder,
+  const { config, batchSize, accumulate = 1, seed = 0, cropSize } = options;
+  const validationFraction = options.validationFraction ?? 0.02;
+  const { optimizer: _, ...engine } = trainingSessionOptionsOf(options);
+  const files = await openRunFolder(options.outDir);
+  const resumed = await readResumePoint(files.checkpoint, {
+    resume: options.resume,
+    config,
     cropSize,
-    lossWeighting: options.lossWeighting,
+    batchSize,
+    accumulate,
   });
-  const plan = trainStepFor(graph, options);
-  const initialParams = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
+  const built = await buildSession({
+    config,
+    seed,
+    batchSize,
+    cropSize,
+    variant: options.variant,
+    initialWeights: options.initialWeights,
+    freezeTextEncoder: options.freezeTextEncoder,
+    lossWeighting: options.lossWeighting,
+    resumed,
+    checkpointPath: files.checkpoint,
+    adamw: adamwOptionsOf(options),
+    session: trainingSessionOptionsOf(options),
+  });
+  const { session } = built;
+  let validation: Validation | null = null;
+  try {
+    const rng = new Rng(seed);
+    if (resumed) rng.setState(resumed.meta.rng);
+    const data = await openTrainingData({
+      data: options.data,
+      resolution: config.image_size,
+      seed,
+      position: resumed?.meta.data,
+      validationFraction,
+      batchSize,
+    });
+    validation = await openValidation({
+      data: options.data,
+      resolution: config.image_size,
+      validateEvery: options.validateEvery ?? 0,
+      validationFraction,
+      pairs: options.validationPairs ?? 4 * batchSize,
+      seed,
+      model: built.model,
+      batchSize,
+      variant: built.variant,
+      cropSize,
+      engine,
+    });
+    const startStep = await startRun({
+      outDir: options.outDir,
+      config,
+      metrics: files.metrics,
+      startStep: session.step,
+      onStart: options.onStart,
+    });
+    const saver = checkpointSaver({
+      files,
+      session,
+      frozen: built.frozen,
+      shapes: built.shapes,
+      startStep,
+      meta: () => ({
+        rng: rng.getState(),
+        data: data.dataset.position(),
+        config,
+        variant: built.variant,
+        batchSize,
+        accumulate,
+        seed,
+        cropSize,
+      }),
+    });
+    const losses = await stepLoop({
+      session,
+      step: {
+        session,
+        graph: built.graph,
+        frozen: built.frozen,
+        rng,
+        batches: data.batches,
+        accumulate,
+        captionDropout: options.captionDropout,
+        lr: { base: options.lr, warmupSteps: options.warmupSteps, schedule: options.lrSchedule, steps: options.steps },
+        metrics: files.metrics,
+        imagesPerStep: batchSize * accumulate,
+      },
+      due: {
+        session,
+        frozen: built.frozen,
+        shapes: built.shapes,
+        config,
+        outDir: options.outDir,
+        metrics: files.metrics,
+        validation,
+        validateEvery: options.validateEvery ?? 0,
+        sample: options.sample,
+        sampleEvery: options.sampleEvery ?? 0,
+        probe: options.probe,
+        probeEvery: options.probeEvery ?? 0,
+      },
+      steps: options.steps,
+      saveEvery: options.saveEvery ?? 500,
+      save: saver.save,
+      skippedImages: () => data.dataset.skipped.count,
+      onStep: options.onStep,
+      shouldStop: options.shouldStop,
+      signal: options.signal,
+    });
+    await finish({ session, saver, signal: options.signal });
+    return {
+      startStep,
+      step: session.step,
+      losses,
+      checkpoint: files.checkpoint,
+      weights: files.weights,
+      skippedImages: data.dataset.skipped.count,
+    };
+  } finally {
+    await session.release();
+    await validation?.evaluator.release();
+  }
+}
+
+interface RunFiles {
+  checkpoint: string;
+  weights: string;
+  metrics: MetricsLog;
+}
+
+/** The run folder's files, with what a killed save left removed. */
+async function openRunFolder(outDir: string): Promise<RunFiles> {
+  await removeStaleTemps(outDir);
+  return {
+    checkpoint: join(outDir, RUN_FILES.checkpoint),
+    weights: join(outDir, RUN_FILES.weights),
+    metrics: new MetricsLog(join(outDir, RUN_FILES.metrics)),
+  };
+}
+
+/** The checkpoint to resume from, when asked for and there is one; an error if it cannot continue this run. */
+async function readResumePoint(
+  path: string,
+  request: { resume?: boolean } & ResumeCheck,
+): Promise<{ state: TrainingState; meta: RunMeta } | null> {
+  if (!request.resume || !(await exists(path))) return null;
+  const { state, meta: stored } = await loadTrainingCheckpoint(path);
+  const meta = stored as unknown as RunMeta; // what checkpointSaver wrote
+  checkResumable(meta, request, path);
+  return { state, meta };
+}
+
+/**
+ * The model (from the checkpoint, the starting weights or `seed`), its training graph and the
+ * training session on it, holding the checkpoint's optimizer state when resuming.
+ */
+async function buildSession(setup: {
+  config: GlideConfig;
+  seed: number;
+  batchSize: number;
+  cropSize?: number;
+  variant?: GlideVariant;
+  initialWeights?: ReadonlyMap<string, ParamValue>;
+  freezeTextEncoder?: boolean;
+  lossWeighting?: LossWeighting;
+  resumed: { state: TrainingState } | null;
+  checkpointPath: string;
+  adamw: AdamWOptions;
+  session: TrainingSessionOptions;
+}) {
+  const { config, resumed } = setup;
+  // A checkpoint of the wrong shape is reported whole (every missing, unexpected, mis-shaped key).
+  const shapes = parameterShapes(config);
+  const start = resumed ? withShapes(resumed.state.params, shapes) : setup.initialWeights;
+  if (start) checkStateDict(shapes, start, resumed ? setup.checkpointPath : "the starting weights");
+  const model = new GlideModel(config, { stateDict: start, init: setup.seed });
+  const variant = setup.variant ?? model.variant;
+  const graph = buildTrainingGraph(model, {
+    batch: setup.batchSize,
+    variant,
+    freezeTextEncoder: setup.freezeTextEncoder,
+    cropSize: setup.cropSize,
+    lossWeighting: setup.lossWeighting,
+  });
+  const plan = trainStepFor(graph, setup.adamw);
+  const params = new Map(graph.params.map((p) => [g.paramAttrs(p).name, g.paramAttrs(p).value!] as const));
+  // Resuming: the checkpoint's moments, EMA and step with the parameters the model was built from.
   const session = await TrainingSession.create(
     plan,
-    resumed ? { ...resumed.state, params: initialParams } : { params: initialParams },
-    options,
+    resumed ? { ...resumed.state, params } : { params },
+    setup.session,
   );
-  const frozen = frozenParamFeeds(graph);
+  return { model, variant, graph, session, frozen: frozenParamFeeds(graph), shapes };
+}
 
-  const rng = new Rng(seed);
-  if (meta) rng.setState(meta.rng);
-  const validationFraction = options.validationFraction ?? 0.02;
-  const dataset = await openDataset(options.data, {
-    resolution: config.image_size,
-    seed,
-    position: meta?.data,
+/** The training split of the data, restored to the checkpoint's position, in batches. */
+async function openTrainingData(source: {
+  data: string | readonly string[];
+  resolution: number;
+  seed: number;
+  position?: DataPosition;
+  validationFraction: number;
+  batchSize: number;
+}) {
+  const { validationFraction } = source;
+  const dataset = await openDataset(source.data, {
+    resolution: source.resolution,
+    seed: source.seed,
+    position: source.position,
     split: validationFraction > 0 ? { split: "train", validationFraction } : undefined,
   });
-  const batches = batchStream(dataset, batchSize);
+  return { dataset, batches: batchStream(dataset, source.batchSize) };
+}
 
-  let validation: { evaluator: LossEvaluator; set: Awaited<ReturnType<typeof buildValidationSet>> } | null = null;
-  if (validateEvery > 0 && validationFraction > 0) {
-    const held = await openDataset(options.data, {
-      resolution: config.image_size,
-      shuffle: false,
-      epochs: 1,
-      split: { split: "validation", validationFraction },
-    });
-    const validationGraph = buildTrainingGraph(model, { batch: batchSize, variant, dropout: false, cropSize });
-    const set = await buildValidationSet(validationGraph, held, options.validationPairs ?? 4 * batchSize, seed + 1);
-    if (set.pairs > 0) validation = { evaluator: await LossEvaluator.create(validationGraph, options), set };
-  }
+interface Validation {
+  evaluator: LossEvaluator;
+  set: ValidationSet;
+}
 
-  const configPath = join(options.outDir, RUN_FILES.config);
-  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`).catch((error: Error) => {
+/** The held-out pairs and the graph that scores them, when the run validates and holds any out. */
+async function openValidation(setup: {
+  data: string | readonly string[];
+  resolution: number;
+  validateEvery: number;
+  validationFraction: number;
+  pairs: number;
+  seed: number;
+  model: GlideModel;
+  batchSize: number;
+  variant: GlideVariant;
+  cropSize?: number;
+  engine: SessionOptions;
+}): Promise<Validation | null> {
+  const { validationFraction, batchSize } = setup;
+  if (!(setup.validateEvery > 0 && validationFraction > 0)) return null;
+  const held = await openDataset(setup.data, {
+    resolution: setup.resolution,
+    shuffle: false,
+    epochs: 1,
+    split: { split: "validation", validationFraction },
+  });
+  const graph = buildTrainingGraph(setup.model, {
+    batch: batchSize,
+    variant: setup.variant,
+    dropout: false,
+    cropSize: setup.cropSize,
+  });
+  const set = await buildValidationSet(graph, held, setup.pairs, setup.seed + 1);
+  return set.pairs > 0 ? { evaluator: await LossEvaluator.create(graph, setup.engine), set } : null;
+}
+
+/** Writes config.json and forgets metrics rows after the start step; returns the start step. */
+async function startRun(run: {
+  outDir: string;
+  config: GlideConfig;
+  metrics: MetricsLog;
+  startStep: number;
+  onStart?: (startStep: number) => void;
+}): Promise<number> {
+  const configPath = join(run.outDir, RUN_FILES.config);
+  await writeFile(configPath, `${JSON.stringify(run.config, null, 2)}\n`).catch((error: Error) => {
     throw new GlideError(`cannot write ${configPath}: ${error.message}`);
   });
-  const startStep = session.step;
   // Rows logged after the last checkpoint (or by a run killed before its first one) are redone.
-  await paths.metrics.truncateAfter(startStep);
-  options.onStart?.(startStep);
+  await run.metrics.truncateAfter(run.startStep);
+  run.onStart?.(run.startStep);
+  return run.startStep;
+}
 
-  let lastSaved = startStep;
+interface CheckpointSaver {
+  save(): Promise<void>;
+  /** The step of the last save (the start step before any). */
+  lastSaved(): number;
+}
+
+/** Saves the checkpoint, then the EMA weights, of the session's current state. */
+function checkpointSaver(run: {
+  files: RunFiles;
+  session: TrainingSession;
+  frozen: Record<string, Float32Array>;
+  shapes: ReadonlyMap<string, number[]>;
+  startStep: number;
+  /** The rest of what a resumed run needs, as of now. */
+  meta: () => Omit<RunMeta, "step">;
+}): CheckpointSaver {
+  const { files, session, frozen, shapes } = run;
+  let lastSaved = run.startStep;
   const save = async () => {
     // Frozen parameters are saved too, so both files hold whole models.
     const state = session.state();
-    const runMeta: RunMeta = {
-      step: state.step,
-      rng: rng.getState(),
-      data: dataset.position(),
-      config,
-      variant,
-      batchSize,
-      accumulate,
-      seed,
-      cropSize,
-    };
+    const runMeta: RunMeta = { step: state.step, ...run.meta() };
     // Each file is written atomically, so a failure (a full disk) leaves the previous one whole.
     // The checkpoint goes first: it is what a resumed run starts from.
     const failed = (error: unknown) => {
@@ -295,100 +509,157 @@ async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
       );
     };
     const whole = { ...state, params: mergeWeights(state.params, frozen) };
-    await saveTrainingCheckpoint(paths.checkpoint, whole, expected, { ...runMeta }).catch((e) => {
+    await saveTrainingCheckpoint(files.checkpoint, whole, shapes, { ...runMeta }).catch((e) => {
       throw failed(e);
     });
     lastSaved = state.step;
-    await saveWeights(paths.weights, mergeWeights(state.ema ?? state.params, frozen), expected, {
-      config: JSON.stringify(config),
+    await saveWeights(files.weights, mergeWeights(state.ema ?? state.params, frozen), shapes, {
+      config: JSON.stringify(runMeta.config),
       step: String(state.step),
     }).catch((e) => {
       throw failed(e);
     });
   };
-
-  const losses: number[] = [];
-  try {
-    while (session.step < options.steps && !options.signal?.aborted) {
-      const started = performance.now();
-      const micro: Record<string, HostArray>[] = [];
-      for (let k = 0; k < accumulate; k++) {
-        const examples = await batches.next();
-        micro.push({
-          ...assembleBatch(graph, examples, rng, { captionDropout: options.captionDropout }).feeds,
-          ...frozen,
-        });
-      }
-      const lr = learningRate(session.step, options.lr, {
-        warmupSteps: options.warmupSteps,
-        schedule: options.lrSchedule,
-        totalSteps: options.steps,
-      });
-      const result = await session.runAccumulated(micro, lr);
-      if (!Number.isFinite(result.loss))
-        throw new TrainingError(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
-      losses.push(result.loss);
-      const seconds = (performance.now() - started) / 1000;
-      const step = session.step;
-      const record = {
-        step,
-        kind: "train" as const,
-        loss: result.loss,
-        grad_norm: result.gradNorm,
-        lr,
-        images_per_s: (batchSize * accumulate) / seconds,
-      };
-      await paths.metrics.append(record);
-      let validationLoss: number | undefined;
-      let captionGain: number | undefined;
-      if (validation && step % validateEvery === 0) {
-        const values = await validation.evaluator.evaluate(validation.set, { ...paramRecord(session), ...frozen });
-        validationLoss = values.loss;
-        captionGain = values.caption_gain;
-        await paths.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
-      }
-      const emaModel = () => {
-        const state = session.state();
-        return new GlideModel(config, {
-          stateDict: withShapes(mergeWeights(state.ema ?? state.params, frozen), expected),
-        });
-      };
-      if (options.sample && sampleEvery > 0 && step % sampleEvery === 0) {
-        const path = join(options.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`);
-        await options.sample(emaModel(), step, path);
-      }
-      if (options.probe && (options.probeEvery ?? 0) > 0 && step % options.probeEvery! === 0) {
-        await paths.metrics.append({ step, kind: "probe", ...(await options.probe(emaModel(), step)) });
-      }
-      options.onStep?.({
-        step,
-        steps: options.steps,
-        loss: result.loss,
-        imagesPerSecond: record.images_per_s,
-        skippedImages: dataset.skipped.count,
-        validationLoss,
-        captionGain,
-      });
-      if (step % saveEvery === 0) await save();
-      if (options.shouldStop?.() || options.signal?.aborted) break;
-    }
-    if (session.step !== lastSaved) await save();
-    throwIfCancelled(options.signal, `training (stopped at step ${session.step}, saved)`);
-  } finally {
-    await session.release();
-    await validation?.evaluator.release();
-  }
-  return {
-    startStep,
-    step: session.step,
-    losses,
-    checkpoint: paths.checkpoint,
-    weights: paths.weights,
-    skippedImages: dataset.skipped.count,
-  };
+  return { save, lastSaved: () => lastSaved };
 }
 
-function checkResumable(meta: RunMeta, options: TrainOptions, path: string): void {
+/** Runs steps until `steps`, a stop or an abort; returns the losses of the steps it ran. */
+async function stepLoop(loop: {
+  session: TrainingSession;
+  step: StepInputs;
+  due: DueWork;
+  steps: number;
+  saveEvery: number;
+  save: () => Promise<void>;
+  skippedImages: () => number;
+  onStep?: (progress: StepProgress) => void;
+  shouldStop?: () => boolean;
+  signal?: AbortSignal;
+}): Promise<number[]> {
+  const { session } = loop;
+  const losses: number[] = [];
+  while (session.step < loop.steps && !loop.signal?.aborted) {
+    const { loss, imagesPerSecond } = await trainStep(loop.step);
+    losses.push(loss);
+    const step = session.step;
+    const { validationLoss, captionGain } = await doDueWork(loop.due, step);
+    loop.onStep?.({
+      step,
+      steps: loop.steps,
+      loss,
+      imagesPerSecond,
+      skippedImages: loop.skippedImages(),
+      validationLoss,
+      captionGain,
+    });
+    if (step % loop.saveEvery === 0) await loop.save();
+    if (loop.shouldStop?.() || loop.signal?.aborted) break;
+  }
+  return losses;
+}
+
+interface StepInputs {
+  session: TrainingSession;
+  graph: TrainingGraph;
+  frozen: Record<string, Float32Array>;
+  rng: Rng;
+  batches: { next(): Promise<TrainingExample[]> };
+  accumulate: number;
+  captionDropout?: number;
+  lr: { base: number; warmupSteps?: number; schedule?: LearningRateSchedule; steps: number };
+  metrics: MetricsLog;
+  imagesPerStep: number;
+}
+
+/** One optimizer step on `accumulate` fresh batches, logged to metrics.jsonl as a `train` row. */
+async function trainStep(inputs: StepInputs): Promise<{ loss: number; imagesPerSecond: number }> {
+  const { session, graph, rng } = inputs;
+  const started = performance.now();
+  const micro: Record<string, HostArray>[] = [];
+  for (let k = 0; k < inputs.accumulate; k++) {
+    const examples = await inputs.batches.next();
+    micro.push({
+      ...assembleBatch(graph, examples, rng, { captionDropout: inputs.captionDropout }).feeds,
+      ...inputs.frozen,
+    });
+  }
+  const lr = learningRate(session.step, inputs.lr.base, {
+    warmupSteps: inputs.lr.warmupSteps,
+    schedule: inputs.lr.schedule,
+    totalSteps: inputs.lr.steps,
+  });
+  const result = await session.runAccumulated(micro, lr);
+  if (!Number.isFinite(result.loss))
+    throw new TrainingError(`the loss became ${result.loss} at step ${session.step}; lower the learning rate`);
+  const seconds = (performance.now() - started) / 1000;
+  const imagesPerSecond = inputs.imagesPerStep / seconds;
+  await inputs.metrics.append({
+    step: session.step,
+    kind: "train",
+    loss: result.loss,
+    grad_norm: result.gradNorm,
+    lr,
+    images_per_s: imagesPerSecond,
+  });
+  return { loss: result.loss, imagesPerSecond };
+}
+
+interface DueWork {
+  session: TrainingSession;
+  frozen: Record<string, Float32Array>;
+  shapes: ReadonlyMap<string, number[]>;
+  config: GlideConfig;
+  outDir: string;
+  metrics: MetricsLog;
+  validation: Validation | null;
+  validateEvery: number;
+  sample?: TrainOptions["sample"];
+  sampleEvery: number;
+  probe?: TrainOptions["probe"];
+  probeEvery: number;
+}
+
+/** What is due after step `step`: validation, a sample grid, a probe (each every so many steps). */
+async function doDueWork(due: DueWork, step: number): Promise<{ validationLoss?: number; captionGain?: number }> {
+  const { session, frozen, validation } = due;
+  const figures: { validationLoss?: number; captionGain?: number } = {};
+  if (validation && step % due.validateEvery === 0) {
+    const values = await validation.evaluator.evaluate(validation.set, { ...paramRecord(session), ...frozen });
+    figures.validationLoss = values.loss;
+    figures.captionGain = values.caption_gain;
+    await due.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
+  }
+  const emaModel = () => {
+    const state = session.state();
+    return new GlideModel(due.config, {
+      stateDict: withShapes(mergeWeights(state.ema ?? state.params, frozen), due.shapes),
+    });
+  };
+  if (due.sample && due.sampleEvery > 0 && step % due.sampleEvery === 0) {
+    const path = join(due.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`);
+    await due.sample(emaModel(), step, path);
+  }
+  if (due.probe && due.probeEvery > 0 && step % due.probeEvery === 0) {
+    await due.metrics.append({ step, kind: "probe", ...(await due.probe(emaModel(), step)) });
+  }
+  return figures;
+}
+
+/** Saves the steps since the last save, then rejects if the run was cancelled. */
+async function finish(end: { session: TrainingSession; saver: CheckpointSaver; signal?: AbortSignal }): Promise<void> {
+  if (end.session.step !== end.saver.lastSaved()) await end.saver.save();
+  throwIfCancelled(end.signal, `training (stopped at step ${end.session.step}, saved)`);
+}
+
+/** The settings a checkpoint must share with the run that resumes it. */
+interface ResumeCheck {
+  config: GlideConfig;
+  cropSize?: number;
+  batchSize: number;
+  accumulate: number;
+}
+
+function checkResumable(meta: RunMeta, options: ResumeCheck, path: string): void {
   const same = sameConfig(storedConfig(meta.config as unknown as Record<string, unknown>), options.config);
   if (!same)
     throw new CheckpointError(
@@ -399,7 +670,7 @@ function checkResumable(meta: RunMeta, options: TrainOptions, path: string): voi
       `${path}: the run trained on ${meta.cropSize ? `${meta.cropSize}-pixel crops` : "whole images"}; resume with the same crop setting`,
     );
   }
-  if (meta.batchSize !== options.batchSize || meta.accumulate !== (options.accumulate ?? 1)) {
+  if (meta.batchSize !== options.batchSize || meta.accumulate !== options.accumulate) {
     throw new CheckpointError(
       `${path}: the run used batch ${meta.batchSize} × ${meta.accumulate}; resume with the same batch size and accumulation`,
     );

@@ -1,5 +1,6 @@
-// The optimizer update of a training step (global-norm clipping, AdamW, EMA) applied on the host,
-// one fused pass per parameter, in place. The same formulas as the graph form in graph/optim.ts:
+// AdamW on the host (see optimizer.ts): the gradient graph runs per micro-batch, and the update
+// (global-norm clipping, AdamW, EMA) is applied on the host, one fused pass per parameter, in
+// place. The same formulas as the graph form in step-graph.ts:
 // on the CPU provider every elementwise op of that form is a full pass over all parameters (about
 // sixteen per step, none fused), so this loop, which reads and writes each value once, is ~3× faster.
 //
@@ -7,7 +8,94 @@
 // exactly as it is by the update (param − 0·step, EMA r·p + (1−r)·p rounds back to p). Half of a
 // small GLIDE's parameters are the token embedding, whose rows stay so until a caption uses the
 // token, so the update skips blocks of such values: bit for bit the dense result, less work.
-import { emaRateAt, type ResolvedAdamW } from "../graph/optim.ts";
+import { numel } from "../graph/shape.ts";
+import { CompiledGraph, type HostArray, type SessionOptions } from "../runtime/session.ts";
+import { emaRateAt, type ResolvedAdamW } from "./adamw.ts";
+import { extraOutputs, type Optimizer, type OptimizerState, StateBuffers, type StepResult } from "./optimizer.ts";
+import { gradientName, type TrainStepGraph } from "./step-graph.ts";
+
+export class HostOptimizer implements Optimizer {
+  readonly placement = "host";
+  /** Parameters, moments and EMA: one set, updated in place (so fixed for the optimizer's life). */
+  private readonly buffers: StateBuffers;
+  /** The gradient graph's parameter feeds and gradient outputs, by name… */
+  private readonly params: Record<string, Float32Array>;
+  private readonly grads: Record<string, Float32Array>;
+  /** …and the same buffers per parameter, for the update. */
+  private readonly perParam: ParamBuffers[];
+  /** A second gradient set for accumulating micro-batches, made on first use. */
+  private scratch: Record<string, Float32Array> | null = null;
+
+  private constructor(
+    /** The gradient graph. */
+    private readonly gradient: CompiledGraph,
+    private readonly plan: TrainStepGraph,
+  ) {
+    this.buffers = new StateBuffers(plan.slots);
+    const feeds = this.buffers.feeds;
+    this.perParam = plan.slots.map((s) => ({
+      param: feeds[s.name]!,
+      m: feeds[s.m]!,
+      v: feeds[s.v]!,
+      ema: s.ema ? feeds[s.ema]! : null,
+      grad: new Float32Array(numel(s.shape)),
+    }));
+    this.params = this.buffers.params();
+    this.grads = Object.fromEntries(plan.slots.map((s, i) => [gradientName(s.name), this.perParam[i]!.grad]));
+  }
+
+  static async create(plan: TrainStepGraph, options: SessionOptions): Promise<HostOptimizer> {
+    const gradient = await CompiledGraph.compile(plan.gradientOutputs, { ...options, params: "inputs" });
+    return new HostOptimizer(gradient, plan);
+  }
+
+  load(state: OptimizerState): void {
+    this.buffers.load(state);
+    // The update's record of which values are still does not hold for the new state.
+    for (const b of this.perParam) b.live = undefined;
+  }
+
+  state(): OptimizerState {
+    return this.buffers.views();
+  }
+
+  /** The gradient graph per micro-batch (gradients averaged on the host), then the host update. */
+  async step(
+    microBatches: readonly Record<string, HostArray>[],
+    learningRate: number,
+    step: number,
+  ): Promise<StepResult> {
+    const { params, grads } = this;
+    const count = microBatches.length;
+    // With several micro-batches the first writes straight into the sums and the rest are added.
+    const scratch = count > 1 ? this.scratchGradients() : null;
+    let loss = 0;
+    const extras: Record<string, HostArray> = {};
+    for (const [k, data] of microBatches.entries()) {
+      const into = k === 0 || !scratch ? grads : scratch;
+      const out = await this.gradient.run({ ...params, ...data }, into);
+      loss += (out.loss as Float32Array)[0]! / count;
+      Object.assign(extras, extraOutputs(out, into));
+      if (k > 0) for (const [name, sum] of Object.entries(grads)) addInto(sum, into[name]!);
+    }
+    if (count > 1) for (const sum of Object.values(grads)) for (let i = 0; i < sum.length; i++) sum[i]! /= count;
+    const gradNorm = applyOptimizerStep(this.perParam, this.plan.adamw, learningRate, step);
+    return { loss, gradNorm, extras };
+  }
+
+  private scratchGradients(): Record<string, Float32Array> {
+    this.scratch ??= Object.fromEntries(Object.entries(this.grads).map(([k, v]) => [k, new Float32Array(v.length)]));
+    return this.scratch;
+  }
+
+  async release(): Promise<void> {
+    await this.gradient.release();
+  }
+}
+
+function addInto(sum: Float32Array, value: Float32Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i]! += value[i]!;
+}
 
 /** A parameter's buffers, updated in place. */
 export interface ParamBuffers {

@@ -1,49 +1,15 @@
-// Training-step graphs: loss → gradients → (clipping) → AdamW → EMA, all inside one ONNX graph.
-import { gradients } from "./autodiff.ts";
-import { GraphError } from "./dtype.ts";
-import { add, div, exp, maximum, mul, sqrt, sub } from "./ops/elementwise.ts";
-import { input, isParam, param, paramAttrs } from "./ops/leaf.ts";
-import { sum } from "./ops/shape-reduce.ts";
-import { formatShape, type Shape } from "./shape.ts";
-import type { Tensor } from "./tensor.ts";
-import { topologicalOrder } from "./traverse.ts";
-
-export interface AdamWOptions {
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** Decoupled weight decay (PyTorch AdamW): p ← p·(1 − lr·wd) − lr·update. */
-  weightDecay?: number;
-  /** Scale gradients down so their global L2 norm is at most this. */
-  clipGradNorm?: number | null;
-  /** Keep an exponential moving average of the parameters with this rate (e.g. 0.9999). */
-  emaRate?: number | null;
-  /**
-   * Warm the EMA up: at 1-based step t its rate is min(emaRate, (1 + t) / (10 + t)), so early
-   * averages are not dominated by the initial weights (at 0.999 and step 500 a plain EMA still
-   * holds 61 % of them).
-   */
-  emaWarmup?: boolean;
-}
-
-/** AdamWOptions with every default filled in. */
-export type ResolvedAdamW = Required<AdamWOptions>;
-
-export function resolveAdamW(options: AdamWOptions = {}): ResolvedAdamW {
-  const {
-    beta1 = 0.9,
-    beta2 = 0.999,
-    eps = 1e-8,
-    weightDecay = 0,
-    clipGradNorm = null,
-    emaRate = null,
-    emaWarmup = false,
-  } = options;
-  if (clipGradNorm !== null && !(clipGradNorm > 0)) {
-    throw new GraphError(`buildTrainStep: clipGradNorm must be positive, got ${clipGradNorm}`);
-  }
-  return { beta1, beta2, eps, weightDecay, clipGradNorm, emaRate, emaWarmup };
-}
+// Training-step graphs: loss → gradients → (clipping) → AdamW → EMA, all inside one ONNX graph
+// (run by GraphOptimizer), and the gradient graph alone (run by HostOptimizer, which applies the
+// same update on the host). Training's, not the graph layer's: it is built from graph ops.
+import { gradients } from "../graph/autodiff.ts";
+import { GraphError } from "../graph/dtype.ts";
+import { add, div, exp, maximum, mul, sqrt, sub } from "../graph/ops/elementwise.ts";
+import { input, isParam, param, paramAttrs } from "../graph/ops/leaf.ts";
+import { sum } from "../graph/ops/shape-reduce.ts";
+import { formatShape, type Shape } from "../graph/shape.ts";
+import type { Tensor } from "../graph/tensor.ts";
+import { topologicalOrder } from "../graph/traverse.ts";
+import { type AdamWOptions, type ResolvedAdamW, resolveAdamW } from "./adamw.ts";
 
 /** Names of the graph values for one parameter; the `next` ones are outputs. */
 export interface ParamSlots {
@@ -66,7 +32,7 @@ export interface TrainStepGraph {
   /** Scalar inputs fed every step: the learning rate and the 1-based step number. */
   lrInput: string;
   stepInput: string;
-  /** The update's settings, for a runner that applies it outside the graph (see runtime/host-optimizer). */
+  /** The update's settings, for a runner that applies it outside the graph (HostOptimizer, host-optimizer.ts). */
   adamw: ResolvedAdamW;
 }
 
@@ -111,11 +77,6 @@ export function buildTrainStep(
     stepInput: "step",
     adamw: resolveAdamW(options),
   };
-}
-
-/** The EMA rate at 1-based step `step` (see AdamWOptions.emaWarmup). */
-export function emaRateAt(rate: number, warmup: boolean, step: number): number {
-  return warmup ? Math.min(rate, (1 + step) / (10 + step)) : rate;
 }
 
 /** Clipping, AdamW and EMA for parameters given their gradients. */
