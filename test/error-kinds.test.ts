@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseCount, parsePositive, parseSeed, parseSteps, parseThreads } from "../packages/app/src/cli/parse.ts";
+import { startQueueWorker } from "../packages/app/src/server/queue-worker.ts";
+import { type ServeOptions, startServer } from "../packages/app/src/server/server.ts";
 import { ProcessPool } from "../packages/corpus/src/process-pool.ts";
 import { chooseCaptions } from "../packages/eval/src/caption-match.ts";
 import { resolveOptions } from "../packages/glide-ts/src/data/options.ts";
@@ -36,6 +38,37 @@ const full = () => createDiffusion({ noiseSchedule: "linear", diffusionSteps: 10
 const stubModel = { config: { diffusion_steps: 100 } } as unknown as GlideModel;
 const trainWith = (changes: Partial<TrainOptions>) =>
   train({ steps: 10, batchSize: 2, lr: 1e-4, ...changes } as TrainOptions);
+
+/** startServer (`glide serve` as a library) with one bad option: refused before anything starts. */
+const SERVER_CASES: [string, () => unknown, RegExp][] = (
+  [
+    [{ workers: 0 }, /workers must be an integer from 1 to 256, got 0/],
+    [{ workers: -1 }, /workers must be an integer from 1 to 256, got -1/],
+    [{ workers: 1.5 }, /workers must be an integer from 1 to 256, got 1.5/],
+    [{ workers: Number.NaN }, /workers must be an integer from 1 to 256, got NaN/],
+    [{ workers: 1e6 }, /workers must be an integer from 1 to 256, got 1000000/],
+    [{ threads: 0 }, /threads must be an integer from 1 to 1024, got 0/],
+    [{ port: 70000 }, /port must be an integer from 0 to 65535, got 70000/],
+    [{ port: -1 }, /port must be an integer from 0 to 65535, got -1/],
+    [{ port: 80.5 }, /port must be an integer from 0 to 65535, got 80.5/],
+    [{ queueSize: 0 }, /queueSize must be a positive integer, got 0/],
+    [{ queueSize: Number.POSITIVE_INFINITY }, /queueSize must be a positive integer, got Infinity/],
+    [{ jobTimeoutSeconds: Number.NaN }, /jobTimeoutSeconds must be from 0.001 to 2147483, got NaN/],
+    [{ jobTimeoutSeconds: 0 }, /jobTimeoutSeconds must be from 0.001 to 2147483, got 0/],
+    [{ jobTimeoutSeconds: 1e10 }, /jobTimeoutSeconds must be from 0.001 to 2147483, got 10000000000/],
+    [{ deadlineSeconds: -1 }, /deadlineSeconds must be from 0.001 to 2147483, got -1/],
+    [{ urlTtlSeconds: Number.POSITIVE_INFINITY }, /urlTtlSeconds must be from 0.001 to 2147483, got Infinity/],
+    [{ jobTtlSeconds: 0 }, /jobTtlSeconds must be from 0.001 to 2147483, got 0/],
+    [{ maxKeptJobs: 2.5 }, /maxKeptJobs must be a positive integer, got 2.5/],
+    [{ limits: { maxN: 0 } }, /limits.maxN must be a positive integer, got 0/],
+    [{ limits: { uploadBytes: -5 } }, /limits.uploadBytes must be a positive integer, got -5/],
+    [{ limits: { requestTimeoutMs: Number.NaN } }, /limits.requestTimeoutMs must be an integer from 1 to 2147483647/],
+  ] as [Partial<ServeOptions>, RegExp][]
+).map(([bad, message]) => [
+  `startServer ${JSON.stringify(bad, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}`,
+  () => startServer({ models: {} as never, port: 0, ...bad }),
+  message,
+]);
 
 /** [what is called, the call, the message it must give]. */
 const CASES: [string, () => unknown, RegExp][] = [
@@ -107,6 +140,18 @@ const CASES: [string, () => unknown, RegExp][] = [
   ["--seed -1", () => parseSeed("-1"), /seed must be a non-negative integer/],
   ["-n 0", () => parseCount("-n")("0"), /-n must be a positive integer/],
   ["--temp -1", () => parsePositive("--temp")("-1"), /--temp must be positive/],
+  ["--workers huge", () => parseCount("--workers")("99999999999999999999"), /--workers must be a positive integer/],
+  ...SERVER_CASES,
+  [
+    "startQueueWorker workers 0",
+    () => startQueueWorker({ queue: "redis://127.0.0.1:1", models: {} as never, workers: 0 }),
+    /workers must be an integer from 1 to 256, got 0/,
+  ],
+  [
+    "startQueueWorker lockDurationSeconds NaN",
+    () => startQueueWorker({ queue: "redis://127.0.0.1:1", models: {} as never, lockDurationSeconds: Number.NaN }),
+    /lockDurationSeconds must be from 0\.001 to 2147483, got NaN/,
+  ],
 ];
 
 for (const [what, call, message] of CASES) {

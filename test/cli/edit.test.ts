@@ -1,9 +1,10 @@
 // `glide edit IMAGE MASK PROMPT` in a child process on the fixture inpainting model.
 
 import assert from "node:assert/strict";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { maskFiles, picturePng } from "../image/mask-files.ts";
 import { fixtureFiles, readPng, tempDir, writeMask, writePicture } from "../pipelines/helpers.ts";
 import { glide } from "./glide-cli.ts";
 
@@ -13,7 +14,7 @@ const model = ["--checkpoint", inpaint.checkpoint, "--config", inpaint.config];
 
 test("glide edit --json writes the edited picture", async () => {
   const picture = await writePicture(dir, "photo.png", 40, 40);
-  const mask = await writeMask(dir, "mask.png", 20, 20, { x0: 0.25, x1: 0.75, y0: 0.25, y1: 0.75 });
+  const mask = await writeMask(dir, "mask.png", 40, 40, { x0: 0.25, x1: 0.75, y0: 0.25, y1: 0.75 });
   const out = join(dir, "edited.png");
   const run = glide("edit", picture, mask, "a corgi", ...model, "--steps", "3", "--seed", "2", "--out", out, "--json");
   assert.equal(run.code, 0, run.stderr);
@@ -34,7 +35,7 @@ test("glide edit: unreadable picture, empty mask, missing argument", async () =>
   assert.match(missing.stderr, /^glide: image '.*nope\.png': cannot read it \(no such file\)\n$/);
   const empty = glide("edit", picture, white, "x", ...model);
   assert.equal(empty.code, 1);
-  assert.match(empty.stderr, /mask keeps every pixel, so there is nothing to fill/);
+  assert.match(empty.stderr, /^glide: mask marks nothing to redraw \(black pixels are redrawn, white ones kept\)\n$/);
   const noPrompt = glide("edit", picture, white);
   assert.equal(noPrompt.code, 1);
   assert.match(noPrompt.stderr, /missing required argument 'prompt'/);
@@ -66,4 +67,34 @@ test("glide edit: --out never overwrites the picture or the mask, checked before
     "the first image's path is the mask",
   );
   assert.ok(readFileSync(picture).equals(before), "the picture is untouched");
+});
+
+test("glide edit takes and refuses the mask files /v1/images/edits does (the one mask rule)", async () => {
+  const picture = join(dir, "rule-picture.png");
+  writeFileSync(picture, await picturePng());
+  for (const [i, { what, bytes, refused }] of (await maskFiles()).entries()) {
+    const mask = join(dir, `rule-mask-${i}.png`);
+    writeFileSync(mask, bytes);
+    const out = join(dir, `rule-out-${i}.png`);
+    const run = glide(
+      "edit",
+      picture,
+      mask,
+      "x",
+      ...model,
+      "--steps",
+      "1",
+      "--no-upsample",
+      "--seed",
+      "1",
+      "--out",
+      out,
+    );
+    if (refused === null) assert.equal(run.code, 0, `${what}: ${run.stderr}`);
+    else {
+      assert.equal(run.code, 1, what);
+      assert.match(run.stderr, /^glide: [^\n]*\n$/, `${what}: one line`);
+      assert.match(run.stderr, refused, what);
+    }
+  }
 });

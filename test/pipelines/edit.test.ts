@@ -16,7 +16,7 @@ import { fixtureModel, tempDir, writeMask, writePicture } from "./helpers.ts";
 
 const dir = tempDir();
 const picture = await writePicture(dir, "picture.png", 48, 32); // not square: centre-cropped
-const maskPath = await writeMask(dir, "mask.png", 96, 64, { x0: 0.3, x1: 0.7, y0: 0.2, y1: 0.6 });
+const maskPath = await writeMask(dir, "mask.png", 48, 32, { x0: 0.3, x1: 0.7, y0: 0.2, y1: 0.6 });
 
 /** The source picture and mask as the model sees them at `size`. */
 async function expected(size: number): Promise<{ image: RgbImage; mask: Float32Array }> {
@@ -104,8 +104,10 @@ test("edit is deterministic for a seed; a picture's transparency is its own mask
 test("unusable pictures and masks fail with a clear message", async () => {
   const model = await fixtureModel("inpaint");
   const base = { prompt: "x", model, steps: 2, seed: 1 };
-  const white = await writeMask(dir, "white.png", 24, 16, { x0: 0, x1: 0, y0: 0, y1: 0 });
-  const black = await writeMask(dir, "black.png", 24, 16, { x0: 0, x1: 1, y0: 0, y1: 1 });
+  const white = await writeMask(dir, "white.png", 48, 32, { x0: 0, x1: 0, y0: 0, y1: 0 });
+  const black = await writeMask(dir, "black.png", 48, 32, { x0: 0, x1: 1, y0: 0, y1: 1 });
+  const edge = await writeMask(dir, "edge.png", 48, 32, { x0: 0, x1: 0.1, y0: 0, y1: 1 }); // cropped away
+  const half = await writeMask(dir, "half.png", 24, 16, { x0: 0.3, x1: 0.7, y0: 0.2, y1: 0.6 });
   const tall = await writeMask(dir, "tall.png", 20, 40, { x0: 0.2, x1: 0.5, y0: 0.2, y1: 0.5 });
   const notImage = join(dir, "notes.txt");
   await import("node:fs/promises").then((fs) => fs.writeFile(notImage, "not a picture"));
@@ -121,9 +123,17 @@ test("unusable pictures and masks fail with a clear message", async () => {
   await assert.rejects(edit({ ...base, image: picture, mask: notImage }), /mask '.*notes\.txt': not a readable image/);
   await assert.rejects(
     edit({ ...base, image: picture, mask: white }),
-    /keeps every pixel, so there is nothing to fill/,
+    /^ImageError: mask marks nothing to redraw \(black pixels are redrawn, white ones kept\)$/,
   );
-  await assert.rejects(edit({ ...base, image: picture, mask: black }), /keeps no pixel/);
+  await assert.rejects(edit({ ...base, image: picture, mask: black }), /mask marks every pixel to redraw/);
+  await assert.rejects(
+    edit({ ...base, image: picture, mask: edge }),
+    /mask leaves nothing to redraw at the model's resolution \(16×16, after fit\)/,
+  );
+  await assert.rejects(
+    edit({ ...base, image: picture, mask: half }),
+    /mask is 24×16 but the image is 48×32: a mask must have the same size as the image/,
+  );
   await assert.rejects(edit({ ...base, image: picture, mask: tall }), /mask is 20×40 but the image is 48×32/);
   await assert.rejects(edit({ ...base, image: picture }), /edit needs a mask/);
   await assert.rejects(

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
 import { type GlideServer, startServer } from "../../packages/app/src/server/server.ts";
+import { maskFiles, picturePng } from "../image/mask-files.ts";
 import { fixtureModels, pngBytes } from "./helpers.ts";
 
 let server: GlideServer;
@@ -267,6 +268,23 @@ test("malformed, mistyped, oversized and hostile requests: each a 4xx in the err
   const ok = await fetch(`${server.url}/v1/images/generations`, json('{"prompt": "x", "steps": 2, "sampler": "ddim"}'));
   assert.equal(ok.status, 200);
   assert.equal(((await ok.json()) as { data: unknown[] }).data.length, 1);
+});
+
+test("/v1/images/edits takes and refuses the mask files `glide edit` does (the one mask rule)", async () => {
+  const picture = await picturePng();
+  for (const { what, bytes, refused } of await maskFiles()) {
+    const body = form({ prompt: "x", image: picture, mask: bytes, steps: "1", sampler: "ddim" });
+    const response = await fetch(`${server.url}/v1/images/edits`, { method: "POST", body });
+    const answer = (await response.json()) as { data?: unknown[]; error?: { message: string; param: string } };
+    if (refused === null) {
+      assert.equal(response.status, 200, `${what}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.data?.length, 1, what);
+    } else {
+      assert.equal(response.status, 400, `${what}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.error?.param, "mask", what);
+      assert.match(answer.error!.message, refused, what);
+    }
+  }
 });
 
 test("no CORS headers unless configured; health and readiness answer", async () => {

@@ -197,7 +197,7 @@ test("an unreadable picture, a mask with nothing to redraw or of another size: c
   });
   assert.match(messages[0]!, /the picture is not a picture this browser can read/);
   assert.match(messages[1]!, /the mask marks nothing to redraw/);
-  assert.match(messages[2]!, /the mask is 16×16 but the picture is 32×32/);
+  assert.match(messages[2]!, /the mask is 16×16 but the image is 32×32: a mask must have the same size as the image/);
 });
 
 test("a second visit starts offline: with the model and runtime URLs blocked, the UI paints a mask and edits", async () => {

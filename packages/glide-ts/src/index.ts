@@ -20,6 +20,17 @@ export { encodeText, tokenizeCaption } from "./glide/tokenizer.ts";
 export { type ImageSource, RESIZE_FITS, type ResizeFit } from "./image/decode.ts";
 export { encodePng } from "./image/encode.ts";
 export { ImageError } from "./image/errors.ts";
+export {
+  hasTransparency,
+  isRedrawn,
+  type KeepMapOptions,
+  keepMap,
+  MASK_RULE,
+  type MaskMode,
+  maskMode,
+  REDRAW_BELOW_BRIGHTNESS,
+  REDRAW_MAX_ALPHA,
+} from "./image/mask.ts";
 export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
 export { addPngText, readPngText } from "./image/png-text.ts";
 export { type CheckpointContents, checkpointFromBytes } from "./io/checkpoint-contents.ts";

@@ -50,4 +50,4 @@ export { lowResFromImages } from "./train/batch-lowres.ts";
 export { evaluateLossAndGradients } from "./train/loss-gradients.ts";
 export { buildTrainingGraph } from "./train/objective-graph.ts";
 export { buildValidationSet, captionGain, LossEvaluator } from "./train/validation.ts";
-export { checkPositiveInteger } from "./validate.ts";
+export { checkInRange, checkIntegerInRange, checkPositiveInteger } from "./validate.ts";

@@ -41,7 +41,9 @@ export function parseSeed(value: string): number {
 export function parseCount(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < 1) throw new OptionValueError(`${flag} must be a positive integer.`);
+    if (!/^\d+$/.test(value.trim()) || n < 1 || !Number.isSafeInteger(n)) {
+      throw new OptionValueError(`${flag} must be a positive integer.`);
+    }
     return n;
   };
 }

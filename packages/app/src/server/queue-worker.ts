@@ -3,8 +3,10 @@
 import "glide-ts";
 import { availableParallelism } from "node:os";
 import { type Device, resolveDevice } from "glide-ts";
+import { checkInRange } from "glide-ts/internals";
 import { redisOptions } from "./queue/redis-connection.ts";
 import { RedisQueueWorker } from "./queue/redis-worker.ts";
+import { checkPoolOptions, MAX_TIMER_SECONDS } from "./serve-options.ts";
 import type { ServedModelSources } from "./served-models.ts";
 import { type ServedModel, WorkerPool } from "./worker-pool.ts";
 
@@ -33,6 +35,10 @@ export interface QueueWorkerProcess {
 
 export async function startQueueWorker(options: QueueWorkerProcessOptions): Promise<QueueWorkerProcess> {
   redisOptions(options.queue); // a bad URL is reported before the models load
+  checkPoolOptions(options);
+  if (options.lockDurationSeconds !== undefined) {
+    checkInRange(options.lockDurationSeconds, "lockDurationSeconds", 0.001, MAX_TIMER_SECONDS);
+  }
   const { device } = await resolveDevice(options.device ?? "cpu");
   const workers = options.workers ?? 1;
   const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));

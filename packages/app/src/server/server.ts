@@ -19,6 +19,7 @@ import { listenError } from "./port-in-use.ts";
 import type { JobQueue } from "./queue/job-queue.ts";
 import { LocalJobQueue } from "./queue/local-queue.ts";
 import { RedisJobQueue } from "./queue/redis-queue.ts";
+import { checkServeOptions } from "./serve-options.ts";
 import type { ServedModelSources } from "./served-models.ts";
 import { type ServedModel, WorkerPool } from "./worker-pool.ts";
 
@@ -34,7 +35,7 @@ export interface ServeOptions {
   host?: string;
   /** Default 8000; 0 picks a free port. */
   port?: number;
-  /** Worker threads, each with the models loaded (default 1). */
+  /** Worker threads, each with the models loaded (default 1; 1 to 256). Every number here is checked: InvalidValueError. */
   workers?: number;
   /** onnxruntime threads per worker (default: the cores shared among the workers). */
   threads?: number;
@@ -87,9 +88,7 @@ export interface GlideServer {
 }
 
 export async function startServer(options: ServeOptions): Promise<GlideServer> {
-  const workers = options.workers ?? 1;
-  if (!Number.isInteger(workers) || workers < 1)
-    throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  checkServeOptions(options);
   if (options.queue && options.device !== undefined) {
     throw new DeviceError("--device is the workers' with --queue: give it to glide worker");
   }

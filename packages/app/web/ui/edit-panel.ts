@@ -97,7 +97,7 @@ export class EditPanel {
       el(
         "p",
         { class: "mask-rule" },
-        "Painted = redrawn; the rest is kept. (In an uploaded mask: transparent = redrawn.)",
+        "Painted = redrawn; the rest is kept. (A mask file, for glide edit or the API: the picture's size; fully transparent = redrawn, or black in a mask without transparency.)",
       ),
       el("div", { class: "mask-tool-row" }, field("Brush size", size), field("Soften the edge", feather), featherText),
     );

@@ -1,7 +1,8 @@
 // The picture to edit with a paintable overlay: a brush marks the pixels to redraw, an eraser
 // unmarks them. The mark is kept per pixel of the picture, so what the overlay shows is exactly the
-// mask that is sent: a PNG the picture's size, transparent where marked (OpenAI's convention: redraw)
-// and opaque white elsewhere (GLIDE's convention for a mask without alpha: white keeps).
+// mask that is sent: a PNG the picture's size, fully transparent where marked and opaque white
+// elsewhere. By the one mask rule (glide-ts's MASK_RULE, the same for the CLI, the API and the
+// page) its fully transparent pixels are redrawn and the rest kept.
 import { el } from "./dom.ts";
 
 export type BrushMode = "paint" | "erase";

@@ -2,6 +2,7 @@
 
 import { decodeImage, type ImageSource, type ResizeFit, resizeSquare } from "./decode.ts";
 import { ImageError } from "./errors.ts";
+import { keepMap, type MaskMode } from "./mask.ts";
 import { imageToTensor, type RawImage } from "./pixels.ts";
 
 export interface ReadOptions {
@@ -35,17 +36,19 @@ export interface MaskCoverage {
 }
 
 export interface MaskOptions extends ReadOptions {
-  /** The size of the picture the mask belongs to: the mask must have its aspect ratio. */
+  /** The size of the picture the mask belongs to: the mask must have it (see image/mask.ts). */
   imageSize?: { width: number; height: number };
-  /** Reject a mask that keeps every pixel or none (default true). */
+  /** Read the alpha channel even where it is fully opaque (a picture as its own mask). */
+  mode?: MaskMode;
+  /** Reject a mask that keeps every pixel or none at the model's resolution (default true). */
   requireBoth?: boolean;
 }
 
 /**
  * An inpainting mask at the model's resolution, [1, size, size]: 1 where the picture is kept, 0
- * where the model fills in. A mask with transparent pixels is read from its alpha channel (opaque =
- * keep), any other from its brightness (white = keep); each is thresholded at half, resized with
- * nearest-neighbour sampling, and thresholded again. So a picture with transparent holes is its
+ * where the model fills in. Read by the one mask rule (image/mask.ts: fully transparent pixels are
+ * redrawn, or black ones in a mask without transparency; the image's size), then made square by
+ * `fit` and resized with nearest-neighbour sampling. So a picture with transparent holes is its
  * own mask.
  */
 export async function readMask(source: ImageSource, options: MaskOptions): Promise<Float32Array> {
@@ -53,13 +56,13 @@ export async function readMask(source: ImageSource, options: MaskOptions): Promi
   return maskFromDecoded(await decodeImage(source, label), { ...options, label });
 }
 
-/** readMask for an already decoded RGBA picture. */
+/** readMask for an already decoded picture. */
 export async function maskFromDecoded(decoded: RawImage, options: MaskOptions): Promise<Float32Array> {
   const label = options.label ?? "mask";
-  if (options.imageSize) checkAspect(decoded, options.imageSize, label);
-  const keep = await resizeSquare(keepMap(decoded), options.size, options.fit ?? "crop", "nearest");
+  const keepPixels = keepMap(decoded, { label, imageSize: options.imageSize, mode: options.mode });
+  const keep = await resizeSquare(keepPixels, options.size, options.fit ?? "crop", "nearest");
   const mask = Float32Array.from(keep.data, (v) => (v >= 128 ? 1 : 0));
-  if (options.requireBoth ?? true) checkCoverage(mask, label, hasTransparency(decoded));
+  if (options.requireBoth ?? true) checkCoverage(mask, label, options.size);
   return mask;
 }
 
@@ -70,43 +73,15 @@ export function maskCoverage(mask: Float32Array): MaskCoverage {
   return { kept, total: mask.length };
 }
 
-export function hasTransparency(image: RawImage): boolean {
-  if (image.channels !== 4) return false;
-  for (let i = 3; i < image.data.length; i += 4) if (image.data[i] < 255) return true;
-  return false;
-}
-
-/** One byte per pixel, 255 = keep: from alpha when the picture has transparency, else from brightness. */
-function keepMap(image: RawImage): RawImage {
-  const { width, height, channels, data } = image;
-  const useAlpha = hasTransparency(image);
-  const out = new Uint8Array(width * height);
-  for (let p = 0; p < out.length; p++) {
-    const px = p * channels;
-    const value = channels < 3 ? data[px] : useAlpha ? data[px + 3] : (data[px] + data[px + 1] + data[px + 2]) / 3;
-    out[p] = value >= 128 ? 255 : 0;
-  }
-  return { width, height, channels: 1, data: out };
-}
-
-function checkAspect(mask: RawImage, image: { width: number; height: number }, label: string): void {
-  const ratio = mask.width / mask.height / (image.width / image.height);
-  if (Math.abs(ratio - 1) > 0.01) {
-    throw new ImageError(
-      `${label} is ${mask.width}×${mask.height} but the image is ${image.width}×${image.height}: ` +
-        "a mask must have the image's aspect ratio (any size)",
-    );
-  }
-}
-
-function checkCoverage(mask: Float32Array, label: string, fromAlpha: boolean): void {
+/** The rule holds at the mask's size; made square and small, the region to redraw (or keep) may vanish. */
+function checkCoverage(mask: Float32Array, label: string, size: number): void {
   const { kept, total } = maskCoverage(mask);
-  const how = fromAlpha ? "opaque pixels are kept, transparent ones filled" : "white is kept, black is filled";
+  const at = `at the model's resolution (${size}×${size}, after fit)`;
   if (kept === total) {
-    throw new ImageError(`${label} keeps every pixel, so there is nothing to fill (${how})`);
+    throw new ImageError(`${label} leaves nothing to redraw ${at}; mark a larger region`);
   }
   if (kept === 0) {
-    throw new ImageError(`${label} keeps no pixel, so there is nothing to edit (${how}); use \`glide generate\``);
+    throw new ImageError(`${label} leaves nothing kept ${at}; mark a smaller region`);
   }
 }
 

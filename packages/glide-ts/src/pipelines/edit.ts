@@ -5,7 +5,8 @@
 // upsampler: an upsample-inpaint model, or a plain upsampler with the re-noised paste.
 
 import type { ImageSource, ResizeFit } from "../image/decode.ts";
-import { hasTransparency, maskFromDecoded, readImage, readMask } from "../image/read.ts";
+import { hasTransparency } from "../image/mask.ts";
+import { maskFromDecoded, readImage, readMask } from "../image/read.ts";
 import { PipelineError } from "./errors.ts";
 import { repeatImage, resizeMaskNearest } from "./known-region.ts";
 import { checkBatchSize, checkModelKind } from "./options.ts";
@@ -19,8 +20,9 @@ export interface EditOptions extends TwoStageOptions {
   /** The picture to edit (any size; made square by `fit` and resized to the model's resolution). */
   image: ImageSource;
   /**
-   * White where the picture is kept, black where it is redrawn (or an alpha channel: opaque =
-   * keep); any size with the picture's aspect ratio. Default: the picture's own alpha channel.
+   * What is redrawn, by the one mask rule (image/mask.ts, MASK_RULE): the picture's size; its fully
+   * transparent pixels are redrawn, or, without transparency, its black ones (white is kept).
+   * Default: the picture's own alpha channel (its fully transparent pixels are redrawn).
    */
   mask?: ImageSource;
   /** How a picture that is not square is made square (default "crop"). */
@@ -36,7 +38,12 @@ export async function edit(options: EditOptions): Promise<PipelineResult> {
   if (options.mask !== undefined) {
     mask = await readMask(options.mask, { size, fit: options.fit, imageSize, label: "mask" });
   } else if (hasTransparency(picture.decoded)) {
-    mask = await maskFromDecoded(picture.decoded, { size, fit: options.fit, label: "the image's alpha channel" });
+    mask = await maskFromDecoded(picture.decoded, {
+      size,
+      fit: options.fit,
+      mode: "alpha",
+      label: "the image's alpha channel",
+    });
   } else {
     throw new PipelineError(
       "edit needs a mask: give one, or an image with transparent pixels where it is redrawn",

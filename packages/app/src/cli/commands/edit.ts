@@ -1,7 +1,7 @@
 // `glide edit IMAGE MASK PROMPT`: redraw the masked part of a picture to fit the prompt.
 
 import type { Command } from "commander";
-import { DEFAULT_EDIT_GUIDANCE, edit } from "glide-ts";
+import { DEFAULT_EDIT_GUIDANCE, edit, MASK_RULE } from "glide-ts";
 import { addClipOptions, type ClipCommandOptions, clipGuidance, prepareClip } from "../clip-options.ts";
 import { checkOutputPath, modelFileInputs } from "../output-path.ts";
 import {
@@ -29,14 +29,14 @@ export function registerEdit(program: Command): void {
     .argument("<image>", "the picture (PNG or JPEG, any size)")
     .argument(
       "<mask>",
-      "white where the picture is kept, black where it is redrawn; or a PNG with transparency (opaque = kept), e.g. the picture itself",
+      "the picture's size: its fully transparent pixels are redrawn, or, without transparency, its black ones; the rest is kept (e.g. the picture itself with holes)",
     )
     .argument("<prompt>", "what the redrawn region should show")
     .addHelpText(
       "after",
       `
-The picture and the mask are made square (--fit) and resized to the model's resolution; the mask
-may have any size with the picture's aspect ratio. An inpainting model ("base-inpaint") gets the
+The mask rule (the same for glide serve's /v1/images/edits and the web page): ${MASK_RULE}.
+The picture and the mask are made square (--fit) and resized to the model's resolution. An inpainting model ("base-inpaint") gets the
 known region as an input; any other text-to-image model keeps it by re-noising it at every step.
 Without --checkpoint the --model family edits: "glide-ts" (the default) with the shipped 32×32
 text-to-image model (the known region re-noised at every step) and its 128×128 upsampler; "glide"
