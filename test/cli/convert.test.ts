@@ -109,3 +109,44 @@ test("--force never overwrites the input under another name, nor a shipped model
   assert.match(onShipped.stderr, /^glide: .*is the model file of glide-ts-base32 .*choose another output\n$/);
   assert.deepEqual(readFileSync(shipped), shippedBefore, "the shipped model is untouched");
 });
+
+test("convert --sampler --steps --guidance recommends sampling settings with the weights; glide generate uses them", async () => {
+  const out = join(dir, "recommends.safetensors");
+  const convert = glide(
+    "convert",
+    join(FIXTURES, "text2im.pt"),
+    out,
+    ...["--sampler", "ddim", "--steps", "3"],
+    ...["--guidance", "2.5"],
+  );
+  assert.equal(convert.code, 0, convert.stderr);
+  assert.deepEqual(JSON.parse((await readSafetensors(out)).metadata.sampling!), {
+    sampler: "ddim",
+    steps: 3,
+    guidance: 2.5,
+  });
+  const config = join(dir, "text2im.config.json");
+  const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8"));
+  writeFileSync(config, JSON.stringify(manifest.cases.text2im.config));
+  const generate = glide(
+    "generate",
+    "a red heart",
+    ...["--checkpoint", out, "--config", config, "--no-upsample", "--json", "--out", join(dir, "heart.png")],
+  );
+  assert.equal(generate.code, 0, generate.stderr);
+  const report = JSON.parse(generate.stdout);
+  assert.deepEqual([report.sampler.name, report.sampler.steps, report.sampler.guidance], ["ddim", 3, 2.5]);
+
+  // The three go together; a bad value is refused before anything is written.
+  for (const flags of [
+    ["--sampler", "ddim"],
+    ["--steps", "3", "--guidance", "2"],
+    ["--sampler", "euler", "--steps", "3", "--guidance", "2"],
+  ]) {
+    const bad = join(dir, "partial.safetensors");
+    const run = glide("convert", join(FIXTURES, "text2im.pt"), bad, ...flags);
+    assert.equal(run.code, 1, flags.join(" "));
+    assert.equal(run.stderr.trim().split("\n").length <= 2, true, run.stderr);
+    assert.equal(existsSync(bad), false);
+  }
+});

@@ -14,7 +14,7 @@ export {
   modelAndDiffusionDefaultsUpsampler,
   resolveConfig,
 } from "./glide/config.ts";
-export { GlideModel, type GlideModelOptions, parameterShapes } from "./glide/model.ts";
+export { GlideModel, type GlideModelOptions, parameterShapes, type RecommendedSampling } from "./glide/model.ts";
 export { PRESET_NAMES, type PresetName, presetConfig } from "./glide/presets.ts";
 export { encodeText, tokenizeCaption } from "./glide/tokenizer.ts";
 export { type ImageSource, RESIZE_FITS, type ResizeFit } from "./image/decode.ts";

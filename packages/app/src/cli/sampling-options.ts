@@ -102,19 +102,25 @@ export function addUpsamplerOptions(command: Command): void {
 
 const PLMS_NOTE = "plms makes one model evaluation more than its steps (the first step is evaluated twice)";
 
-export function addSamplingOptions(command: Command, defaultGuidance: number): void {
+export function addSamplingOptions(command: Command, defaultGuidance: number, recommendedGuidance = true): void {
+  const guidanceDefaultText = recommendedGuidance
+    ? `the model's recommended, else ${defaultGuidance}`
+    : String(defaultGuidance);
   command
-    .addOption(new Option("--sampler <name>", "sampler").choices(SAMPLER_NAMES).default(DEFAULT_SAMPLER))
+    .addOption(
+      new Option("--sampler <name>", `sampler (default: the model's recommended, else ${DEFAULT_SAMPLER})`).choices(
+        SAMPLER_NAMES,
+      ),
+    )
     .option(
       "--steps <n>",
-      `sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default 25 for dpm++2m, 100 ddpm, 50 ddim/plms; ${PLMS_NOTE}`,
+      `sampling steps, or a respacing ("fast27", "ddim25", "10,10,3"); default the model's recommended with its sampler, else 25 for dpm++2m, 100 ddpm, 50 ddim/plms; ${PLMS_NOTE}`,
       parseSteps,
     )
     .option(
       "--guidance <scale>",
-      `classifier-free guidance scale (-${MAX_GUIDANCE} to ${MAX_GUIDANCE})`,
+      `classifier-free guidance scale (-${MAX_GUIDANCE} to ${MAX_GUIDANCE}; default ${guidanceDefaultText})`,
       parseGuidance,
-      defaultGuidance,
     );
 }
 
@@ -310,9 +316,9 @@ export function report(options: SamplingCommandOptions, r: Report): void {
       model: model(r.models.base),
       upsampler: model(r.models.upsampler),
       sampler: r.result.timings.base && {
-        name: options.sampler,
-        ...stepCounts(options.sampler, r.result.timings.base.steps),
-        guidance: options.guidance,
+        name: r.result.settings.base?.sampler ?? null,
+        ...stepCounts(r.result.settings.base?.sampler, r.result.timings.base.steps),
+        guidance: r.result.settings.base?.guidanceScale ?? null,
         clipGuidance: r.result.settings.base?.clipGuidanceScale ?? null,
       },
       upsampling: r.result.timings.upsample && {

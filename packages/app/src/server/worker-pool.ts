@@ -1,7 +1,7 @@
 // The workers that run the networks: one JobRunner thread per slot, each with every served model
 // loaded once, so the HTTP thread never runs a network.
 
-import type { JobRequest, LoadedModelInfo, ModelSource, PipelineResult } from "glide-ts";
+import type { JobRequest, LoadedModelInfo, ModelSource, PipelineResult, RecommendedSampling } from "glide-ts";
 import { JobRunner, PipelineError } from "glide-ts";
 import type { ResolvedDevice } from "glide-ts/internals";
 import type { ImageJob, JobKind } from "./image-job.ts";
@@ -23,6 +23,8 @@ export interface ServedModel {
   pictures?: Partial<Record<JobKind, StagePictures>>;
   /** Where the networks run (absent from workers older than --device: the CPU). */
   device?: ResolvedDevice;
+  /** The sampling settings the generating base model recommends (absent or null: the pipelines' defaults). */
+  sampling?: RecommendedSampling | null;
 }
 
 export interface PoolOptions {
@@ -103,6 +105,7 @@ export class WorkerPool implements JobExecutor<ImageJob> {
           variation: sizes(keys.generate, ""),
         },
         pictures,
+        sampling: keys.generate ? (info.get(keys.generate.base)?.recommendedSampling ?? null) : null,
       };
       return new WorkerPool(runners, keys, served, options.threads, options.device ?? "cpu");
     } catch (error) {

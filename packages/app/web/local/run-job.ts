@@ -3,8 +3,6 @@
 // their parameters (the `parameters` and `glide-ts` text chunks the CLI and the server write).
 import {
   addPngText,
-  DEFAULT_EDIT_GUIDANCE,
-  DEFAULT_GUIDANCE,
   edit,
   encodePng,
   imageGrid,
@@ -37,7 +35,8 @@ export interface JobContext {
 const png = async (image: RgbImage) =>
   new Blob([(await encodePng(image)) as Uint8Array<ArrayBuffer>], { type: "image/png" });
 
-function pipelineOptions(options: ImageOptions, context: JobContext, guidance: number): TwoStageOptions {
+/** Settings the form leaves out are the pipelines' (the model's recommended sampling, else the defaults). */
+function pipelineOptions(options: ImageOptions, context: JobContext): TwoStageOptions {
   const upsampling = options.upsample ?? context.upsample;
   const stages = upsampling ? 2 : 1;
   return {
@@ -46,7 +45,7 @@ function pipelineOptions(options: ImageOptions, context: JobContext, guidance: n
     prompt: options.prompt,
     batchSize: options.n,
     steps: options.steps,
-    guidanceScale: options.guidance ?? guidance,
+    guidanceScale: options.guidance,
     seed: options.seed,
     sampler: options.sampler,
     session: context.session,
@@ -82,12 +81,12 @@ const SOFTWARE = "glide-ts (in the browser)";
 export async function runJob(job: Job, context: JobContext): Promise<ResultPicture[]> {
   let result: PipelineResult;
   if (job.kind === "generate") {
-    result = await textToImage(pipelineOptions(job.options, context, DEFAULT_GUIDANCE));
+    result = await textToImage(pipelineOptions(job.options, context));
   } else {
     const [image, mask] = await Promise.all([job.image.arrayBuffer(), job.mask.arrayBuffer()]);
     const { picture, keep } = await pictureAndMask(new Uint8Array(image), new Uint8Array(mask));
     result = await edit({
-      ...pipelineOptions(job.options, context, DEFAULT_EDIT_GUIDANCE),
+      ...pipelineOptions(job.options, context),
       image: picture,
       mask: keep,
     });

@@ -26,6 +26,19 @@ export interface GlideModelOptions {
    * onnxruntime reads the weights from the file, and the process holds them once instead of twice.
    */
   weightsInMemory?: boolean;
+  /** The sampling settings measured best for these weights (a checkpoint's `sampling` metadata). */
+  recommendedSampling?: RecommendedSampling | null;
+}
+
+/**
+ * Sampling settings chosen for a model by measuring it (`glide eval`'s caption-following figures):
+ * text → image uses them for any setting the caller leaves out. Written into a checkpoint by
+ * `glide convert --sampler/--steps/--guidance`; checked when read (pipelines/load-model.ts).
+ */
+export interface RecommendedSampling {
+  sampler: string;
+  steps: number;
+  guidance: number;
 }
 
 /** A graph with its named inputs and outputs, ready for `CompiledGraph.compile(outputs, …)`. */
@@ -56,11 +69,15 @@ export class GlideModel {
   readonly textEncoder: TextEncoder | null;
   private readonly weightsInMemory: boolean;
 
+  /** Null when the checkpoint recommends nothing (the pipelines' defaults apply). */
+  readonly recommendedSampling: RecommendedSampling | null;
+
   constructor(
     readonly config: GlideConfig,
     options: GlideModelOptions = {},
   ) {
     validateConfig(config);
+    this.recommendedSampling = options.recommendedSampling ?? null;
     // Initializing allocates every parameter: a configuration too large to hold is refused first.
     if (options.init !== undefined && options.init !== "none") checkParameterCount(config);
     this.weightsInMemory = options.weightsInMemory ?? false;

@@ -99,6 +99,11 @@ export interface ConvertOptions {
   force?: boolean;
   /** The stored dtype: float32 (default) or float16 (half the size; loads as float32). */
   dtype?: "float32" | "float16";
+  /**
+   * The sampling settings to recommend with these weights (the `sampling` metadata the pipelines
+   * read; checked when the file is loaded). Default: the input's own, if any.
+   */
+  sampling?: { sampler: string; steps: number; guidance: number };
 }
 
 export interface ConvertSummary {
@@ -151,7 +156,10 @@ export async function convertToSafetensors(
     source_dtype: dtypes.join(","),
     converted_by: "glide-ts",
   };
-  for (const key of ["config", "step"]) if (source.metadata[key] !== undefined) metadata[key] = source.metadata[key];
+  for (const key of ["config", "step", "sampling"]) {
+    if (source.metadata[key] !== undefined) metadata[key] = source.metadata[key];
+  }
+  if (options.sampling) metadata.sampling = JSON.stringify(options.sampling);
   const dtype = options.dtype ?? "float32";
   const tensors = new Map<string, WritableTensor>();
   for (const [name, t] of source.stateDict) {

@@ -73,6 +73,7 @@ async function handle(message: ToWorker): Promise<void> {
             imageSize: config.image_size,
             parameters: loaded.model.params.count(),
             preset: loaded.preset,
+            recommendedSampling: loaded.model.recommendedSampling,
           },
         });
         return;

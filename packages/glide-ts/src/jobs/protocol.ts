@@ -1,5 +1,6 @@
 // The messages between a JobRunner and its worker thread. Everything in them is structured-cloneable:
 // models are referred to by the key they were loaded under, errors travel as name + message.
+import type { RecommendedSampling } from "../glide/model.ts";
 import type { EditOptions } from "../pipelines/edit.ts";
 import { PipelineError } from "../pipelines/errors.ts";
 import type { ModelSource } from "../pipelines/load-model.ts";
@@ -45,6 +46,8 @@ export interface LoadedModelInfo {
   imageSize: number;
   parameters: number;
   preset: string | null;
+  /** The sampling settings the checkpoint recommends (null: the pipelines' defaults). */
+  recommendedSampling: RecommendedSampling | null;
 }
 
 export interface SerializedError {

@@ -1,6 +1,8 @@
 // Loading a GLIDE network for the pipelines: a checkpoint (a file or URL by the platform, or
 // safetensors bytes) with its configuration given as a preset, as a JSON object of the reference
 // keyword names, or not at all (then the weights' own, or the preset whose parameter shapes they have).
+
+import { SAMPLER_NAMES } from "../diffusion/samplers/index.ts";
 import {
   type GlideConfig,
   GlideConfigError,
@@ -9,12 +11,13 @@ import {
   resolveConfig,
 } from "../glide/config.ts";
 import { InferConfigError, type InferredConfig, inferConfig, matchingPresets } from "../glide/infer-config.ts";
-import { GlideModel } from "../glide/model.ts";
+import { GlideModel, type RecommendedSampling } from "../glide/model.ts";
 import { PRESET_NAMES, presetConfig } from "../glide/presets.ts";
 import { type CheckpointContents, checkpointFromBytes } from "../io/checkpoint-contents.ts";
 import type { StateDict } from "../io/host-tensor.ts";
 import { platform } from "../platform/platform.ts";
 import { PipelineError } from "./errors.ts";
+import { MAX_GUIDANCE } from "./options.ts";
 
 export interface ModelSource {
   /**
@@ -59,8 +62,35 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
     preset = recognizePreset(stateDict, checkpoint);
     config = presetConfig(preset);
   }
-  const model = GlideModel.fromStateDict(config, stateDict, checkpoint, { weightsInMemory: source.weightsInMemory });
+  const recommendedSampling =
+    file.metadata.sampling === undefined ? null : parseSamplingMetadata(file.metadata.sampling, config, checkpoint);
+  const model = GlideModel.fromStateDict(config, stateDict, checkpoint, {
+    weightsInMemory: source.weightsInMemory,
+    recommendedSampling,
+  });
   return { model, preset, checkpoint };
+}
+
+/** The `sampling` metadata (`glide convert --sampler/--steps/--guidance`), checked. */
+export function parseSamplingMetadata(text: string, config: GlideConfig, checkpoint: string): RecommendedSampling {
+  const bad = (why: string) => new PipelineError(`${checkpoint}: its 'sampling' metadata ${why}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bad("is not JSON");
+  }
+  const { sampler, steps, guidance } = (value ?? {}) as Record<string, unknown>;
+  if (typeof sampler !== "string" || !(SAMPLER_NAMES as readonly string[]).includes(sampler)) {
+    throw bad(`names no known sampler (${SAMPLER_NAMES.join(", ")}): ${JSON.stringify(sampler)}`);
+  }
+  if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1 || steps > config.diffusion_steps) {
+    throw bad(`has steps ${JSON.stringify(steps)}, not an integer from 1 to ${config.diffusion_steps}`);
+  }
+  if (typeof guidance !== "number" || !Number.isFinite(guidance) || Math.abs(guidance) > MAX_GUIDANCE) {
+    throw bad(`has guidance ${JSON.stringify(guidance)}, not a number from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}`);
+  }
+  return { sampler, steps, guidance };
 }
 
 function parseConfigMetadata(text: string, checkpoint: string): Record<string, unknown> {

@@ -14,5 +14,10 @@ export type TextToImageOptions = TwoStageOptions;
  * (e.g. 256×256) when one is given. Same seed and options: the same images, bit for bit.
  */
 export function textToImage(options: TextToImageOptions): Promise<PipelineResult> {
-  return runTwoStage({ options, defaultGuidance: DEFAULT_GUIDANCE, defaultUpsampleSampler: DEFAULT_UPSAMPLE_SAMPLER });
+  return runTwoStage({
+    options,
+    defaultGuidance: DEFAULT_GUIDANCE,
+    recommendedGuidance: true,
+    defaultUpsampleSampler: DEFAULT_UPSAMPLE_SAMPLER,
+  });
 }

@@ -16,11 +16,12 @@ import {
 } from "./options.ts";
 import { stageProgress } from "./progress.ts";
 import { type KnownRegion, type StartFrom, sampleModel } from "./sample-model.ts";
+import { samplingChoice } from "./sampling-defaults.ts";
 import { resolveSession } from "./session-options.ts";
 import type { CommonOptions, PipelineResult, StageSettings, UpsampleStageOptions } from "./types.ts";
 import { upsampleSettings, upsampleStage, upsampleStageSettings } from "./upsample.ts";
 
-export const DEFAULT_SAMPLER = "dpm++2m";
+export { DEFAULT_SAMPLER } from "./sampling-defaults.ts";
 
 /** The options of textToImage, edit and variation. */
 export interface TwoStageOptions extends CommonOptions, UpsampleStageOptions {
@@ -44,6 +45,8 @@ export interface TwoStageOptions extends CommonOptions, UpsampleStageOptions {
 export interface TwoStageInput {
   options: TwoStageOptions;
   defaultGuidance: number;
+  /** Text → image: a guidance scale the model recommends replaces `defaultGuidance`. */
+  recommendedGuidance?: boolean;
   defaultUpsampleSampler: string;
   /** The region to keep at the base resolution, for all images. */
   known?: KnownRegion;
@@ -61,8 +64,14 @@ export async function runTwoStage(input: TwoStageInput): Promise<PipelineResult>
   const prompt = checkPrompt(options.prompt);
   const n = checkBatchSize(options.batchSize ?? 1);
   const seed = resolveSeed(options.seed);
-  const guidanceScale = checkGuidanceScale(options.guidanceScale ?? input.defaultGuidance);
-  const sampler = samplerSpec(options.sampler ?? DEFAULT_SAMPLER, options.steps, model, "sampler");
+  const choice = samplingChoice(
+    model,
+    { sampler: options.sampler, steps: options.steps, guidance: options.guidanceScale },
+    input.defaultGuidance,
+    input.recommendedGuidance === true,
+  );
+  const guidanceScale = checkGuidanceScale(choice.guidance);
+  const sampler = samplerSpec(choice.sampler, choice.steps, model, "sampler");
   const clipGuidance = checkClipGuidance(options.clipGuidance, model);
   const upsampling = upsampler ? upsampleSettings(upsampler, options, input.defaultUpsampleSampler) : null;
   const seeds = imageSeeds(seed, n);

@@ -1,8 +1,9 @@
 // `glide convert IN OUT.safetensors [--force]`: a torch.save checkpoint (or any safetensors file)
 // to float32 (or float16) safetensors, key order kept, configuration kept, written atomically.
 import { type Command, Option } from "commander";
-import { convertToSafetensors, GlideError } from "glide-ts";
-import { catalogFiles } from "glide-ts/internals";
+import { convertToSafetensors, GlideError, SAMPLER_NAMES } from "glide-ts";
+import { catalogFiles, MAX_GUIDANCE } from "glide-ts/internals";
+import { OptionValueError } from "../errors.ts";
 import { sameFileAs } from "../output-path.ts";
 
 export function registerConvert(program: Command): void {
@@ -19,13 +20,60 @@ export function registerConvert(program: Command): void {
         .choices(["float32", "float16"])
         .default("float32"),
     )
-    .action(async (input: string, output: string, options: { force?: boolean; dtype: "float32" | "float16" }) => {
+    .addOption(
+      new Option("--sampler <name>", "recommend this sampler with the weights (with --steps and --guidance)").choices(
+        SAMPLER_NAMES,
+      ),
+    )
+    .option("--steps <n>", "the recommended sampler's steps", positiveInteger)
+    .option("--guidance <scale>", "the recommended classifier-free guidance scale", guidanceScale)
+    .action(async (input: string, output: string, options: ConvertFlags) => {
       // --force overwrites files, but never a named model's weights or digests.
       const named = await sameFileAs(output, catalogFiles());
       if (named) throw new GlideError(`${output} is the ${named.label} '${named.path}'; choose another output`);
-      const s = await convertToSafetensors(input, output, { force: options.force, dtype: options.dtype });
+      const s = await convertToSafetensors(input, output, {
+        force: options.force,
+        dtype: options.dtype,
+        sampling: recommendedSampling(options),
+      });
       process.stdout.write(
         `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, ${s.dtype} (from ${s.sourceDtypes.join(", ")})\n`,
       );
     });
+}
+
+interface ConvertFlags {
+  force?: boolean;
+  dtype: "float32" | "float16";
+  sampler?: string;
+  steps?: number;
+  guidance?: number;
+}
+
+/** --sampler, --steps and --guidance go together: the settings measured best for these weights. */
+function recommendedSampling(flags: ConvertFlags): { sampler: string; steps: number; guidance: number } | undefined {
+  const { sampler, steps, guidance } = flags;
+  if (sampler === undefined && steps === undefined && guidance === undefined) return undefined;
+  if (sampler === undefined || steps === undefined || guidance === undefined) {
+    throw new OptionValueError(
+      "--sampler, --steps and --guidance recommend sampling settings together: give all three",
+    );
+  }
+  return { sampler, steps, guidance };
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new OptionValueError(`--steps must be a positive integer, got ${value}`);
+  }
+  return n;
+}
+
+function guidanceScale(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || Math.abs(n) > MAX_GUIDANCE) {
+    throw new OptionValueError(`--guidance must be a number from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${value}`);
+  }
+  return n;
 }

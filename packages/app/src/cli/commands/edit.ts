@@ -50,7 +50,7 @@ Examples:
     );
   addModelOptions(command, "base model (inpaint or text2im)");
   addUpsamplerOptions(command);
-  addSamplingOptions(command, DEFAULT_EDIT_GUIDANCE);
+  addSamplingOptions(command, DEFAULT_EDIT_GUIDANCE, false);
   addClipOptions(command);
   addUpsampleSamplingOptions(command, "ddpm");
   addFitOption(command);

@@ -26,6 +26,7 @@ import {
   PRESET_NAMES,
   type Precision,
   ProgressBar,
+  samplingChoice,
 } from "glide-ts";
 import { OptionValueError } from "../errors.ts";
 import {
@@ -51,9 +52,9 @@ interface EvalCommandOptions {
   temp?: number;
   validationPairs?: number;
   validationFraction: number;
-  sampler: string;
+  sampler?: string;
   steps?: number | string;
-  guidance: number;
+  guidance?: number;
   quick?: boolean;
   threads: number;
   precision: Precision;
@@ -179,7 +180,7 @@ Examples:
     await checkReadable(options.data);
     const loaded = await loadEvalModel(options);
     if (loaded.model.variant === "super-res") {
-      await evalUpsampler(loaded, options, command.getOptionValueSource("sampler") === "default");
+      await evalUpsampler(loaded, options, options.sampler === undefined);
       return;
     }
     if (loaded.model.variant !== "text2im") {
@@ -190,14 +191,21 @@ Examples:
     checkEvalModel(loaded.model, loaded.checkpoint);
     const sizes = options.quick ? SIZES.quick : SIZES.full;
     const progress = phaseProgress(options.quiet === true);
+    // Unset sampling options: what `glide generate` would use with this model.
+    const sampling = samplingChoice(
+      loaded.model,
+      { sampler: options.sampler, steps: options.steps, guidance: options.guidance },
+      DEFAULT_GUIDANCE,
+      true,
+    );
     const report = await runEval({
       model: loaded.model,
       data: options.data,
       seeds: options.seeds ?? sizes.seeds,
       seed: options.seed,
-      guidance: options.guidance,
-      sampler: options.sampler,
-      steps: options.steps,
+      guidance: sampling.guidance,
+      sampler: sampling.sampler,
+      steps: sampling.steps,
       captions: options.captions ?? sizes.captions,
       referenceSteps: options.referenceSteps,
       validationPairs: options.validationPairs ?? sizes.validationPairs,
@@ -224,7 +232,7 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
     data: options.data,
     pairs: options.pairs ?? sizes.pairs,
     seed: options.seed,
-    sampler: defaultSampler ? DEFAULT_UPSAMPLE_SAMPLER : options.sampler,
+    sampler: defaultSampler ? DEFAULT_UPSAMPLE_SAMPLER : options.sampler!,
     steps: options.steps,
     temperature: options.temp,
     validationFraction: options.validationFraction,

@@ -1,0 +1,31 @@
+// The sampler, steps and guidance a run uses for what its caller left out: the model's recommended
+// sampling (measured for its weights, from the checkpoint's metadata), else the pipelines' defaults.
+import type { GlideModel } from "../glide/model.ts";
+
+/** The base stage's sampler when neither the caller nor the model names one. */
+export const DEFAULT_SAMPLER = "dpm++2m";
+
+export interface SamplingChoice {
+  sampler: string;
+  /** Undefined: the sampler's own default step count. */
+  steps: number | string | undefined;
+  guidance: number;
+}
+
+/**
+ * `guidanceFallback` is the pipeline's default scale; `recommendedGuidance` says whether the
+ * model's recommended scale replaces it (text → image: yes; editing keeps its own default). The
+ * recommended steps go with the recommended sampler only.
+ */
+export function samplingChoice(
+  model: GlideModel,
+  given: { sampler?: string; steps?: number | string; guidance?: number },
+  guidanceFallback: number,
+  recommendedGuidance: boolean,
+): SamplingChoice {
+  const recommended = model.recommendedSampling;
+  const sampler = given.sampler ?? recommended?.sampler ?? DEFAULT_SAMPLER;
+  const steps = given.steps ?? (sampler === recommended?.sampler ? recommended.steps : undefined);
+  const guidance = given.guidance ?? (recommendedGuidance ? recommended?.guidance : undefined) ?? guidanceFallback;
+  return { sampler, steps, guidance };
+}
