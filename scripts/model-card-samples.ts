@@ -8,12 +8,12 @@ import { imageGrid, loadModelsFor, type RgbImage, textToImage, writePng } from "
 export const CARD_PROMPTS = [
   "red heart",
   "blue heart",
+  "a red circle",
+  "a blue square",
+  "a yellow star",
+  "a green triangle on the left",
   "green apple",
-  "grinning face",
   "dog",
-  "rocket",
-  "christmas tree",
-  "sun",
 ];
 
 const { values } = parseArgs({

@@ -21,7 +21,7 @@ export class EditPanel {
     name: "edit-prompt",
     rows: 2,
     maxlength: 1000,
-    placeholder: "What to paint in the marked part, e.g. a red hat",
+    placeholder: "What to paint in the marked part, e.g. a red circle",
   });
   readonly runButton = el("button", { type: "submit", class: "primary" }, "Redraw marked part");
   private readonly painter = new MaskPainter();
