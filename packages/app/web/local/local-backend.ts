@@ -35,6 +35,7 @@ export class LocalBackend implements Backend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private cachedInfo: Promise<BackendInfo> | null = null;
+  private readonly infoListeners = new Set<(info: BackendInfo) => void>();
 
   constructor(private readonly options: LocalBackendOptions) {}
 
@@ -44,6 +45,12 @@ export class LocalBackend implements Backend {
       this.cachedInfo = null;
     });
     return this.cachedInfo;
+  }
+
+  /** The worker fell back from WebGPU to WebAssembly: the new info (label), for the page to show. */
+  onInfoChange(listener: (info: BackendInfo) => void): () => void {
+    this.infoListeners.add(listener);
+    return () => this.infoListeners.delete(listener);
   }
 
   async generate(options: ImageOptions, control: RunControl): Promise<Blob[]> {
@@ -105,6 +112,11 @@ export class LocalBackend implements Backend {
   }
 
   private receive(message: FromWorker): void {
+    if (message.type === "backend") {
+      this.cachedInfo = Promise.resolve(message.info);
+      for (const listener of this.infoListeners) listener(message.info);
+      return;
+    }
     const pending = this.pending.get(message.id);
     if (!pending) return; // a cancelled run's late messages
     switch (message.type) {

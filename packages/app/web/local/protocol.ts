@@ -23,7 +23,9 @@ export type FromWorker =
   | { type: "info"; id: number; info: BackendInfo }
   | { type: "progress"; id: number; progress: Progress }
   | { type: "done"; id: number; pictures: ResultPicture[] }
-  | { type: "failed"; id: number; error: ErrorData };
+  | { type: "failed"; id: number; error: ErrorData }
+  /** The backend changed on its own (WebGPU failed: WebAssembly from now on); not an answer to a request. */
+  | { type: "backend"; info: BackendInfo };
 
 /** The error a run's promise rejects with when its signal aborts it (the Backend contract). */
 export function abortError(message = "the run was cancelled"): Error {

@@ -7,7 +7,6 @@ import {
   DEFAULT_GUIDANCE,
   DEFAULT_SAMPLER,
   DEFAULT_SAMPLER_STEPS,
-  isUserError,
   SAMPLER_NAMES,
   type SamplerName,
 } from "glide-ts";
@@ -17,6 +16,7 @@ import { type LocalModels, loadLocalModels } from "./local-models.ts";
 import { errorData, type FromWorker, type Job, type ToWorker } from "./protocol.ts";
 import { runJob } from "./run-job.ts";
 import { configureRuntime, webGpuAdapterKind } from "./runtime-setup.ts";
+import { runWithWasmFallback } from "./webgpu-fallback.ts";
 import { yieldBetweenRuns } from "./yielding-engine.ts";
 
 /** The worker's global scope, as much of it as is used (the DOM lib types `self` as a Window). */
@@ -116,7 +116,7 @@ async function execute(id: number, job: Job, signal: AbortSignal): Promise<Resul
     onProgress({ step: 0, total: 0, stage, ...(fraction === undefined ? {} : { fraction }) });
   const loaded = await Promise.race([loadedModels(), whenAborted(signal)]);
   reportLoading = () => {};
-  let chosen = await backendChoice();
+  const chosen = await backendChoice();
   const upsample = settings?.upsample ?? true;
   const context = (c: BackendChoice) => ({
     models: loaded,
@@ -125,17 +125,15 @@ async function execute(id: number, job: Job, signal: AbortSignal): Promise<Resul
     signal,
     onProgress,
   });
-  try {
-    return await runJob(job, context(chosen));
-  } catch (error) {
-    if (chosen.kind !== "webgpu" || isUserError(error) || signal.aborted) throw error;
-    // Some operator or buffer the WebGPU backend cannot handle: the same run on WebAssembly.
-    const note = `WebGPU failed (${(error as Error).message}): running on WebAssembly`;
-    chosen = { ...chosen, kind: "wasm", notes: [...chosen.notes, note] };
-    choice = Promise.resolve(chosen);
-    onProgress({ step: 0, total: 0, stage: note });
-    return runJob(job, context(chosen));
-  }
+  return runWithWasmFallback(chosen, (c) => runJob(job, context(c)), {
+    signal,
+    onFallback: (wasm, note) => {
+      choice = Promise.resolve(wasm);
+      onProgress({ step: 0, total: 0, stage: note });
+      // The page's label follows: it now runs on WebAssembly, and says why.
+      info().then((changed) => post({ type: "backend", info: changed }));
+    },
+  });
 }
 
 function run(id: number, job: Job): void {

@@ -130,4 +130,6 @@ export interface Backend {
   canVary?: boolean;
   /** Present when the backend sends an API key (the server backend). */
   apiKey?: ApiKeyStore;
+  /** Present when the backend can change under the page (the local one falls back from WebGPU to WebAssembly). */
+  onInfoChange?(listener: (info: BackendInfo) => void): () => void;
 }

@@ -31,6 +31,9 @@ export function startUi(root: HTMLElement, backend: Backend): void {
   const headerTools = el("div", { class: "header-tools" });
   const body = el("main", { class: "layout" });
   root.replaceChildren(el("header", { class: "top" }, el("h1", {}, "glide-ts"), status, headerTools), body);
+  backend.onInfoChange?.((info) => {
+    status.textContent = info.label;
+  });
   const connect = () => {
     status.textContent = "Connecting…";
     body.replaceChildren();
