@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build, type Metafile } from "esbuild";
 import { MANIFEST_FILE, type StaticFile, type WebManifest } from "../packages/app/web/local/manifest.ts";
+import { readSafetensors } from "../packages/glide-ts/src/io/safetensors.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(root, "packages", "app");
@@ -75,6 +76,7 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
     upsampler: await copy(join(SHIPPED_MODELS, MODELS.upsampler), `models/${MODELS.upsampler}`),
     runtime: await copy(join(ORT_DIST, ORT_FILES.binary), `ort/${ORT_FILES.binary}`),
     runtimeModule,
+    baseSampling: await recommendedSampling(join(SHIPPED_MODELS, MODELS.base)),
   };
   await writeFile(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await copyFile(join(APP, "web", "index.html"), join(outDir, "index.html"));
@@ -94,6 +96,12 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
     written.map(async (path) => ({ path, bytes: (await stat(join(outDir, path))).size })),
   );
   return { outDir, metafile: bundled.metafile, manifest, files };
+}
+
+/** The model's `sampling` metadata (what `glide convert --sampler …` recorded), or null. */
+async function recommendedSampling(path: string): Promise<WebManifest["baseSampling"]> {
+  const text = (await readSafetensors(path)).metadata.sampling;
+  return text === undefined ? null : JSON.parse(text);
 }
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@ import { readSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
 import { DEFAULT_EDIT_GUIDANCE, edit } from "../../packages/glide-ts/src/pipelines/edit.ts";
 import { PipelineError } from "../../packages/glide-ts/src/pipelines/errors.ts";
 import { loadModel, parseSamplingMetadata } from "../../packages/glide-ts/src/pipelines/load-model.ts";
-import { samplingChoice } from "../../packages/glide-ts/src/pipelines/sampling-defaults.ts";
+import { samplingChoice, samplingFormDefaults } from "../../packages/glide-ts/src/pipelines/sampling-defaults.ts";
 import { DEFAULT_GUIDANCE, textToImage } from "../../packages/glide-ts/src/pipelines/text-to-image.ts";
 import { fixtureFiles, fixtureModel, tempDir } from "./helpers.ts";
 
@@ -95,4 +95,25 @@ test("bad sampling metadata is a PipelineError naming the checkpoint and what is
     steps: 100,
     guidance: 6,
   });
+});
+
+test("a form's defaults: the recommended sampler with its steps and guidance, else the pipelines' own", () => {
+  const guidance = { text: DEFAULT_GUIDANCE, edit: DEFAULT_EDIT_GUIDANCE };
+  const recommended = samplingFormDefaults({ sampler: "ddpm", steps: 50, guidance: 6 }, guidance);
+  assert.deepEqual(recommended.defaults, {
+    sampler: "ddpm",
+    steps: 50,
+    guidance: 6,
+    editGuidance: DEFAULT_EDIT_GUIDANCE,
+  });
+  assert.equal(recommended.samplerSteps.ddpm, 50, "the recommended sampler shows the recommended steps");
+  assert.equal(recommended.samplerSteps["dpm++2m"], 25, "the others their own defaults");
+  const plain = samplingFormDefaults(null, guidance);
+  assert.deepEqual(plain.defaults, {
+    sampler: "dpm++2m",
+    steps: 25,
+    guidance: DEFAULT_GUIDANCE,
+    editGuidance: DEFAULT_EDIT_GUIDANCE,
+  });
+  assert.equal(plain.samplerSteps.ddpm, 100);
 });

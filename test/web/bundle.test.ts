@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readSafetensors } from "../../packages/glide-ts/src/io/safetensors.ts";
 import { buildForTest } from "./helpers.ts";
 
 const NODE_ONLY_PACKAGES = ["onnxruntime-node", "sharp", "tar-stream", "@resvg", "commander", "tsx", "fastify"];
@@ -72,6 +73,10 @@ test("the built page and worker contain no Node-only module; the folder holds wh
   assert.match(html, /href="app\.css"/);
   const { manifest } = site;
   assert.equal(manifest.runtimeModule, "ort/ort-wasm-simd-threaded.jsep.mjs");
+  // The page's form shows the base model's recommended sampling before any model is loaded.
+  const shippedSampling = (await readSafetensors("packages/glide-ts/models/glide-ts-base32.safetensors")).metadata
+    .sampling;
+  assert.deepEqual(manifest.baseSampling, shippedSampling === undefined ? null : JSON.parse(shippedSampling));
   assert.match(await readFile(join(site.outDir, manifest.runtimeModule), "utf8"), /em-pthread/);
   for (const file of [manifest.base, manifest.upsampler, manifest.runtime]) {
     const bytes = await readFile(join(site.outDir, file.path));

@@ -51,6 +51,11 @@ export async function loadLocalModels(baseUrl: string, report: StageReporter): P
   return { manifest, base, upsampler, runtimeBinary: runtimeBinary! };
 }
 
+/** The build's manifest alone (what the page's form needs before any model is loaded). */
+export async function loadManifest(baseUrl: string): Promise<WebManifest> {
+  return fetchManifest(baseUrl, await openFileCache());
+}
+
 /** The manifest from the network (a rebuilt folder is seen at once), else the cached copy (offline). */
 async function fetchManifest(baseUrl: string, cache: Cache | null): Promise<WebManifest> {
   const url = new URL(MANIFEST_FILE, baseUrl);

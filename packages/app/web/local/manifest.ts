@@ -20,6 +20,8 @@ export interface WebManifest {
   /** onnxruntime-web's .wasm binary, and the .mjs module that loads it (also its threads' script). */
   runtime: StaticFile;
   runtimeModule: string;
+  /** The base model's recommended sampling (its `sampling` metadata; absent in older builds). */
+  baseSampling?: { sampler: string; steps: number; guidance: number } | null;
 }
 
 /**

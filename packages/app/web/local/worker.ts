@@ -1,18 +1,10 @@
 // The Web Worker of the in-browser page: it loads the models (cached), sets onnxruntime-web up for
 // the chosen backend and runs the page's requests one after another, posting progress, previews
 // and results back. The page thread never runs a model, so it stays responsive.
-import {
-  CancelledError,
-  DEFAULT_EDIT_GUIDANCE,
-  DEFAULT_GUIDANCE,
-  DEFAULT_SAMPLER,
-  DEFAULT_SAMPLER_STEPS,
-  SAMPLER_NAMES,
-  type SamplerName,
-} from "glide-ts";
+import { CancelledError, DEFAULT_EDIT_GUIDANCE, DEFAULT_GUIDANCE, SAMPLER_NAMES, samplingFormDefaults } from "glide-ts";
 import type { BackendInfo, Progress, ResultPicture } from "../ui/backend.ts";
 import { type BackendChoice, chooseBackend, describeBackend } from "./backend-choice.ts";
-import { type LocalModels, loadLocalModels } from "./local-models.ts";
+import { type LocalModels, loadLocalModels, loadManifest } from "./local-models.ts";
 import { errorData, type FromWorker, type Job, type ToWorker } from "./protocol.ts";
 import { runJob } from "./run-job.ts";
 import { configureRuntime, webGpuAdapterKind } from "./runtime-setup.ts";
@@ -69,18 +61,19 @@ async function info(): Promise<BackendInfo> {
   return {
     label: `in this browser · ${describeBackend(chosen)}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
     samplers: SAMPLER_NAMES,
-    defaults: {
-      steps: DEFAULT_SAMPLER_STEPS[DEFAULT_SAMPLER as SamplerName],
-      guidance: DEFAULT_GUIDANCE,
-      sampler: DEFAULT_SAMPLER,
-      editGuidance: DEFAULT_EDIT_GUIDANCE,
-    },
-    samplerSteps: DEFAULT_SAMPLER_STEPS,
+    // The base model's recommended sampling, from the build's manifest (the pipelines' own if absent).
+    ...samplingFormDefaults(await recommendedSampling(), { text: DEFAULT_GUIDANCE, edit: DEFAULT_EDIT_GUIDANCE }),
     maxImages: MAX_IMAGES,
     imageSize: upsample ? UPSAMPLED_SIZE : BASE_SIZE,
     ...(upsample ? { baseImageSize: BASE_SIZE } : {}),
     canEdit: true,
   };
+}
+
+/** The base model's recommended sampling as the manifest records it; null when absent or unreadable. */
+async function recommendedSampling() {
+  if (!settings) return null;
+  return (await loadManifest(settings.baseUrl).catch(() => null))?.baseSampling ?? null;
 }
 
 /** The models, loaded once (a failed load is tried again by the next request). */

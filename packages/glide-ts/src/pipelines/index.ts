@@ -16,7 +16,12 @@ export {
 } from "./load-model.ts";
 export { checkPreviewEvery } from "./progress.ts";
 export { checkStrength, type StartFrom } from "./sample-model.ts";
-export { type SamplingChoice, samplingChoice } from "./sampling-defaults.ts";
+export {
+  type SamplingChoice,
+  type SamplingFormDefaults,
+  samplingChoice,
+  samplingFormDefaults,
+} from "./sampling-defaults.ts";
 export { releaseSessions } from "./sessions.ts";
 export { DEFAULT_GUIDANCE, type TextToImageOptions, textToImage } from "./text-to-image.ts";
 export { DEFAULT_SAMPLER, type TwoStageOptions } from "./two-stage.ts";

@@ -2,14 +2,7 @@
 // the defaults the pipelines use, the most images per request, whether an API key is needed). It
 // is public like the UI's files: the page asks for it before the user has typed a key.
 import type { FastifyInstance } from "fastify";
-import {
-  DEFAULT_EDIT_GUIDANCE,
-  DEFAULT_GUIDANCE,
-  DEFAULT_SAMPLER,
-  type RecommendedSampling,
-  SAMPLER_NAMES,
-} from "glide-ts";
-import { DEFAULT_SAMPLER_STEPS } from "glide-ts/internals";
+import { DEFAULT_EDIT_GUIDANCE, DEFAULT_GUIDANCE, SAMPLER_NAMES, samplingFormDefaults } from "glide-ts";
 import type { ServerContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { PUBLIC_ROUTE } from "../public-route.ts";
@@ -32,22 +25,6 @@ export interface UiConfig {
   jobTtlSeconds: number;
 }
 
-/** The form's defaults: what a request that leaves them out gets (the model's recommended sampling, else ours). */
-function samplingDefaults(recommended: RecommendedSampling | null): Pick<UiConfig, "defaults" | "samplerSteps"> {
-  const sampler = recommended?.sampler ?? DEFAULT_SAMPLER;
-  const samplerSteps: Record<string, number> = { ...DEFAULT_SAMPLER_STEPS };
-  if (recommended) samplerSteps[recommended.sampler] = recommended.steps;
-  return {
-    defaults: {
-      sampler,
-      steps: samplerSteps[sampler]!,
-      guidance: recommended?.guidance ?? DEFAULT_GUIDANCE,
-      editGuidance: DEFAULT_EDIT_GUIDANCE,
-    },
-    samplerSteps,
-  };
-}
-
 const finalSide = (sizes: StageSizes) => sizes.upsampled ?? sizes.base;
 
 export function registerUiConfigRoute(app: FastifyInstance, ctx: ServerContext, apiKeyRequired: boolean): void {
@@ -61,7 +38,10 @@ export function registerUiConfigRoute(app: FastifyInstance, ctx: ServerContext, 
       imageSize: finalSide(sizes.generate),
       editUnavailable: "unavailable" in sizes.edit ? sizes.edit.unavailable : null,
       samplers: SAMPLER_NAMES,
-      ...samplingDefaults(ctx.running.served.sampling ?? null),
+      ...samplingFormDefaults(ctx.running.served.sampling ?? null, {
+        text: DEFAULT_GUIDANCE,
+        edit: DEFAULT_EDIT_GUIDANCE,
+      }),
       maxImages: ctx.limits.maxN,
       apiKeyRequired,
       baseImageSize: sizes.generate.upsampled === null ? null : sizes.generate.base,
