@@ -16,8 +16,8 @@ export {
 } from "./glide/config.ts";
 export { GlideModel, type GlideModelOptions, parameterShapes, type RecommendedSampling } from "./glide/model.ts";
 export { PRESET_NAMES, type PresetName, presetConfig } from "./glide/presets.ts";
-export { encodeText, tokenizeCaption } from "./glide/tokenizer.ts";
-export { type ImageSource, RESIZE_FITS, type ResizeFit } from "./image/decode.ts";
+export { encodeText, PromptError, tokenizeCaption } from "./glide/tokenizer.ts";
+export { decodeImage, type ImageSource, RESIZE_FITS, type ResizeFit } from "./image/decode.ts";
 export { encodePng } from "./image/encode.ts";
 export { ImageError } from "./image/errors.ts";
 export {
@@ -54,6 +54,7 @@ export {
   platform,
   setPlatform,
 } from "./platform/platform.ts";
-export { DEVICES, type Device, DeviceError, resolveDevice } from "./runtime/device.ts";
+export { DEVICES, type Device, DeviceError, type ResolvedDevice, resolveDevice } from "./runtime/device.ts";
+export { DeviceMemoryError } from "./runtime/device-memory.ts";
 export type { ExecutionProvider, SessionOptions } from "./runtime/session.ts";
 export { InvalidValueError } from "./validate.ts";

@@ -1,7 +1,6 @@
 // Errors as the OpenAI API reports them: an HTTP status and {"error": {message, type, param, code}}.
 // Every failure a request can meet is turned into one of these by `toApiError`.
-import { CancelledError, GlideError, ImageError, PipelineError } from "glide-ts";
-import { DeviceMemoryError, PromptError } from "glide-ts/internals";
+import { CancelledError, DeviceMemoryError, GlideError, ImageError, PipelineError, PromptError } from "glide-ts";
 import { JobTimeoutError, QueueClosedError, QueueFullError, QueueUnavailableError } from "./queue/job-queue.ts";
 
 export interface ApiErrorBody {

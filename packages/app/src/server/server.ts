@@ -4,8 +4,8 @@
 import "glide-ts";
 import { availableParallelism } from "node:os";
 import type { FastifyInstance } from "fastify";
+import type { ResolvedDevice } from "glide-ts";
 import { type Device, DeviceError, resolveDevice } from "glide-ts";
-import type { ResolvedDevice } from "glide-ts/internals";
 import { AccessLog, type AccessLogOptions } from "./access-log.ts";
 import { ApiKeys } from "./api-keys.ts";
 import { buildApp } from "./app.ts";

@@ -1,9 +1,15 @@
 // The workers that run the networks: one JobRunner thread per slot, each with every served model
 // loaded once, so the HTTP thread never runs a network.
 
-import type { JobRequest, LoadedModelInfo, ModelSource, PipelineResult, RecommendedSampling } from "glide-ts";
+import type {
+  JobRequest,
+  LoadedModelInfo,
+  ModelSource,
+  PipelineResult,
+  RecommendedSampling,
+  ResolvedDevice,
+} from "glide-ts";
 import { JobRunner, PipelineError } from "glide-ts";
-import type { ResolvedDevice } from "glide-ts/internals";
 import type { ImageJob, JobKind } from "./image-job.ts";
 import { type StagePictures, stagePictures } from "./picture-pngs.ts";
 import type { JobExecutor, SubmitOptions } from "./queue/job-queue.ts";

@@ -3,8 +3,8 @@
 // preview is decoded on every step, and raw bytes decode synchronously, keeping the events in order).
 
 import type { PipelineResult, ProgressEvent, RawImage, RgbImage } from "glide-ts";
-import { encodePng } from "glide-ts";
-import { decodeImage, imageToTensor, revive, type SerializedError, serializedError } from "glide-ts/internals";
+import { decodeImage, encodePng } from "glide-ts";
+import { imageToTensor, revive, type SerializedError, serializedError } from "glide-ts/internals";
 import type { ImageJob, JobSampling } from "../image-job.ts";
 import { JobTimeoutError } from "./job-queue.ts";
 
