@@ -14,10 +14,10 @@ export interface Glide {
 /** Every process started by `glide`: killed by `killAll`. */
 const children: Glide[] = [];
 
-/** `glide …` as a child process; resolves once its stdout matches `ready`. */
-export async function glide(args: string[], ready: RegExp): Promise<Glide> {
+/** `glide …` as a child process (`env` added to this one's); resolves once its stdout matches `ready`. */
+export async function glide(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Glide> {
   const child = spawn(process.execPath, ["packages/app/bin/glide.js", ...args], {
-    env: { ...process.env, GLIDE_API_KEYS: "" },
+    env: { ...process.env, GLIDE_API_KEYS: "", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const run: Glide = { child, stdout: "", exited: new Promise((resolve) => child.on("exit", resolve)) };
