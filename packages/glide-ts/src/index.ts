@@ -32,20 +32,10 @@ export {
   REDRAW_MAX_ALPHA,
 } from "./image/mask.ts";
 export { imageGrid, type RawImage, type RgbImage, tensorToImages } from "./image/pixels.ts";
-export { addPngText, readPngText } from "./image/png-text.ts";
 export { type CheckpointContents, checkpointFromBytes } from "./io/checkpoint-contents.ts";
 export { CheckpointError } from "./io/errors.ts";
 export { parseSafetensors } from "./io/safetensors-format.ts";
 export * from "./pipelines/index.ts";
-export {
-  PARAMETERS_KEY,
-  type PictureModel,
-  type PictureParameters,
-  parameterTexts,
-  pictureParameters,
-  readPictureParameters,
-  SETTINGS_KEY,
-} from "./pipelines/picture-parameters.ts";
 export {
   type FileAccess,
   type ImageCodec,
@@ -54,6 +44,7 @@ export {
   platform,
   setPlatform,
 } from "./platform/platform.ts";
+export * from "./png-parameters.ts";
 export { DEVICES, type Device, DeviceError, type ResolvedDevice, resolveDevice } from "./runtime/device.ts";
 export { DeviceMemoryError } from "./runtime/device-memory.ts";
 export type { ExecutionProvider, SessionOptions } from "./runtime/session.ts";

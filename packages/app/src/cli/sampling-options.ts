@@ -124,7 +124,7 @@ export function addSamplingOptions(command: Command, defaultGuidance: number, re
     );
 }
 
-function parseGuidance(value: string): number {
+export function parseGuidance(value: string): number {
   const scale = parseNumber("--guidance")(value);
   if (Math.abs(scale) > MAX_GUIDANCE) {
     throw new OptionValueError(`--guidance must be from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}.`);

@@ -2,9 +2,11 @@
 // to float32 (or float16) safetensors, key order kept, configuration kept, written atomically.
 import { type Command, Option } from "commander";
 import { convertToSafetensors, GlideError, SAMPLER_NAMES } from "glide-ts";
-import { catalogFiles, MAX_GUIDANCE } from "glide-ts/internals";
+import { catalogFiles } from "glide-ts/internals";
 import { OptionValueError } from "../errors.ts";
 import { sameFileAs } from "../output-path.ts";
+import { parseCount } from "../parse.ts";
+import { parseGuidance } from "../sampling-options.ts";
 
 export function registerConvert(program: Command): void {
   program
@@ -25,8 +27,8 @@ export function registerConvert(program: Command): void {
         SAMPLER_NAMES,
       ),
     )
-    .option("--steps <n>", "the recommended sampler's steps", positiveInteger)
-    .option("--guidance <scale>", "the recommended classifier-free guidance scale", guidanceScale)
+    .option("--steps <n>", "the recommended sampler's steps", parseCount("--steps"))
+    .option("--guidance <scale>", "the recommended classifier-free guidance scale", parseGuidance)
     .action(async (input: string, output: string, options: ConvertFlags) => {
       // --force overwrites files, but never a named model's weights or digests.
       const named = await sameFileAs(output, catalogFiles());
@@ -60,20 +62,4 @@ function recommendedSampling(flags: ConvertFlags): { sampler: string; steps: num
     );
   }
   return { sampler, steps, guidance };
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new OptionValueError(`--steps must be a positive integer, got ${value}`);
-  }
-  return n;
-}
-
-function guidanceScale(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || Math.abs(n) > MAX_GUIDANCE) {
-    throw new OptionValueError(`--guidance must be a number from -${MAX_GUIDANCE} to ${MAX_GUIDANCE}, got ${value}`);
-  }
-  return n;
 }
