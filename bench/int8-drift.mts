@@ -1,16 +1,17 @@
 // What bench:forward and bench:sample share for int8: models at the released shapes whose
 // zero-initialized layers are drawn like the others (else the output is identically 0 and its
 // error means nothing), the int8 plan's summary, and fp32 against int8 timings taken interleaved.
+import type { GlideConfig } from "../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../packages/glide-ts/src/glide/model.ts";
 import { presetConfig } from "../packages/glide-ts/src/glide/presets.ts";
 import { magnitude } from "../packages/glide-ts/src/int8/calibrate.ts";
 import type { UNetInt8Plan } from "../packages/glide-ts/src/int8/unet-plan.ts";
 import { type InitSpec, seededInitializer } from "../packages/glide-ts/src/nn/params.ts";
 
-/** A model of `preset`'s shapes with random weights, none of them all zero. */
-export function randomModel(preset: string): GlideModel {
+/** A model of `preset`'s (or `config`'s) shapes with random weights, none of them all zero. */
+export function randomModel(preset: string | GlideConfig): GlideModel {
   const seeded = seededInitializer(1);
-  return new GlideModel(presetConfig(preset), {
+  return new GlideModel(typeof preset === "string" ? presetConfig(preset) : preset, {
     init: (name, shape, spec) => {
       const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
       const drawn: InitSpec =
