@@ -57,6 +57,7 @@ test("glide eval on a super-res model: PSNR, SSIM and seconds per image of held-
     lowResSize: 4,
     validationFraction: VALIDATION_FRACTION,
     precision: "fp32",
+    keepLowRes: false,
     quick: false,
   });
   assert.deepEqual(r.data, {

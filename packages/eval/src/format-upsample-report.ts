@@ -14,7 +14,7 @@ export function formatUpsampleReport(report: UpsampleEvalReport, model: string):
   lines.push(`model  ${model}`);
   lines.push(`data   ${d.source}: ${report.rows.length} of ${d.validation} held-out pairs${stored}${skipped}`);
   lines.push(
-    `sampling  ${s.sampler}, ${s.steps} steps (${s.evaluations} evaluations), temperature ${s.temperature}, U-Net in ${s.precision}; low-res ${s.lowResSize}×${s.lowResSize} as in training; pair i from seed ${s.seed} + i`,
+    `sampling  ${s.sampler}, ${s.steps} steps (${s.evaluations} evaluations), temperature ${s.temperature}, ${s.keepLowRes ? "block means kept equal to the low-res input" : "low-res not enforced"}, U-Net in ${s.precision}; low-res ${s.lowResSize}×${s.lowResSize} as in training; pair i from seed ${s.seed} + i`,
   );
   lines.push("");
   const head = `  ${"against the true picture".padEnd(26)}${"mean".padStart(10)}${"range".padStart(14)}`;

@@ -33,6 +33,8 @@ export interface UpsampleEvalSettings {
   validationFraction: number;
   /** The U-Net's arithmetic; default fp32. */
   precision?: Precision;
+  /** Keep the output's block means equal to the low-res input; default the model's `keepsLowRes`. */
+  keepLowRes?: boolean;
 }
 
 export interface UpsampleEvalOptions extends UpsampleEvalSettings {
@@ -91,7 +93,12 @@ export async function runUpsampleEval(options: UpsampleEvalOptions): Promise<Ups
   const sampler = options.sampler ?? DEFAULT_UPSAMPLE_SAMPLER;
   const settings = upsampleSettings(
     model,
-    { upsampleSampler: sampler, upsampleSteps: options.steps, upsampleTemperature: options.temperature },
+    {
+      upsampleSampler: sampler,
+      upsampleSteps: options.steps,
+      upsampleTemperature: options.temperature,
+      upsampleKeepLowRes: options.keepLowRes,
+    },
     sampler,
   );
   if (!(Number.isInteger(options.pairs) && options.pairs > 0)) {
@@ -163,6 +170,7 @@ export async function runUpsampleEval(options: UpsampleEvalOptions): Promise<Ups
       lowResSize,
       validationFraction: options.validationFraction,
       precision: checkPrecision(options.precision),
+      keepLowRes: settings.keepLowRes,
     },
     data: {
       source: held.source,

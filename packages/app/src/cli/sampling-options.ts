@@ -61,6 +61,7 @@ export interface SamplingCommandOptions {
   upsampleSampler?: string;
   upsampleSteps?: number | string;
   upsampleTemp?: number;
+  upsampleKeepLowRes?: boolean;
   seed?: number;
   batch?: number;
   out?: string;
@@ -148,7 +149,12 @@ export function addUpsampleSamplingOptions(command: Command, defaultSampler: str
       "scale of the upsampler's starting noise (1 is sharper but can be grainy)",
       parsePositive(flag("temp")),
       DEFAULT_UPSAMPLE_TEMPERATURE,
-    );
+    )
+    .option(
+      flag("keep-low-res"),
+      "keep the upsampled picture's 4×4 block means equal to the low-res picture (default for upsamplers trained by glide-ts)",
+    )
+    .option(`--no-${prefix}keep-low-res`, "sample the upsampler as the reference does");
 }
 
 /** --device: where the networks run (see src/runtime/device.ts). */
@@ -194,6 +200,7 @@ export function pipelineOptions(options: SamplingCommandOptions, seed: number) {
     upsampleSampler: options.upsampleSampler,
     upsampleSteps: options.upsampleSteps,
     upsampleTemperature: options.upsampleTemp,
+    upsampleKeepLowRes: options.upsampleKeepLowRes,
     seed,
     batchSize: options.batch ?? 1,
     threads: options.threads,
@@ -325,6 +332,7 @@ export function report(options: SamplingCommandOptions, r: Report): void {
         name: options.upsampleSampler,
         ...stepCounts(options.upsampleSampler, r.result.timings.upsample.steps),
         temperature: options.upsampleTemp,
+        keepLowRes: r.result.settings.upsample?.keepLowRes ?? null,
       },
       timings: {
         loadSeconds: r.loadSeconds,

@@ -28,6 +28,12 @@ export interface GlideModelOptions {
   weightsInMemory?: boolean;
   /** The sampling settings measured best for these weights (a checkpoint's `sampling` metadata). */
   recommendedSampling?: RecommendedSampling | null;
+  /**
+   * A super-res model whose samples are kept consistent with their low-res input by default (every
+   * x₀ projected so its block means are the input: diffusion/low-res-consistency.ts). True for
+   * upsamplers trained by glide-ts; false for the released GLIDE upsampler, sampled as the reference does.
+   */
+  keepsLowRes?: boolean;
 }
 
 /**
@@ -71,6 +77,7 @@ export class GlideModel {
 
   /** Null when the checkpoint recommends nothing (the pipelines' defaults apply). */
   readonly recommendedSampling: RecommendedSampling | null;
+  readonly keepsLowRes: boolean;
 
   constructor(
     readonly config: GlideConfig,
@@ -78,6 +85,7 @@ export class GlideModel {
   ) {
     validateConfig(config);
     this.recommendedSampling = options.recommendedSampling ?? null;
+    this.keepsLowRes = config.super_res === true && options.keepsLowRes === true;
     // Initializing allocates every parameter: a configuration too large to hold is refused first.
     if (options.init !== undefined && options.init !== "none") checkParameterCount(config);
     this.weightsInMemory = options.weightsInMemory ?? false;

@@ -53,6 +53,8 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   const stateDict = file.stateDict;
   let config: GlideConfig;
   let preset: string | null = source.preset ?? null;
+  // Weights written by `glide train` carry their configuration; their upsamplers keep the low-res input.
+  const trainedHere = file.metadata.config !== undefined;
   if (source.preset !== undefined || source.config !== undefined) {
     config = await configFrom(source);
   } else if (file.metadata.config !== undefined) {
@@ -67,6 +69,7 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   const model = GlideModel.fromStateDict(config, stateDict, checkpoint, {
     weightsInMemory: source.weightsInMemory,
     recommendedSampling,
+    keepsLowRes: trainedHere,
   });
   return { model, preset, checkpoint };
 }

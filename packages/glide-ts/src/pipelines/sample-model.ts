@@ -7,6 +7,8 @@ import { withGradient } from "../diffusion/condition.ts";
 import { createDiffusion, GaussianDiffusion } from "../diffusion/gaussian.ts";
 import { classifierFreeGuidance, epsVarianceModel } from "../diffusion/guidance.ts";
 import { forceKnownRegion, renoiseKnownRegion } from "../diffusion/inpaint.ts";
+import { lowResConsistency } from "../diffusion/low-res-consistency.ts";
+import type { DenoisedFn, XtFn } from "../diffusion/model.ts";
 import { sample } from "../diffusion/sample.ts";
 import { createSampler, DEFAULT_SAMPLER_STEPS, type Sampler, type SamplerSpec } from "../diffusion/samplers/index.ts";
 import { BETA_SCHEDULES, type BetaScheduleName } from "../diffusion/schedule.ts";
@@ -58,8 +60,11 @@ export interface ModelSamplingOptions {
   noise: ImageNoise;
   /** Scale of the starting noise x_T (the reference's upsample_temp); default 1. */
   temperature?: number;
-  /** Super-res models: the low-resolution images [N, 3, l, l]. */
-  lowRes?: { images: Float32Array; size: number };
+  /**
+   * Super-res models: the low-resolution images [N, 3, l, l]; `keep` projects every x₀ prediction
+   * and the result onto the pictures whose block means are these images (low-res-consistency.ts).
+   */
+  lowRes?: { images: Float32Array; size: number; keep?: boolean };
   known?: KnownRegion;
   /**
    * Start from a picture diffused to t_start: the sampler runs on the schedule cut at t_start (the
@@ -156,12 +161,12 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
   if (temperature !== 1) for (let i = 0; i < start.length; i++) start[i] *= temperature;
   // From a picture: x at the sampler's first (noisiest) timestep, q_sample(x₀, t, the noise drawn).
   const x = startFrom ? base.qSample(startFrom.image, sampler.timesteps[0]!, start) : start;
-  const known = options.known;
   const total = sampler.timesteps.length;
 
   const samplingStart = performance.now();
   options.onStep?.(0, total);
   const eps = guided ? classifierFreeGuidance(network, options.guidanceScale!) : epsVarianceModel(network);
+  const hooks = sampleHooks(options, base, shape);
   const samples = await sample({
     sampler,
     model: gradient ? withGradient(eps, gradient) : eps,
@@ -169,13 +174,7 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     start: x,
     noise: (_step, noiseShape) => noise.normalArray(noiseShape.reduce((a, b) => a * b, 1)),
     clipDenoised: true,
-    // An inpainting network sees the known region and has its x₀ forced, as the reference does;
-    // any other network gets the known region pasted into x_t, re-noised to each step.
-    denoisedFn: known && config.inpaint ? forceKnownRegion(known.image, known.mask, shape) : undefined,
-    xtFn:
-      known && !config.inpaint
-        ? renoiseKnownRegion(base, known.image, known.mask, shape, (length) => noise.normalArray(length))
-        : undefined,
+    ...hooks,
     onStep: ({ index, predXStart }) => options.onStep?.(index + 1, total, predXStart),
     signal: options.signal,
   });
@@ -187,6 +186,23 @@ export async function sampleModel(options: ModelSamplingOptions): Promise<ModelS
     setupSeconds,
     samplingSeconds: (performance.now() - samplingStart) / 1000,
   };
+}
+
+/** What the sampling loop does to each x₀ prediction and to x_t: a known region kept, or the low-res input. */
+function sampleHooks(
+  options: ModelSamplingOptions,
+  base: GaussianDiffusion,
+  shape: number[],
+): { denoisedFn?: DenoisedFn; xtFn?: XtFn } {
+  const { known, lowRes, noise } = options;
+  // An inpainting network sees the known region and has its x₀ forced, as the reference does;
+  // any other network gets the known region pasted into x_t, re-noised to each step.
+  if (known && options.model.config.inpaint) return { denoisedFn: forceKnownRegion(known.image, known.mask, shape) };
+  if (known) {
+    return { xtFn: renoiseKnownRegion(base, known.image, known.mask, shape, (length) => noise.normalArray(length)) };
+  }
+  if (lowRes?.keep) return lowResConsistency(lowRes.images, lowRes.size, shape[2]!);
+  return {};
 }
 
 /**

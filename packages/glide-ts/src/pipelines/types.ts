@@ -61,6 +61,8 @@ export interface StageSettings {
   /** Scale of the starting noise. */
   temperature: number;
   model: { variant: string; imageSize: number };
+  /** Upsampling: whether the output was kept consistent with the low-res input. */
+  keepLowRes?: boolean;
   /** Variations: how much of the diffusion was redone, in (0, 1], and the timestep the picture was diffused to. */
   strength?: number;
   startTimestep?: number | null;
@@ -116,4 +118,9 @@ export interface UpsampleStageOptions {
   upsampleSteps?: number | string;
   /** Scale of the upsampler's starting noise; default 0.997 (the reference's upsample_temp). */
   upsampleTemperature?: number;
+  /**
+   * Keep the upsampled picture's 4×4 block means equal to the low-res picture (its colours and
+   * layout), projecting every prediction of x₀; default the upsampler's `keepsLowRes`.
+   */
+  upsampleKeepLowRes?: boolean;
 }

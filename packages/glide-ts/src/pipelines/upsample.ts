@@ -58,6 +58,8 @@ export interface UpsampleOptions extends CommonOptions {
   steps?: number | string;
   /** Scale of the starting noise; default 0.997. */
   temperature?: number;
+  /** Keep the output's block means equal to the picture; default the upsampler's `keepsLowRes`. */
+  keepLowRes?: boolean;
   /** The low-res side the upsampler is fed (default image_size / 4). */
   lowResSize?: number;
   /** How a picture that is not square is made square (default "crop"). */
@@ -78,7 +80,12 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
   }
   const settings = upsampleSettings(
     upsampler,
-    { upsampleSampler: options.sampler, upsampleSteps: options.steps, upsampleTemperature: options.temperature },
+    {
+      upsampleSampler: options.sampler,
+      upsampleSteps: options.steps,
+      upsampleTemperature: options.temperature,
+      upsampleKeepLowRes: options.keepLowRes,
+    },
     DEFAULT_UPSAMPLE_SAMPLER,
   );
   const picture = await readImage(options.image, { size: lowResSize, fit: options.fit, label: "image" });
@@ -120,6 +127,8 @@ export async function upsample(options: UpsampleOptions): Promise<PipelineResult
 export interface UpsampleSettings {
   sampler: SamplerSpec;
   temperature: number;
+  /** Keep the output's block means equal to the low-res input (low-res-consistency.ts). */
+  keepLowRes: boolean;
 }
 
 /** The upsampling stage's sampler and temperature, checked (before any sampling starts). */
@@ -133,6 +142,7 @@ export function upsampleSettings(
   return {
     sampler: samplerSpec(sampler, options.upsampleSteps ?? defaultUpsampleSteps(sampler), upsampler, "upsampler"),
     temperature: checkTemperature(options.upsampleTemperature ?? DEFAULT_UPSAMPLE_TEMPERATURE),
+    keepLowRes: options.upsampleKeepLowRes ?? upsampler.keepsLowRes,
   };
 }
 
@@ -164,7 +174,7 @@ export function upsampleStage(input: UpsampleStageInput): Promise<ModelSamplingR
     sampler: input.settings.sampler,
     noise: input.noise,
     temperature: input.settings.temperature,
-    lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize },
+    lowRes: { images: quantize8bit(input.lowRes), size: input.lowResSize, keep: input.settings.keepLowRes },
     known: input.known,
     session: input.session,
     precision: input.precision,
@@ -186,6 +196,7 @@ export function upsampleStageSettings(
     guidanceScale: null,
     clipGuidanceScale: null,
     temperature: settings.temperature,
+    keepLowRes: settings.keepLowRes,
     model: { variant: upsampler.variant, imageSize: upsampler.config.image_size },
   };
 }

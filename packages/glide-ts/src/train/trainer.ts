@@ -633,6 +633,7 @@ async function doDueWork(due: DueWork, step: number): Promise<{ validationLoss?:
     const state = session.state();
     return new GlideModel(due.config, {
       stateDict: withShapes(mergeWeights(state.ema ?? state.params, frozen), due.shapes),
+      keepsLowRes: true, // sampled as its exported weights will be (pipelines/load-model.ts)
     });
   };
   if (due.sample && due.sampleEvery > 0 && step % due.sampleEvery === 0) {

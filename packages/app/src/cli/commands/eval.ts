@@ -50,6 +50,7 @@ interface EvalCommandOptions {
   referenceSteps: number;
   pairs?: number;
   temp?: number;
+  keepLowRes?: boolean;
   validationPairs?: number;
   validationFraction: number;
   sampler?: string;
@@ -114,6 +115,8 @@ export function registerEval(program: Command): void {
       `super-res: scale of the starting noise (default ${DEFAULT_UPSAMPLE_TEMPERATURE})`,
       parsePositive("--temp"),
     )
+    .option("--keep-low-res", "super-res: keep the output's 4×4 block means equal to the input (default: the model's)")
+    .option("--no-keep-low-res", "super-res: sample as the reference does")
     .option(
       "--validation-fraction <f>",
       "held-out share of the pairs, by key hash (as the model was trained: `glide train`'s default)",
@@ -235,6 +238,7 @@ async function evalUpsampler(loaded: LoadedModel, options: EvalCommandOptions, d
     sampler: defaultSampler ? DEFAULT_UPSAMPLE_SAMPLER : options.sampler!,
     steps: options.steps,
     temperature: options.temp,
+    keepLowRes: options.keepLowRes,
     validationFraction: options.validationFraction,
     precision: options.precision,
     session: { threads: options.threads, executionProvider: await announceDevice(options) },

@@ -40,47 +40,54 @@ Examples:
   addUpsampleSamplingOptions(command, DEFAULT_UPSAMPLE_SAMPLER, "");
   addFitOption(command);
   addOutputOptions(command, "upsample-SEED.png");
-  command.action(async (image: string, prompt: string, options: SamplingCommandOptions & { temp?: number }) => {
-    const seed = options.seed ?? randomSeed();
-    const out = await checkOutputPath(options.out ?? `upsample-${seed}.png`, options.batch ?? 1, [
-      { label: "image", path: image },
-      ...modelFileInputs(options),
-    ]);
-    await announceDevice(options);
-    const loadStart = performance.now();
-    const upsampler = await loadUpsamplerFor({
-      family: options.model,
-      checkpoint: options.checkpoint,
-      preset: options.preset,
-      config: options.config,
-    });
-    const loadSeconds = seconds(loadStart);
-    warnLongPrompt(prompt, [upsampler]);
-    const result = await upsample({
-      image,
-      prompt,
-      fit: options.fit,
-      upsampler: upsampler.model,
-      sampler: options.sampler,
-      steps: options.steps,
-      temperature: options.temp,
-      seed,
-      batchSize: options.batch ?? 1,
-      threads: options.threads,
-      device: options.device,
-      precision: options.precision,
-      onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
-    });
-    const written = await writeImages(out, result, { upsampler });
-    report(
-      {
-        ...options,
-        upsampleSampler: options.sampler,
-        upsampleTemp: options.temp,
-        sampler: undefined,
-        guidance: undefined,
-      },
-      { command: "upsample", prompt, models: { upsampler }, result, written, loadSeconds, extra: { image } },
-    );
-  });
+  command.action(
+    async (
+      image: string,
+      prompt: string,
+      options: SamplingCommandOptions & { temp?: number; keepLowRes?: boolean },
+    ) => {
+      const seed = options.seed ?? randomSeed();
+      const out = await checkOutputPath(options.out ?? `upsample-${seed}.png`, options.batch ?? 1, [
+        { label: "image", path: image },
+        ...modelFileInputs(options),
+      ]);
+      await announceDevice(options);
+      const loadStart = performance.now();
+      const upsampler = await loadUpsamplerFor({
+        family: options.model,
+        checkpoint: options.checkpoint,
+        preset: options.preset,
+        config: options.config,
+      });
+      const loadSeconds = seconds(loadStart);
+      warnLongPrompt(prompt, [upsampler]);
+      const result = await upsample({
+        image,
+        prompt,
+        fit: options.fit,
+        upsampler: upsampler.model,
+        sampler: options.sampler,
+        steps: options.steps,
+        temperature: options.temp,
+        keepLowRes: options.keepLowRes,
+        seed,
+        batchSize: options.batch ?? 1,
+        threads: options.threads,
+        device: options.device,
+        precision: options.precision,
+        onProgress: stageProgress(process.stderr, options.quiet === true, { upsample: options.sampler }),
+      });
+      const written = await writeImages(out, result, { upsampler });
+      report(
+        {
+          ...options,
+          upsampleSampler: options.sampler,
+          upsampleTemp: options.temp,
+          sampler: undefined,
+          guidance: undefined,
+        },
+        { command: "upsample", prompt, models: { upsampler }, result, written, loadSeconds, extra: { image } },
+      );
+    },
+  );
 }
