@@ -117,7 +117,7 @@ async function trainStage(name: string): Promise<void> {
   }
   await run(args, name);
   process.stderr.write(
-    `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} packages/glide-ts/models/${stage.export} --dtype float16\n`,
+    `[${name}] done; export with: glide convert ${join(work, name, "ema.safetensors")} packages/glide-ts/models/${stage.export} --dtype float16 --embedding-init-seed ${stage.train.seed}\n`,
   );
 }
 if (values.sequential) for (const name of names) await trainStage(name);

@@ -1,10 +1,11 @@
-// What a model takes from a checkpoint, on any platform: the state dict and the metadata. A
-// glide-ts training checkpoint is read as its EMA weights (else its parameters), without the
+// What a model takes from a checkpoint, on any platform: the state dict (a table stored as its
+// trained rows only made whole: sparse-rows.ts) and the metadata. A glide-ts training checkpoint is read as its EMA weights (else its parameters), without the
 // optimizer moments, with the run's configuration as `config` metadata.
 import { GlideError } from "../errors.ts";
 import type { CheckpointContents, StateDict } from "../platform/data-types.ts";
 import { CheckpointError } from "./errors.ts";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors-format.ts";
+import { restoreSparseRows } from "./sparse-rows.ts";
 
 /** The `format` metadata of a glide-ts training checkpoint (weights, AdamW moments, EMA, run state). */
 export const TRAINING_CHECKPOINT_FORMAT = "glide-ts-training/1";
@@ -13,8 +14,11 @@ export type { CheckpointContents } from "../platform/data-types.ts";
 
 /** The model weights in a parsed safetensors file. */
 export function safetensorsContents(file: SafetensorsFile): CheckpointContents {
-  if (file.metadata.format !== TRAINING_CHECKPOINT_FORMAT)
-    return { stateDict: file.toStateDict(), metadata: file.metadata };
+  if (file.metadata.format !== TRAINING_CHECKPOINT_FORMAT) {
+    const stateDict = file.toStateDict();
+    restoreSparseRows(stateDict, file.metadata, file.source);
+    return { stateDict, metadata: file.metadata };
+  }
   const names = file.names();
   const hasEma = names.some((n) => n.startsWith("ema."));
   const stateDict: StateDict = new Map();

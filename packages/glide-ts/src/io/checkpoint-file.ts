@@ -13,6 +13,7 @@ import { float32ToHalf } from "./half.ts";
 import type { HostDType, StateDict } from "./host-tensor.ts";
 import { verifyKnownDigest } from "./known-digests.ts";
 import { readSafetensors, type WritableTensor, writeSafetensors } from "./safetensors.ts";
+import { roundToStored, SPARSE_ROWS_METADATA, sparseRows } from "./sparse-rows.ts";
 import { loadTorchCheckpoint } from "./torch-checkpoint.ts";
 
 export type CheckpointFormat = "torch" | "safetensors";
@@ -104,6 +105,11 @@ export interface ConvertOptions {
    * read; checked when the file is loaded). Default: the input's own, if any.
    */
   sampling?: { sampler: string; steps: number; guidance: number };
+  /**
+   * Store only the token-embedding rows that differ from their initial values under this init
+   * seed (the seed training started from); the reader makes the rest again (sparse-rows.ts).
+   */
+  embeddingInitSeed?: number;
 }
 
 export interface ConvertSummary {
@@ -114,7 +120,13 @@ export interface ConvertSummary {
   sourceDtypes: HostDType[];
   dtype: "float32" | "float16";
   metadata: Record<string, string>;
+  /** With `embeddingInitSeed`: the token-embedding rows stored, of all its rows. */
+  embeddingRows?: { stored: number; total: number };
 }
+
+/** The table `embeddingInitSeed` thins, and its initializer (nn.Embedding's N(0, 1)). */
+const TOKEN_EMBEDDING = "token_embedding.weight";
+const TOKEN_EMBEDDING_STD = 1;
 
 /**
  * Writes the checkpoint `input` (torch.save or safetensors) to `output` as float32 (or float16)
@@ -162,8 +174,25 @@ export async function convertToSafetensors(
   if (options.sampling) metadata.sampling = JSON.stringify(options.sampling);
   const dtype = options.dtype ?? "float32";
   const tensors = new Map<string, WritableTensor>();
+  const write = (name: string, shape: number[], data: Float32Array) =>
+    tensors.set(
+      name,
+      dtype === "float16" ? { dtype: "F16", shape, data: float32ToHalf(data) } : { dtype: "F32", shape, data },
+    );
+  let embeddingRows: ConvertSummary["embeddingRows"];
   for (const [name, t] of source.stateDict) {
-    tensors.set(name, dtype === "float16" ? { dtype: "F16", shape: t.shape, data: float32ToHalf(t.data) } : t);
+    if (name !== TOKEN_EMBEDDING || options.embeddingInitSeed === undefined) {
+      write(name, t.shape, t.data);
+      continue;
+    }
+    const init = { seed: options.embeddingInitSeed, kind: "normal" as const, std: TOKEN_EMBEDDING_STD };
+    const sparse = sparseRows(name, { shape: t.shape, data: roundToStored(t.data, dtype) }, dtype, init);
+    write(name, [sparse.data.length / t.shape[1]!, t.shape[1]!], sparse.data);
+    metadata[SPARSE_ROWS_METADATA] = JSON.stringify({ [name]: sparse.entry });
+    embeddingRows = { stored: sparse.data.length / t.shape[1]!, total: t.shape[0]! };
+  }
+  if (options.embeddingInitSeed !== undefined && embeddingRows === undefined) {
+    throw new CheckpointError(`${input}: has no ${TOKEN_EMBEDDING} to store sparsely`);
   }
   await writeSafetensors(output, tensors, metadata);
   return {
@@ -174,6 +203,7 @@ export async function convertToSafetensors(
     sourceDtypes: dtypes,
     dtype,
     metadata,
+    embeddingRows,
   };
 }
 

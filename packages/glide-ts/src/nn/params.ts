@@ -4,7 +4,7 @@
 // it has the key, otherwise from the store's initializer, otherwise it stays null (shapes only:
 // enough to check a checkpoint, count parameters, or export a graph with parameters as inputs).
 import * as g from "../graph/index.ts";
-import { Rng } from "../util/rng.ts";
+import { parameterStream, seededNormal } from "../util/seeded-stream.ts";
 import { checkNonNegativeInteger } from "../validate.ts";
 
 /** How a parameter is initialized when no value is bound (the reference's PyTorch defaults). */
@@ -38,27 +38,21 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-/** FNV-1a of a string: lets each parameter draw from its own stream, independent of declaration order. */
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 /**
- * The deterministic default initializer: the parameter named `name` draws from
- * `new Rng(seed · 2³² + fnv1a(name))`, so its value depends only on the seed, its name and its spec
- * (uniform: (2u − 1)·bound; normal: std·N(0, 1)).
+ * The deterministic default initializer: the parameter named `name` draws from its own stream,
+ * `new Rng(seed · 2³² + fnv1a(name))` (util/seeded-stream.ts), so its value depends only on the
+ * seed, its name and its spec (uniform: (2u − 1)·bound; normal: std·N(0, 1)).
  */
 export function seededInitializer(seed: number): Initializer {
   checkNonNegativeInteger(seed, "the init seed");
   return (name, shape, spec) => {
-    const out = new Float32Array(shape.reduce((n, d) => n * d, 1));
+    const count = shape.reduce((n, d) => n * d, 1);
+    if (spec.kind === "normal") return seededNormal(seed, name, count, spec.std);
+    const out = new Float32Array(count);
     if (spec.kind === "ones") out.fill(1);
-    if (spec.kind !== "uniform" && spec.kind !== "normal") return out;
-    const rng = new Rng((BigInt(seed) << 32n) | BigInt(hashName(name)));
-    if (spec.kind === "uniform") for (let i = 0; i < out.length; i++) out[i] = (2 * rng.uniform() - 1) * spec.bound;
-    else for (let i = 0; i < out.length; i++) out[i] = rng.normal() * spec.std;
+    if (spec.kind !== "uniform") return out;
+    const rng = parameterStream(seed, name);
+    for (let i = 0; i < out.length; i++) out[i] = (2 * rng.uniform() - 1) * spec.bound;
     return out;
   };
 }

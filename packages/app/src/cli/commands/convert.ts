@@ -5,7 +5,7 @@ import { convertToSafetensors, GlideError, SAMPLER_NAMES } from "glide-ts";
 import { catalogFiles } from "glide-ts/internals";
 import { OptionValueError } from "../errors.ts";
 import { sameFileAs } from "../output-path.ts";
-import { parseCount } from "../parse.ts";
+import { parseCount, parseSeed } from "../parse.ts";
 import { parseGuidance } from "../sampling-options.ts";
 
 export function registerConvert(program: Command): void {
@@ -29,6 +29,12 @@ export function registerConvert(program: Command): void {
     )
     .option("--steps <n>", "the recommended sampler's steps", parseCount("--steps"))
     .option("--guidance <scale>", "the recommended classifier-free guidance scale", parseGuidance)
+    .option(
+      "--embedding-init-seed <seed>",
+      "store only the token-embedding rows training changed from their initial values under this init seed " +
+        "(the seed the model was first trained with); readers make the others again",
+      parseSeed,
+    )
     .action(async (input: string, output: string, options: ConvertFlags) => {
       // --force overwrites files, but never a named model's weights or digests.
       const named = await sameFileAs(output, catalogFiles());
@@ -37,9 +43,13 @@ export function registerConvert(program: Command): void {
         force: options.force,
         dtype: options.dtype,
         sampling: recommendedSampling(options),
+        embeddingInitSeed: options.embeddingInitSeed,
       });
+      const rows = s.embeddingRows
+        ? `; token embedding: ${s.embeddingRows.stored} of ${s.embeddingRows.total} rows stored, the rest are their initial values`
+        : "";
       process.stdout.write(
-        `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, ${s.dtype} (from ${s.sourceDtypes.join(", ")})\n`,
+        `${s.output}: ${s.tensors} tensors, ${s.parameters} parameters, ${s.dtype} (from ${s.sourceDtypes.join(", ")})${rows}\n`,
       );
     });
 }
@@ -50,6 +60,7 @@ interface ConvertFlags {
   sampler?: string;
   steps?: number;
   guidance?: number;
+  embeddingInitSeed?: number;
 }
 
 /** --sampler, --steps and --guidance go together: the settings measured best for these weights. */

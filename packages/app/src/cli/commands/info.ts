@@ -24,6 +24,7 @@ import {
   resolveConfig,
   sourceDtypes,
 } from "glide-ts";
+import { sparseRowsSummary } from "glide-ts/internals";
 
 export interface CheckpointInfo {
   path: string;
@@ -111,7 +112,16 @@ export function formatInfo(info: CheckpointInfo): string {
     ["parameters", `${info.parameters} (${formatCount(info.parameters)}) in ${info.tensors} tensors`],
     ["dtype", info.dtypes.map((d) => `${d.dtype} (${d.tensors} tensors)`).join(", ") || "none"],
   ];
-  for (const [key, value] of Object.entries(info.metadata)) rows.push([`metadata.${key}`, value]);
+  for (const [key, value] of Object.entries(info.metadata)) {
+    if (key !== "sparse_rows") rows.push([`metadata.${key}`, value]);
+  }
+  // The stored rows' list is long: a count says what matters (--json has it whole).
+  for (const t of sparseRowsSummary(info.metadata, info.path)) {
+    rows.push([
+      `sparse ${t.name}`,
+      `${t.stored} of ${t.total} rows stored; the rest are their initial values (init seed ${t.seed})`,
+    ]);
+  }
   if (info.storedConfig !== undefined) rows.push(["stored configuration", info.storedConfig]);
   const c = info.config;
   if (!c) {
