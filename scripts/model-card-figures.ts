@@ -1,5 +1,7 @@
 // The model card's figures (models/README.md): the loss curves of every stage of the default-model
-// recipe, from the runs' metrics.jsonl, drawn as an SVG chart and rendered to a PNG with resvg.
+// recipe and the base's caption probe (colour, shape and place accuracy, logged every
+// --probe-every steps), from the runs' metrics.jsonl, drawn as an SVG chart and rendered to a PNG
+// with resvg.
 //
 //   node --conditions=glide-ts-source --import tsx scripts/model-card-figures.ts [--work DIR] [--out packages/glide-ts/models/loss-curve.png]
 import { readFile, writeFile } from "node:fs/promises";
@@ -11,6 +13,11 @@ interface Row {
   step: number;
   kind: string;
   loss: number;
+  /** Probe rows: the fractions of samples read right. */
+  colour?: number;
+  shape?: number;
+  place?: number;
+  held_out_colour?: number;
 }
 
 const { values } = parseArgs({
@@ -36,30 +43,53 @@ function smooth(points: [number, number][], window: number): [number, number][] 
   });
 }
 
-const WIDTH = 900;
+const WIDTH = 1000;
 const PANEL = 300;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 45 };
 
-function panel(title: string, series: { label: string; colour: string; points: [number, number][] }[], top: number) {
+/** A y axis: where a value sits (0 bottom … 1 top) and the gridlines with their labels. */
+interface Axis {
+  at: (y: number) => number;
+  grid: { value: number; label: string }[];
+}
+
+/** Log scale over the data's half-decades (losses). */
+function logAxis(ys: number[]): Axis {
+  const logs = ys.map((y) => Math.log10(y));
+  const [min, max] = [Math.floor(Math.min(...logs) * 2) / 2, Math.ceil(Math.max(...logs) * 2) / 2];
+  const grid: Axis["grid"] = [];
+  for (let e = min; e <= max + 1e-9; e += 0.5) grid.push({ value: 10 ** e, label: (10 ** e).toPrecision(2) });
+  return { at: (y) => (Math.log10(y) - min) / (max - min || 1), grid };
+}
+
+/** 0 … 100 % (accuracies). */
+const PERCENT_AXIS: Axis = {
+  at: (y) => y,
+  grid: [0, 0.2, 0.4, 0.6, 0.8, 1].map((value) => ({ value, label: `${Math.round(value * 100)} %` })),
+};
+
+function panel(
+  title: string,
+  series: { label: string; colour: string; points: [number, number][]; goal?: number }[],
+  top: number,
+  scale: "log" | "percent" = "log",
+) {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return `<text x="${MARGIN.left}" y="${top + 40}">${title}: no data yet</text>`;
   const maxX = Math.max(...all.map(([x]) => x));
-  const ys = all.map(([, y]) => Math.log10(y));
-  const [minY, maxY] = [Math.floor(Math.min(...ys) * 2) / 2, Math.ceil(Math.max(...ys) * 2) / 2];
+  const axis = scale === "log" ? logAxis(all.map(([, y]) => y)) : PERCENT_AXIS;
   const w = WIDTH - MARGIN.left - MARGIN.right;
   const h = PANEL - MARGIN.top - MARGIN.bottom;
   const px = (x: number) => MARGIN.left + (x / maxX) * w;
-  const py = (y: number) => top + MARGIN.top + (1 - (Math.log10(y) - minY) / (maxY - minY || 1)) * h;
+  const py = (y: number) => top + MARGIN.top + (1 - axis.at(y)) * h;
   const parts = [
     `<text x="${MARGIN.left}" y="${top + 24}" font-size="16" font-weight="bold">${title}</text>`,
     `<rect x="${MARGIN.left}" y="${top + MARGIN.top}" width="${w}" height="${h}" fill="none" stroke="#999"/>`,
   ];
-  for (let e = minY; e <= maxY + 1e-9; e += 0.5) {
-    const y = py(10 ** e);
+  for (const { value, label } of axis.grid) {
+    const y = py(value);
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + w}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-    parts.push(
-      `<text x="${MARGIN.left - 8}" y="${y + 4}" font-size="12" text-anchor="end">${(10 ** e).toPrecision(2)}</text>`,
-    );
+    parts.push(`<text x="${MARGIN.left - 8}" y="${y + 4}" font-size="12" text-anchor="end">${label}</text>`);
   }
   for (let k = 0; k <= 4; k++) {
     const x = (maxX * k) / 4;
@@ -68,13 +98,26 @@ function panel(title: string, series: { label: string; colour: string; points: [
     );
   }
   parts.push(
-    `<text x="${MARGIN.left + w / 2}" y="${top + PANEL - 6}" font-size="12" text-anchor="middle">optimizer step</text>`,
+    `<text x="${MARGIN.left + w}" y="${top + PANEL - 6}" font-size="12" text-anchor="end">optimizer step</text>`,
   );
   series.forEach((s, i) => {
     const d = s.points.map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join("");
     parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="1.5"/>`);
-    const lx = MARGIN.left + w - 220;
-    const ly = top + MARGIN.top + 18 + i * 18;
+    // Sparse series (a probe every few hundred steps) get a dot per point, and their goal a dashed line.
+    if (s.points.length < 200) {
+      for (const [x, y] of s.points) {
+        parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.colour}"/>`);
+      }
+    }
+    if (s.goal !== undefined) {
+      const y = py(s.goal).toFixed(1);
+      parts.push(
+        `<line x1="${MARGIN.left}" x2="${MARGIN.left + w}" y1="${y}" y2="${y}" stroke="${s.colour}" stroke-dasharray="6 4"/>`,
+      );
+    }
+    // The legend runs along the bottom, left of the axis label, clear of the data and the goals.
+    const lx = MARGIN.left + i * 190;
+    const ly = top + PANEL - 6;
     parts.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`,
     );
@@ -88,22 +131,45 @@ const stages = [
   ["upsample", "Upsampler (32→128): loss (log scale)"],
 ] as const;
 const panels: string[] = [];
-for (const [i, [stage, title]] of stages.entries()) {
+for (const [stage, title] of stages) {
   const r = await rows(stage);
+  if (r.length === 0) continue; // a stage not trained on this machine
   const train = r.filter((x) => x.kind === "train").map((x) => [x.step, x.loss] as [number, number]);
   const validation = r.filter((x) => x.kind === "validation").map((x) => [x.step, x.loss] as [number, number]);
   panels.push(
     panel(
       title,
       [
-        { label: "training (mean of 100 steps)", colour: "#1f77b4", points: smooth(train, 100) },
-        { label: "validation (fixed t and noise)", colour: "#d62728", points: validation },
+        { label: "training (100-step mean)", colour: "#1f77b4", points: smooth(train, 100) },
+        { label: "validation", colour: "#d62728", points: validation },
       ],
-      i * PANEL,
+      panels.length * PANEL,
     ),
   );
 }
-const height = PANEL * stages.length;
+const probes = (await rows("base")).filter((x) => x.kind === "probe");
+const probeSeries = (
+  [
+    ["colour", "colour (goal 90 %)", "#d62728", 0.9],
+    ["shape", "shape (goal 80 %)", "#1f77b4", 0.8],
+    ["place", "place (goal 75 %)", "#2ca02c", 0.75],
+    ["held_out_colour", "colour (unseen pairs)", "#ff7f0e", undefined],
+  ] as const
+).map(([key, label, colour, goal]) => ({
+  label,
+  colour,
+  goal,
+  points: probes.filter((x) => x[key] !== undefined).map((x) => [x.step, x[key]!] as [number, number]),
+}));
+panels.push(
+  panel(
+    "Base: caption probe (EMA weights; dpm++2m 25 steps, guidance 3)",
+    probeSeries,
+    panels.length * PANEL,
+    "percent",
+  ),
+);
+const height = PANEL * panels.length;
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="DejaVu Sans, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${panels.join("\n")}
