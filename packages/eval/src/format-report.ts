@@ -28,7 +28,7 @@ export function formatReport(report: EvalReport, model: string): string {
   const width = Math.max(...c.rows.map((r) => r.prompt.length));
   const hueWidth = Math.max(...c.rows.map((r) => r.hues.join(" ").length));
   for (const r of c.rows) {
-    const corpus = r.corpusHues.length > 0 ? r.corpusHues.join(" ") : "none with this caption";
+    const corpus = r.corpusHues.length > 0 ? hueCounts(r.corpusHues) : "none with this caption";
     lines.push(
       `  ${r.prompt.padEnd(width)}  ${r.pass ? "pass" : "FAIL"}  ${r.hues.join(" ").padEnd(hueWidth)}  (corpus: ${corpus})`,
     );
@@ -91,4 +91,12 @@ export function formatReport(report: EvalReport, model: string): string {
     `seconds per image  ${sec(t.all)} (guided ${sec(t.guided)}, unguided ${sec(t.unguided)}; ${t.images} images)`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** "58 red, 2 orange of 60": a caption's corpus pictures can be many; their hues, counted. */
+export function hueCounts(hues: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const hue of hues) counts.set(hue, (counts.get(hue) ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([hue, n]) => `${n} ${hue}`);
+  return `${parts.join(", ")} of ${hues.length}`;
 }
