@@ -73,7 +73,7 @@ function build(body: HTMLElement, headerTools: HTMLElement, backend: Backend, in
     name: "prompt",
     rows: 3,
     maxlength: 1000,
-    placeholder: "Describe a picture, e.g. a red heart, or a blue circle on the left",
+    placeholder: "Describe a picture, e.g. a red heart or a yellow star",
     required: true,
   });
   const gallery = new Gallery({

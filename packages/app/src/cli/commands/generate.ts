@@ -37,7 +37,7 @@ them with \`glide download base upsample\`: ≈1.5 GB + 1.6 GB).
 Examples:
   glide generate "red heart" --seed 7
   glide generate "an oil painting of a corgi" --model glide --seed 7
-  glide generate "a red fox in the snow" -n 4 --sampler ddpm --steps 100 --out fox.png
+  glide generate "a blue heart" -n 4 --sampler ddpm --steps 100 --out hearts.png
   glide generate "a castle" --checkpoint my.pt --config my-config.json --no-upsample --json
   glide generate "a corgi in a field" --model glide --clip-guidance 3 --seed 7   (after \`glide download base upsample clip-image-enc clip-text-enc\`)`,
     );
