@@ -32,7 +32,7 @@ export { imageToTensor } from "./image/pixels.ts";
 export { calibrationFeeds } from "./int8/unet-plan.ts";
 export { readSafetensors } from "./io/safetensors.ts";
 export type { SafetensorsFile } from "./io/safetensors-format.ts";
-export { sparseRowsSummary } from "./io/sparse-rows.ts";
+export { SPARSE_ROWS_METADATA, sparseRowsSummary } from "./io/sparse-rows.ts";
 export { revive } from "./jobs/job-runner.ts";
 export { type SerializedError, serializedError } from "./jobs/protocol.ts";
 export { catalogFiles } from "./models/catalog.ts";

@@ -26,15 +26,21 @@ export function blockMeans(x: Float32Array, size: number, factor: number): Float
 
 /**
  * x + up(target − down(x)) for `x` [N, C, S, S] and `target` [N, C, S/f, S/f]: afterwards the
- * block means of the result are `target` exactly (up to float rounding).
+ * block means of the result are `target` exactly (up to float rounding). `means`: down(x), when
+ * the caller has it already.
  */
-export function projectOntoLowRes(x: Float32Array, target: Float32Array, size: number, factor: number): Float32Array {
+export function projectOntoLowRes(
+  x: Float32Array,
+  target: Float32Array,
+  size: number,
+  factor: number,
+  means = blockMeans(x, size, factor),
+): Float32Array {
   const low = size / factor;
   const planes = x.length / (size * size);
   if (target.length !== planes * low * low) {
     throw new RangeError(`low-res target has ${target.length} values, expected ${planes * low * low}`);
   }
-  const means = blockMeans(x, size, factor);
   const out = new Float32Array(x.length);
   for (let p = 0; p < planes; p++) {
     for (let y = 0; y < size; y++) {
@@ -74,8 +80,11 @@ export function lowResConsistency(lowRes: Float32Array, lowResSize: number, size
   const factor = size / lowResSize;
   const consistent = (x: Float32Array) => {
     let y = clamp(projectOntoLowRes(x, lowRes, size, factor));
-    for (let i = 1; i < MAX_ALTERNATIONS && largestError(y, lowRes, size, factor) > TOLERANCE; i++) {
-      y = clamp(projectOntoLowRes(y, lowRes, size, factor));
+    for (let i = 1; i < MAX_ALTERNATIONS; i++) {
+      // One pass for the block means serves both the check and the next projection.
+      const means = blockMeans(y, size, factor);
+      if (largestError(means, lowRes) <= TOLERANCE) break;
+      y = clamp(projectOntoLowRes(y, lowRes, size, factor, means));
     }
     return y;
   };
@@ -85,8 +94,7 @@ export function lowResConsistency(lowRes: Float32Array, lowResSize: number, size
   };
 }
 
-function largestError(x: Float32Array, target: Float32Array, size: number, factor: number): number {
-  const means = blockMeans(x, size, factor);
+function largestError(means: Float32Array, target: Float32Array): number {
   let largest = 0;
   for (let i = 0; i < means.length; i++) largest = Math.max(largest, Math.abs(means[i]! - target[i]!));
   return largest;

@@ -1,6 +1,7 @@
 // What a model takes from a checkpoint, on any platform: the state dict (a table stored as its
-// trained rows only made whole: sparse-rows.ts) and the metadata. A glide-ts training checkpoint is read as its EMA weights (else its parameters), without the
-// optimizer moments, with the run's configuration as `config` metadata.
+// trained rows only is made whole: sparse-rows.ts) and the metadata. A glide-ts training checkpoint
+// is read as its EMA weights (else its parameters), without the optimizer moments, with the run's
+// configuration as `config` metadata.
 import { GlideError } from "../errors.ts";
 import type { CheckpointContents, StateDict } from "../platform/data-types.ts";
 import { CheckpointError } from "./errors.ts";

@@ -24,7 +24,7 @@ import {
   resolveConfig,
   sourceDtypes,
 } from "glide-ts";
-import { sparseRowsSummary } from "glide-ts/internals";
+import { SPARSE_ROWS_METADATA, sparseRowsSummary } from "glide-ts/internals";
 
 export interface CheckpointInfo {
   path: string;
@@ -113,7 +113,7 @@ export function formatInfo(info: CheckpointInfo): string {
     ["dtype", info.dtypes.map((d) => `${d.dtype} (${d.tensors} tensors)`).join(", ") || "none"],
   ];
   for (const [key, value] of Object.entries(info.metadata)) {
-    if (key !== "sparse_rows") rows.push([`metadata.${key}`, value]);
+    if (key !== SPARSE_ROWS_METADATA) rows.push([`metadata.${key}`, value]);
   }
   // The stored rows' list is long: a count says what matters (--json has it whole).
   for (const t of sparseRowsSummary(info.metadata, info.path)) {
