@@ -40,6 +40,8 @@ export interface Placement {
   nodes: Record<string, number>;
   /** The op types left on the CPU, with their counts. */
   onCpu: Record<string, number>;
+  /** Copies of a GPU result to the host that onnxruntime inserted: each one waits for the GPU. */
+  copiesToHost: number;
 }
 
 /** Parses onnxruntime's verbose "Node(s) placed on [EP]. Number of nodes: N" blocks (or "All nodes placed on"). */
@@ -47,7 +49,9 @@ export function parsePlacement(log: string): Placement {
   const nodes: Record<string, number> = {};
   const onCpu: Record<string, number> = {};
   let provider = "";
+  let copiesToHost = 0;
   for (const line of log.split("\n")) {
+    if (/AddCopyNode\] Add MemcpyToHost/.test(line)) copiesToHost++;
     const header = /(?:All nodes|Node\(s\)) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
     if (header) {
       provider = header[1]!;
@@ -58,7 +62,7 @@ export function parsePlacement(log: string): Placement {
     if (!node) provider = "";
     else if (provider === "CPUExecutionProvider") onCpu[node[1]!] = (onCpu[node[1]!] ?? 0) + 1;
   }
-  return { nodes, onCpu };
+  return { nodes, onCpu, copiesToHost };
 }
 
 export function placementOf(name: GraphName): Placement | { error: string } {
@@ -96,6 +100,9 @@ if (process.argv[2] === "--child") {
       .sort((a, b) => b[1] - a[1])
       .map(([op, n]) => `${n} ${op}`)
       .join(", ");
-    console.log(`${name}: ${cpu} of ${total} nodes on the CPU${ops ? ` (${ops})` : ""}`);
+    console.log(
+      `${name}: ${cpu} of ${total} nodes on the CPU${ops ? ` (${ops})` : ""}, ` +
+        `${placement.copiesToHost} cop${placement.copiesToHost === 1 ? "y" : "ies"} of a GPU result to the host`,
+    );
   }
 }

@@ -468,6 +468,23 @@ describe("forward passes match the float64 references", () => {
       g.dropout(x.t, p, noise),
       ref.mapN([x.r, noiseRef], (v, u) => (u >= p ? v / (1 - p) : 0)),
     );
+    // Noise exactly at p keeps (u ≥ p), just below it drops.
+    const edge = Float32Array.from([0, Math.fround(0.25), 0.2499999, 0.9999999, 0.5, 0.1]);
+    const y = data([1, 6]);
+    check(
+      "dropout with noise at its edges",
+      g.dropout(y.t, p, batch.feed(edge, [1, 6])),
+      ref.mapN([y.r, ref.arr([1, 6], edge)], (v, u) => (u >= p ? v / (1 - p) : 0)),
+    );
+    const signs = Float32Array.from([-2, -1e-30, -0, 0, 1e-30, 0.5, 3e38, -3e38]);
+    check(
+      "positive: 1 where x > 0",
+      g.positive(batch.feed(signs, [8])),
+      ref.arr(
+        [8],
+        Array.from(signs, (v) => (v > 0 ? 1 : 0)),
+      ),
+    );
     assert.equal(g.dropout(x.t, 0, noise), x.t, "dropout with p = 0 is the identity");
     assert.equal(g.dropout(x.t, 0.5, null), x.t, "dropout without noise (inference) is the identity");
   }

@@ -15,6 +15,8 @@ const ORT_MESSAGES = [
   "Non-zero status code returned while running Conv node. Name:'Conv_12' Status Message: Failed to allocate memory for requested buffer of size 536870912",
   "CUDA failure 2: out of memory ; GPU=0 ; hostname=x ; file=cuda_allocator.cc ; line=47 ; expr=cudaMalloc(&p, size);",
   "[WebGPU] Out of memory: createBuffer of 1073741824 bytes\nmore detail",
+  // WebGPU's words when its buffer could not be allocated (256 guided images of the released base, H200).
+  "Non-zero status code returned while running Conv node. Name:'Conv_1895_token_674' Status Message: absl::container_internal::raw_hash_map<>::at",
 ];
 
 test("onnxruntime's allocation failures on a GPU become 'out of GPU memory on <device>: …'", () => {
@@ -36,6 +38,8 @@ test("onnxruntime's allocation failures on a GPU become 'out of GPU memory on <d
 test("the CPU's allocation failures and other engine errors are left as they are", () => {
   const cpu = new Error(ORT_MESSAGES[0]);
   assert.equal(deviceMemoryError(cpu, "cpu"), cpu);
+  const lookup = new Error(ORT_MESSAGES[3]);
+  assert.equal(deviceMemoryError(lookup, "cuda"), lookup, "the missing-buffer lookup means memory on WebGPU only");
   const shape = new Error("Got invalid dimensions for input: x for the following indices");
   assert.equal(deviceMemoryError(shape, "webgpu"), shape);
 });

@@ -77,7 +77,10 @@ export class TextEncoder {
       if (!mask || !fits) {
         throw new g.GraphError(`text encoder: xf_padding needs a bool mask [${n}, ${length}]`);
       }
-      h = g.where(g.reshape(mask, [n, length, 1]), h, this.embeddings.padding);
+      // Selected by a 0/1 float, not `where` on the bool: both sides are finite, so h·1 + pad·0 is h
+      // exactly, and on WebGPU no boolean tensor goes to the CPU to be transposed and back.
+      const real = g.reshape(g.cast(mask, "float32"), [n, length, 1]);
+      h = g.add(g.mul(h, real), g.mul(this.embeddings.padding, g.sub(1, real)));
     }
     h = this.transformer.forward(h);
     if (this.finalLn) h = this.finalLn.forward(h);

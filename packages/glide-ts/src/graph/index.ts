@@ -9,7 +9,7 @@ export { groupNorm, layerNorm, softmax } from "./ops/norm.ts";
 export { dequantizeLinear, type QuantizedType, quantizeLinear, valueRange } from "./ops/quantize.ts";
 export { avgPool2x2, bilinearMatrix, resizeBilinear, upsampleNearest2x } from "./ops/resample.ts";
 export * from "./ops/shape-reduce.ts";
-export { dropout, stopGradient } from "./ops/special.ts";
+export { dropout, positive, stopGradient } from "./ops/special.ts";
 export { type Rewriter, rewriteGraph } from "./rewrite.ts";
 export { formatShape, numel, type Shape } from "./shape.ts";
 export { Tensor } from "./tensor.ts";

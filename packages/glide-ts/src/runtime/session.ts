@@ -8,6 +8,7 @@ import type { Tensor } from "../graph/tensor.ts";
 import { platform } from "../platform/platform.ts";
 import { deviceMemoryError } from "./device-memory.ts";
 import { padConvChannels } from "./webgpu-conv-channels.ts";
+import { splitSums } from "./webgpu-sums.ts";
 
 /** Host buffers a graph takes and gives: float32, int64, and bool (as bytes). */
 export type HostArray = Float32Array | BigInt64Array | Uint8Array;
@@ -86,7 +87,7 @@ export class CompiledGraph {
     outputs: Record<string, Tensor>,
     options: SessionOptions & ExportOptions = {},
   ): Promise<CompiledGraph> {
-    const graph = options.executionProvider === "webgpu" ? padConvChannels(outputs) : outputs;
+    const graph = options.executionProvider === "webgpu" ? splitSums(padConvChannels(outputs)) : outputs;
     return CompiledGraph.fromModel(exportModel(graph, options), options);
   }
 

@@ -51,5 +51,11 @@ export function discretizedGaussianLogLikelihood(x: g.Tensor, means: g.Tensor, l
   const logCdfPlus = g.log(g.clamp(cdfPlus, LOG_FLOOR, Number.POSITIVE_INFINITY));
   const logOneMinusCdfMin = g.log(g.clamp(g.sub(1, cdfMin), LOG_FLOOR, Number.POSITIVE_INFINITY));
   const logCdfDelta = g.log(g.clamp(g.sub(cdfPlus, cdfMin), LOG_FLOOR, Number.POSITIVE_INFINITY));
-  return g.where(g.less(x, -EDGE), logCdfPlus, g.where(g.greater(x, EDGE), logOneMinusCdfMin, logCdfDelta));
+  // The three cases picked by 0/1 float masks, not by where on comparisons: all three terms are
+  // finite (clamped), so a·1 + b·0 + c·0 is a exactly, and no boolean tensor reaches WebGPU (its NHWC
+  // layout would send each one to the CPU to be transposed and back, a wait for the GPU each step).
+  const lowest = g.positive(g.sub(-EDGE, x));
+  const highest = g.positive(g.sub(x, EDGE));
+  const inside = g.sub(g.sub(1, lowest), highest);
+  return g.add(g.add(g.mul(logCdfPlus, lowest), g.mul(logOneMinusCdfMin, highest)), g.mul(logCdfDelta, inside));
 }
