@@ -139,6 +139,15 @@ describe("ONNX export", () => {
     assert.deepEqual(Array.from(out.ids2 as BigInt64Array), [3n, -1n, 0n, 123456n]);
   });
 
+  test("an output that is one node on an input gets a node name of its own", async () => {
+    // The output Identity was once named like the node before it ("two nodes with same node name").
+    const a = g.input("a", [3]);
+    const session = await CompiledGraph.compile({ copy: g.stopGradient(a) }, { threads: 1 });
+    const out = await session.run({ a: Float32Array.from([1, -0, 3]) });
+    assert.deepEqual(out.copy, Float32Array.from([1, -0, 3]));
+    await session.release();
+  });
+
   test("one session runs repeatedly with different feeds", async () => {
     const x = g.input("x", [3]);
     const session = await CompiledGraph.compile({ y: g.mul(x, 2) });

@@ -15,7 +15,7 @@ import {
   trainStepFor,
 } from "../../packages/glide-ts/src/train/objective-graph.ts";
 import { gradientName } from "../../packages/glide-ts/src/train/step-graph.ts";
-import { TrainingSession } from "../../packages/glide-ts/src/train/training-session.ts";
+import { TrainingSession, type TrainingState } from "../../packages/glide-ts/src/train/training-session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -121,9 +121,12 @@ test("one training step (update inside the graph) on WebGPU: the CPU's loss, gra
       { executionProvider, threads: 1, optimizer: "graph" },
     );
     const result = await session.run(data, LEARNING_RATE);
-    const state = session.state();
+    const state = copyState(await session.state());
+    // On WebGPU the second step reads the first one's state where it left it, on the GPU.
+    const second = await session.run(data, LEARNING_RATE);
+    const secondState = copyState(await session.state());
     await session.release();
-    return { result, state };
+    return { result, state, second, secondState };
   };
   let started = performance.now();
   const cpu = await step("cpu");
@@ -160,4 +163,34 @@ test("one training step (update inside the graph) on WebGPU: the CPU's loss, gra
   assert.ok(total > 500_000, `the step moved ${total} values`);
   assert.ok(agreement > TOLERANCE.sameDirection, `${agreement}`);
   assert.ok(worst <= 2 * LEARNING_RATE * 1.01, `${worst}`);
+
+  // The state kept on the GPU between steps is the state read back: a new WebGPU session given the
+  // first step's state from the host takes the second step to the same bits.
+  const fresh = await TrainingSession.create(
+    plan,
+    { ...gpu.state },
+    { executionProvider: "webgpu", threads: 1, optimizer: "graph" },
+  );
+  const second = await fresh.run(data, LEARNING_RATE);
+  const fromHost = await fresh.state();
+  assert.equal(second.loss, gpu.second.loss);
+  for (const key of ["params", "adamM", "adamV", "ema"] as const) {
+    for (const [name, value] of gpu.secondState[key]!) {
+      assert.deepEqual(fromHost[key]!.get(name), value, `${key} ${name} after the second step`);
+    }
+  }
+  await fresh.release();
+  assert.ok(relativeDifference([cpu.second.loss], [gpu.second.loss]) < 1e-3, "the second step's loss");
 });
+
+/** A copy of a training state's maps (the session's views change at the next step). */
+function copyState(state: TrainingState): TrainingState {
+  const copy = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, v.slice()]));
+  return {
+    ...state,
+    params: copy(state.params),
+    adamM: copy(state.adamM),
+    adamV: copy(state.adamV),
+    ema: state.ema && copy(state.ema),
+  };
+}

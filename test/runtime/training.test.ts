@@ -118,7 +118,7 @@ for (const optimizer of PLACEMENTS) {
     assert.ok(a.losses.at(-1)! < a.losses[0]! / 10, `loss ${a.losses[0]} → ${a.losses.at(-1)}`);
     const b = await train(loss, data, 200, 1e-2, options, optimizer);
     assert.deepEqual(b.losses, a.losses);
-    const state = a.session.state();
+    const state = await a.session.state();
     assert.equal(state.step, 200);
     assert.ok(state.ema);
     // The EMA trails the parameters but stays close to them after many steps.
@@ -137,7 +137,7 @@ test("the host update and the graph update agree step for step", async () => {
   for (let i = 0; i < 20; i++) {
     assert.ok(Math.abs(host.losses[i]! - graph.losses[i]!) <= 1e-4 * graph.losses[i]!, `step ${i} loss`);
   }
-  const [a, b] = [host.session.state(), graph.session.state()];
+  const [a, b] = [await host.session.state(), await graph.session.state()];
   for (const key of ["params", "adamM", "adamV", "ema"] as const) {
     for (const [name, value] of b[key]!) {
       const other = a[key]!.get(name)!;
@@ -160,7 +160,7 @@ for (const optimizer of PLACEMENTS) {
     const grad = [3, 4, 0]; // norm 5 → clipped to norm 1
     const out = await session.run({ x: Float32Array.from(grad) }, 0.01);
     assert.ok(Math.abs(out.gradNorm - 5) < 1e-5);
-    const state = session.state();
+    const state = await session.state();
     for (let i = 0; i < 3; i++) {
       const gi = grad[i]! / 5;
       const m = 0.1 * gi;
@@ -204,8 +204,8 @@ for (const optimizer of PLACEMENTS) {
       assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `step ${step}: loss ${a.loss} vs ${b.loss}`);
       assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-4, `step ${step}: grad norm ${a.gradNorm} vs ${b.gradNorm}`);
     }
-    for (const [name, value] of fused.state().params) {
-      const other = micro.state().params.get(name)!;
+    for (const [name, value] of (await fused.state()).params) {
+      const other = (await micro.state()).params.get(name)!;
       for (let i = 0; i < value.length; i++) {
         assert.ok(Math.abs(value[i]! - other[i]!) < 1e-5, `${name}[${i}]: ${value[i]} vs ${other[i]}`);
       }
@@ -224,15 +224,15 @@ for (const optimizer of PLACEMENTS) {
     let ema = Array.from(start);
     for (let t = 1; t <= 30; t++) {
       await session.run({ x: Float32Array.from([1, -2]) }, 0.01);
-      const params = session.state().params.get("p")!;
+      const params = (await session.state()).params.get("p")!;
       const rate = Math.min(0.999, (1 + t) / (10 + t));
       ema = ema.map((e, i) => rate * e + (1 - rate) * params[i]!);
-      const got = session.state().ema!.get("p")!;
+      const got = (await session.state()).ema!.get("p")!;
       for (let i = 0; i < 2; i++)
         assert.ok(Math.abs(got[i]! - ema[i]!) < 1e-6, `step ${t} ema[${i}]: ${got[i]} vs ${ema[i]}`);
     }
     // Without warm-up the average would still hold 97 % of the start after 30 steps; with it, ~25 %.
-    const params = session.state().params.get("p")!;
+    const params = (await session.state()).params.get("p")!;
     const share = (ema[0]! - params[0]!) / (start[0]! - params[0]!);
     assert.ok(share < 0.5, `initial weights' share ${share}`);
   });

@@ -37,6 +37,30 @@ export interface SessionOptions {
   logLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
+/**
+ * Options of a compile beyond the session's: outputs a WebGPU session keeps on its device (the
+ * training state that the next step reads again); elsewhere they come back as host arrays.
+ */
+export interface CompileOptions {
+  deviceOutputs?: readonly string[];
+}
+
+/**
+ * A graph output left on the GPU (an onnxruntime tensor in a GPU buffer): feed it to a graph of
+ * the same session family, or read it back by feeding it to one that outputs to the host.
+ * `dispose` frees its buffer.
+ */
+export class DeviceTensor {
+  constructor(/** @internal */ readonly value: ort.Tensor) {}
+
+  dispose(): void {
+    this.value.dispose();
+  }
+}
+
+/** A feed: a host array, or a tensor already on the session's device. */
+export type Feed = HostArray | DeviceTensor;
+
 /** A feed, a fetch or a session that does not match the graph. */
 export class RuntimeError extends Error {
   override name = "RuntimeError";
@@ -61,6 +85,18 @@ function describe(v: ValueInfo): string {
   return `'${v.name}' (${v.dtype} ${formatShape(v.shape)})`;
 }
 
+/** The providers whose outputs onnxruntime can leave in GPU buffers ("gpu-buffer": WebGPU's). */
+function keepsOutputsOnDevice(provider: ExecutionProvider): boolean {
+  return provider === "webgpu";
+}
+
+function checkDeviceTensor(v: ValueInfo, t: DeviceTensor): void {
+  const dims = t.value.dims;
+  if (t.value.type !== ORT_TYPE[v.dtype] || dims.length !== v.shape.length || dims.some((d, i) => d !== v.shape[i])) {
+    throw new RuntimeError(`feed ${describe(v)}: got a device tensor ${t.value.type} [${dims.join(", ")}]`);
+  }
+}
+
 function checkArray(v: ValueInfo, data: HostArray, role: string): void {
   const ok =
     (v.dtype === "float32" && data instanceof Float32Array) ||
@@ -80,20 +116,26 @@ export class CompiledGraph {
     readonly outputs: readonly ValueInfo[],
     /** Where it runs: an allocation failure on a GPU is reported as a DeviceMemoryError. */
     readonly executionProvider: ExecutionProvider,
+    /** The outputs that stay on the device (none on the CPU). */
+    readonly deviceOutputs: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Exports `outputs` and compiles them. */
   static async compile(
     outputs: Record<string, Tensor>,
-    options: SessionOptions & ExportOptions = {},
+    options: SessionOptions & ExportOptions & CompileOptions = {},
   ): Promise<CompiledGraph> {
     const graph = options.executionProvider === "webgpu" ? splitSums(padConvChannels(outputs)) : outputs;
     return CompiledGraph.fromModel(exportModel(graph, options), options);
   }
 
-  static async fromModel(model: ExportedModel, options: SessionOptions = {}): Promise<CompiledGraph> {
+  static async fromModel(model: ExportedModel, options: SessionOptions & CompileOptions = {}): Promise<CompiledGraph> {
     const engine = platform().inference;
     const provider = options.executionProvider ?? (engine.defaultProvider as ExecutionProvider);
+    const onDevice = new Set(keepsOutputsOnDevice(provider) ? (options.deviceOutputs ?? []) : []);
+    for (const name of onDevice) {
+      if (!model.outputs.some((v) => v.name === name)) throw new RuntimeError(`unknown device output '${name}'`);
+    }
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: "all",
@@ -109,6 +151,9 @@ export class CompiledGraph {
     // Stored parameters: onnxruntime reads each one from its file when it needs it (no copy in memory).
     if (model.externalFolder !== null) config.model_external_initializers_file_folder_path = model.externalFolder;
     if (Object.keys(config).length > 0) sessionOptions.extra = { session: config };
+    if (onDevice.size > 0) {
+      sessionOptions.preferredOutputLocation = Object.fromEntries([...onDevice].map((name) => [name, "gpu-buffer"]));
+    }
     let session: ort.InferenceSession;
     try {
       session = await engine.InferenceSession.create(model.bytes, sessionOptions);
@@ -117,7 +162,7 @@ export class CompiledGraph {
       if (memory !== error) throw memory;
       throw new RuntimeError(`onnxruntime could not load the graph: ${(error as Error).message}`);
     }
-    return new CompiledGraph(session, model.inputs, model.outputs, provider);
+    return new CompiledGraph(session, model.inputs, model.outputs, provider, onDevice);
   }
 
   /**
@@ -128,11 +173,30 @@ export class CompiledGraph {
     feeds: Record<string, HostArray>,
     into: Record<string, HostArray> = {},
   ): Promise<Record<string, HostArray>> {
+    if (this.deviceOutputs.size > 0) {
+      throw new RuntimeError("this graph keeps outputs on its device: run it with runOnDevice");
+    }
+    return (await this.runOnDevice(feeds, into)).host;
+  }
+
+  /**
+   * Runs the graph with feeds that may already be on the device; the outputs compiled as device
+   * outputs come back as DeviceTensors (the caller disposes them), the rest as host arrays.
+   */
+  async runOnDevice(
+    feeds: Record<string, Feed>,
+    into: Record<string, HostArray> = {},
+  ): Promise<{ host: Record<string, HostArray>; device: Record<string, DeviceTensor> }> {
     const { Tensor, fillsPreallocatedOutputs = true } = platform().inference;
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const v of this.inputs) {
       const data = feeds[v.name];
       if (data === undefined) throw new RuntimeError(`missing feed ${describe(v)}`);
+      if (data instanceof DeviceTensor) {
+        checkDeviceTensor(v, data);
+        ortFeeds[v.name] = data.value;
+        continue;
+      }
       checkArray(v, data, "feed");
       ortFeeds[v.name] = new Tensor(ORT_TYPE[v.dtype], data, v.shape as number[]);
     }
@@ -145,6 +209,11 @@ export class CompiledGraph {
     }
     const fetches: Record<string, ort.Tensor | null> = {};
     for (const v of this.outputs) {
+      if (this.deviceOutputs.has(v.name)) {
+        if (into[v.name]) throw new RuntimeError(`output '${v.name}' stays on the device: no host buffer for it`);
+        fetches[v.name] = null;
+        continue;
+      }
       const buffer = into[v.name];
       if (buffer) checkArray(v, buffer, "output buffer");
       fetches[v.name] =
@@ -159,14 +228,20 @@ export class CompiledGraph {
     } catch (error) {
       throw deviceMemoryError(error, this.executionProvider);
     }
-    const out: Record<string, HostArray> = {};
+    const host: Record<string, HostArray> = {};
+    const device: Record<string, DeviceTensor> = {};
     for (const v of this.outputs) {
-      const data = results[v.name]!.data as HostArray;
+      const result = results[v.name]!;
+      if (this.deviceOutputs.has(v.name)) {
+        device[v.name] = new DeviceTensor(result);
+        continue;
+      }
+      const data = result.data as HostArray;
       const buffer = into[v.name];
       if (buffer && !fillsPreallocatedOutputs) (buffer as Float32Array).set(data as Float32Array);
-      out[v.name] = buffer ?? data;
+      host[v.name] = buffer ?? data;
     }
-    return out;
+    return { host, device };
   }
 
   async release(): Promise<void> {

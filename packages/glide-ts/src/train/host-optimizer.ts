@@ -55,7 +55,7 @@ export class HostOptimizer implements Optimizer {
     for (const b of this.perParam) b.live = undefined;
   }
 
-  state(): OptimizerState {
+  async state(): Promise<OptimizerState> {
     return this.buffers.views();
   }
 

@@ -42,8 +42,11 @@ export interface Optimizer {
    * inputs), with learning rate `learningRate` at 1-based step `step`. The loss is their mean.
    */
   step(microBatches: readonly Record<string, HostArray>[], learningRate: number, step: number): Promise<StepResult>;
-  /** Views of the parameters, moments and EMA (valid until the next step); copy before keeping. */
-  state(): OptimizerState;
+  /**
+   * Views of the parameters, moments and EMA (valid until the next step); copy before keeping.
+   * Asynchronous: on a GPU the state lives on the device and is read back here.
+   */
+  state(): Promise<OptimizerState>;
   /** Replaces them (resuming). Missing moments start at zero, the EMA at the parameters. */
   load(state: OptimizerState): void;
   release(): Promise<void>;

@@ -497,7 +497,7 @@ function checkpointSaver(run: {
   let lastSaved = run.startStep;
   const save = async () => {
     // Frozen parameters are saved too, so both files hold whole models.
-    const state = session.state();
+    const state = await session.state();
     const runMeta: RunMeta = { step: state.step, ...run.meta() };
     // Each file is written atomically, so a failure (a full disk) leaves the previous one whole.
     // The checkpoint goes first: it is what a resumed run starts from.
@@ -624,13 +624,13 @@ async function doDueWork(due: DueWork, step: number): Promise<{ validationLoss?:
   const { session, frozen, validation } = due;
   const figures: { validationLoss?: number; captionGain?: number } = {};
   if (validation && step % due.validateEvery === 0) {
-    const values = await validation.evaluator.evaluate(validation.set, { ...paramRecord(session), ...frozen });
+    const values = await validation.evaluator.evaluate(validation.set, { ...(await paramRecord(session)), ...frozen });
     figures.validationLoss = values.loss;
     figures.captionGain = values.caption_gain;
     await due.metrics.append({ step, kind: "validation", ...values, pairs: validation.set.pairs });
   }
-  const emaModel = () => {
-    const state = session.state();
+  const emaModel = async () => {
+    const state = await session.state();
     return new GlideModel(due.config, {
       stateDict: withShapes(mergeWeights(state.ema ?? state.params, frozen), due.shapes),
       keepsLowRes: true, // sampled as its exported weights will be (pipelines/load-model.ts)
@@ -638,10 +638,10 @@ async function doDueWork(due: DueWork, step: number): Promise<{ validationLoss?:
   };
   if (due.sample && due.sampleEvery > 0 && step % due.sampleEvery === 0) {
     const path = join(due.outDir, RUN_FILES.samples, `step-${String(step).padStart(6, "0")}.png`);
-    await due.sample(emaModel(), step, path);
+    await due.sample(await emaModel(), step, path);
   }
   if (due.probe && due.probeEvery > 0 && step % due.probeEvery === 0) {
-    await due.metrics.append({ step, kind: "probe", ...(await due.probe(emaModel(), step)) });
+    await due.metrics.append({ step, kind: "probe", ...(await due.probe(await emaModel(), step)) });
   }
   return figures;
 }
@@ -685,8 +685,8 @@ function withShapes(
   return new Map([...values].map(([k, v]) => [k, { data: v, shape: shapes.get(k) ?? [v.length] }]));
 }
 
-function paramRecord(session: TrainingSession): Record<string, Float32Array> {
-  return Object.fromEntries(session.state().params);
+async function paramRecord(session: TrainingSession): Promise<Record<string, Float32Array>> {
+  return Object.fromEntries((await session.state()).params);
 }
 
 function mergeWeights(

@@ -91,9 +91,9 @@ export class TrainingSession {
     return result;
   }
 
-  /** Views of the current state (valid until the next step); copy before keeping. */
-  state(): TrainingState {
-    return { step: this.stepCount, ...this.optimizer.state() };
+  /** Views of the current state (valid until the next step); copy before keeping. Read back from a GPU. */
+  async state(): Promise<TrainingState> {
+    return { step: this.stepCount, ...(await this.optimizer.state()) };
   }
 
   async release(): Promise<void> {

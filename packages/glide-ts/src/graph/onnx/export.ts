@@ -66,7 +66,8 @@ class GraphEmitter implements Emitter {
   }
 
   nodeNamed(opType: string, inputs: readonly string[], output: string): void {
-    this.nodes.push({ opType, inputs, outputs: [output], name: this.fresh(`${opType}_`), attrs: {} });
+    // Named after its output (unique in a graph): a counter-based name could repeat one of node()'s.
+    this.nodes.push({ opType, inputs, outputs: [output], name: `${opType}_${output}`, attrs: {} });
   }
 
   initializer(name: string, dtype: DType, shape: Shape, data: ConstData | Float32Array, inline = false): void {
