@@ -33,8 +33,8 @@ interface Stage {
   export: string;
 }
 interface Recipe {
-  /** `glide data build` settings: sizes, and the shapes source's picture count. */
-  corpus: { sizes: number[]; shapes?: number };
+  /** `glide data build` settings: sizes, the shapes source's picture count and place-naming share. */
+  corpus: { sizes: number[]; shapes?: number; shapesPlaceShare?: number };
   stages: Record<string, Stage>;
 }
 
@@ -99,6 +99,8 @@ if (!existsSync(join(corpus, "corpus.json"))) {
     throw new Error("the recipe's corpus includes Debian's openclipart-svg: apt-get install openclipart-svg first");
   }
   const shapes = recipe.corpus.shapes === undefined ? [] : ["--shapes", String(recipe.corpus.shapes)];
+  const { shapesPlaceShare } = recipe.corpus;
+  if (shapesPlaceShare !== undefined) shapes.push("--shapes-place-share", String(shapesPlaceShare));
   await run(["data", "build", corpus, "--size", recipe.corpus.sizes.join(","), ...shapes], "corpus");
 }
 

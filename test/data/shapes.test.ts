@@ -78,6 +78,27 @@ test("captions are in the corpus's words, a third are two-object scenes, and no 
   }
 });
 
+test("placeShare sets how many one-object captions name the place; unset, the shipped corpus's 2 in 5", () => {
+  const namedShare = (placeShare?: number) => {
+    const singles = generateShapeScenes({ count: 4000, seed: 3, placeShare }).filter((s) => s.words.kind === "single");
+    const named = singles.filter((s) => s.words.kind === "single" && s.words.place !== undefined);
+    for (const scene of named)
+      assert.match(scene.caption, / (in the middle|on the left|on the right|at the top|at the bottom)$/);
+    return named.length / singles.length;
+  };
+  const shipped = namedShare();
+  assert.ok(Math.abs(shipped - 0.4) < 0.04, `unset: ${shipped}`);
+  assert.equal(namedShare(1), 1);
+  assert.equal(namedShare(0), 0);
+  const most = namedShare(0.8);
+  assert.ok(Math.abs(most - 0.8) < 0.04, `0.8: ${most}`);
+  // Unset keeps the shipped corpus's pictures and captions exactly (the first of its corpus.json's pairs).
+  assert.deepEqual(
+    generateShapeScenes({ count: 4, seed: 1 }).map((s) => s.caption),
+    ["a small green square at the bottom", "a black diamond", "a big black ring at the top", "a big brown triangle"],
+  );
+});
+
 test("each scene's words are its caption's, and true of its shapes before rendering", () => {
   for (const scene of generateShapeScenes({ count: 2000, seed: 2 })) {
     const { words, shapes } = scene;
@@ -218,6 +239,7 @@ test("glide data build refuses a bad --shapes count or --shapes-seed with one li
     ["--shapes", "-3"],
     ["--shapes", "x"],
     ["--shapes-seed", "-1"],
+    ["--shapes-place-share", "1.5"],
   ] as const) {
     const r = glide("data", "build", "/nonexistent-out", option, bad);
     assert.equal(r.code, 1, bad);
@@ -229,10 +251,11 @@ test("glide data build refuses a bad --shapes count or --shapes-seed with one li
     { count: 0, seed: 1 },
     { count: 2.5, seed: 1 },
     { count: 10, seed: -1 },
+    { count: 10, seed: 1, placeShare: -0.1 },
   ]) {
     await assert.rejects(
       buildCorpus({ outDir: "/nonexistent-out", sources: ["shapes"], shapes }),
-      /--shapes(-seed)? must be/,
+      /--shapes(-seed|-place-share)? must be/,
     );
   }
 });

@@ -211,6 +211,9 @@ function checkOptions(options: BuildOptions, outDir: string, sizes: number[], va
   if (shapes && !(Number.isSafeInteger(shapes.seed) && shapes.seed >= 0)) {
     throw new CorpusError(`--shapes-seed must be a non-negative integer, got ${shapes.seed}`);
   }
+  if (shapes?.placeShare !== undefined && !(shapes.placeShare >= 0 && shapes.placeShare <= 1)) {
+    throw new CorpusError(`--shapes-place-share must be in [0, 1], got ${shapes.placeShare}`);
+  }
   for (const source of options.sources ?? []) {
     if (!SOURCE_NAMES.includes(source)) {
       throw new CorpusError(`unknown source ${source}; expected some of ${SOURCE_NAMES.join(", ")}`);

@@ -7,6 +7,8 @@ import type { License, SourceCatalog } from "./types.ts";
 export interface ShapesSourceOptions {
   count: number;
   seed: number;
+  /** Share of one-object captions that name the place (unset: 0.4, the shipped models' corpus). */
+  placeShare?: number;
 }
 
 export const DEFAULT_SHAPES: ShapesSourceOptions = { count: 30000, seed: 1 };
@@ -29,7 +31,7 @@ export function loadShapes(options: ShapesSourceOptions = DEFAULT_SHAPES): Sourc
   }));
   return {
     source: "shapes",
-    title: `glide-ts shapes (${options.count} pictures, seed ${options.seed})`,
+    title: `glide-ts shapes (${options.count} pictures, seed ${options.seed}${options.placeShare === undefined ? "" : `, place named in ${options.placeShare} of one-object captions`})`,
     author: "glide-ts",
     homepage: "https://www.npmjs.com/package/glide-ts",
     license: CC0,

@@ -44,6 +44,12 @@ export interface GlideConfig {
   cache_text_emb: boolean;
   inpaint: boolean;
   super_res: boolean;
+  /**
+   * Two more input channels holding each pixel's x and y (−1 … 1), so that convolutions know where
+   * they are: what place words ("on the left") need. Our extension, off in the reference's
+   * configurations and the released models.
+   */
+  coord_input: boolean;
 }
 
 export const XF_POOLS = ["position", "token", "mean"] as const;
@@ -88,6 +94,7 @@ export function modelAndDiffusionDefaults(): GlideConfig {
     cache_text_emb: false,
     inpaint: false,
     super_res: false,
+    coord_input: false,
   };
 }
 
@@ -156,6 +163,7 @@ const BOOLEAN_KEYS = [
   "cache_text_emb",
   "inpaint",
   "super_res",
+  "coord_input",
 ] as const;
 const STRING_KEYS = [
   "channel_mult",
@@ -323,7 +331,7 @@ export function largestActivation(config: GlideConfig, structure: UNetStructure)
 /** What the U-Net is made of, derived from a configuration as the reference's `create_model` does. */
 export interface UNetStructure {
   variant: GlideVariant;
-  /** Input channels: 3, +3+1 for inpainting (masked image, mask), +3 for super-res (upsampled low-res image). */
+  /** Input channels: 3, +3+1 for inpainting (masked image, mask), +3 for super-res (upsampled low-res image), +2 for coord_input. */
   inChannels: number;
   outChannels: number;
   channelMult: number[];
@@ -377,7 +385,7 @@ export function unetStructure(config: GlideConfig): UNetStructure {
   const resolutions =
     config.attention_resolutions === "" ? [] : parseIntList("attention_resolutions", config.attention_resolutions);
   const attentionDs = resolutions.map((res) => Math.floor(config.image_size / res));
-  const inChannels = 3 + (config.inpaint ? 4 : 0) + (config.super_res ? 3 : 0);
+  const inChannels = 3 + (config.inpaint ? 4 : 0) + (config.super_res ? 3 : 0) + (config.coord_input ? 2 : 0);
   return {
     variant: variantOf(config),
     inChannels,

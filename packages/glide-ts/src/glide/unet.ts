@@ -41,6 +41,8 @@ export class UNet {
   readonly structure: UNetStructure;
   readonly modelChannels: number;
   readonly hasText: boolean;
+  /** Pixel coordinates join the input (config.coord_input). */
+  private readonly coordInput: boolean;
   private readonly timeEmbed: [Linear, Linear];
   private readonly inputBlocks: Layer[][] = [];
   private readonly middleBlock: Layer[];
@@ -54,6 +56,7 @@ export class UNet {
     const mc = config.num_channels;
     this.modelChannels = mc;
     this.hasText = config.xf_width > 0;
+    this.coordInput = config.coord_input;
     const embChannels = 4 * mc;
     const encoderChannels = this.hasText ? config.xf_width : null;
     const resOptions = { embChannels, dropout: config.dropout, useScaleShiftNorm: config.use_scale_shift_norm };
@@ -164,6 +167,7 @@ export class UNet {
       const lowRes = need(inputs.lowRes, "low_res", `[${n}, 3, h, w]`);
       parts.push(g.resizeBilinear(lowRes, height, width));
     }
+    if (this.coordInput) parts.push(g.expand(pixelCoordinates(height, width), [n, 2, height, width]));
     const h = g.concat(parts, 1);
     if (h.shape[1] !== this.structure.inChannels) {
       throw new g.GraphError(
@@ -199,4 +203,17 @@ export class UNet {
     for (const block of this.outputBlocks) h = runSequence(block, g.concat([h, skips.pop()!], 1), ctx);
     return this.outConv.forward(this.outNorm.forward(h));
   }
+}
+
+/** [1, 2, H, W]: each pixel's x, then y, from −1 (left, top) to 1 (right, bottom) at the pixel centres. */
+export function pixelCoordinates(height: number, width: number): g.Tensor {
+  const values = new Float32Array(2 * height * width);
+  const at = (i: number, size: number) => (size === 1 ? 0 : (2 * i) / (size - 1) - 1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      values[y * width + x] = at(x, width);
+      values[height * width + y * width + x] = at(y, height);
+    }
+  }
+  return g.constant(values, [1, 2, height, width]);
 }

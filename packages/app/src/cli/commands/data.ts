@@ -53,6 +53,11 @@ function registerBuild(data: Command, corpus: typeof import("@glide-ts/corpus"))
     .option("--limit <n>", "render at most n items, spread over the sources", integer)
     .option("--shapes <count>", "pictures of the synthetic shapes source", integer, DEFAULT_SHAPES.count)
     .option("--shapes-seed <n>", "seed of the shapes source's pictures", parseSeed, DEFAULT_SHAPES.seed)
+    .option(
+      "--shapes-place-share <fraction>",
+      "share of the shapes source's one-object captions that name the place (default: 2 of its 5 templates)",
+      shareOfOne,
+    )
     .addOption(
       new Option("--sources <names>", "comma-separated source names")
         .argParser(list(sourceName(SOURCE_NAMES)))
@@ -73,7 +78,7 @@ function registerBuild(data: Command, corpus: typeof import("@glide-ts/corpus"))
           outDir,
           sizes: opts.size,
           sources: opts.sources,
-          shapes: { count: opts.shapes, seed: opts.shapesSeed },
+          shapes: { count: opts.shapes, seed: opts.shapesSeed, placeShare: opts.shapesPlaceShare },
           limit: opts.limit,
           validationFraction: opts.validation,
           workers: opts.workers,
@@ -114,6 +119,7 @@ interface BuildFlags {
   limit?: number;
   shapes: number;
   shapesSeed: number;
+  shapesPlaceShare?: number;
   sources: SourceName[];
   validation: number;
   workers?: number;
@@ -134,6 +140,13 @@ function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !(n >= 0 && n < 1))
     throw new OptionValueError(`expected a number in [0, 1), got ${value}`);
+  return n;
+}
+
+function shareOfOne(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !(n >= 0 && n <= 1))
+    throw new OptionValueError(`expected a number in [0, 1], got ${value}`);
   return n;
 }
 

@@ -54,6 +54,11 @@ export interface ShapeScenesOptions {
   seed: number;
   /** Share of two-object scenes (default 0.35). */
   sceneShare?: number;
+  /**
+   * Share of one-object captions that name the object's place. Unset: the caption is one of five
+   * templates, two of which name it (0.4; the shipped models' corpus).
+   */
+  placeShare?: number;
 }
 
 /** Centre moves of up to ±JITTER and side scales of 1 ± SCALE_JITTER keep every word true. */
@@ -87,13 +92,19 @@ export function generateShapeScenes(options: ShapeScenesOptions): ShapeScene[] {
       const size = pick(SHAPE_SIZE_NAMES);
       const place = pick(PLACE_NAMES);
       const where = PLACE_PHRASES[place];
-      const [caption, words] = pick<[string, SingleShapeWords]>([
+      const naming: [string, SingleShapeWords][] = [
         [`a ${size} ${colour} ${shape} ${where}`, { kind: "single", colour, shape, size, place }],
         [`a ${colour} ${shape} ${where}`, { kind: "single", colour, shape, place }],
+      ];
+      const notNaming: [string, SingleShapeWords][] = [
         [`a ${size} ${colour} ${shape}`, { kind: "single", colour, shape, size }],
         [`a ${colour} ${shape}`, { kind: "single", colour, shape }],
         [`${colour} ${shape}`, { kind: "single", colour, shape }],
-      ]);
+      ];
+      const [caption, words] =
+        options.placeShare === undefined
+          ? pick([...naming, ...notNaming])
+          : pick(rng.uniform() < options.placeShare ? naming : notNaming);
       scenes.push({ id, caption, shapes: [jitter(placeShape(shape, colour, size, place))], words });
       continue;
     }
