@@ -7,11 +7,12 @@ import { runCaptionProbe } from "../../packages/eval/src/caption-probe.ts";
 import { loadModelsFor } from "../../packages/glide-ts/src/models/resolve.ts";
 
 /**
- * Shares of the 38 samples the committed weights (base version 6: 31 colour, 13 shape; version 5: 26
- * and 8; version 4: 15 and 3) get right at these settings, less one sample of slack for another
- * CPU's rounding: raise them with each better version.
+ * Shares of the 38 samples the committed weights (base version 7: 35 colour, 12 shape; version 6: 31
+ * and 13; version 5: 26 and 8; version 4: 15 and 3) get right at these settings, less one sample of
+ * slack for another CPU's rounding: raise them with each better version. (At its recommended ddpm 50
+ * and guidance 6, version 7 reads shape 88 % against version 6's 74 %; these 10 steps favour colour.)
  */
-const SHIPPED_PROBE_FLOOR = { colour: 30 / 38, shape: 12 / 38 };
+const SHIPPED_PROBE_FLOOR = { colour: 34 / 38, shape: 11 / 38 };
 
 test("caption probe on the shipped base model: drawn samples, at least the committed colour and shape figures", async () => {
   const { base } = await loadModelsFor("generate", { upsample: false });
