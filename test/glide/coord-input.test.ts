@@ -7,7 +7,7 @@ import { resolveConfig, storedConfig, unetStructure } from "../../packages/glide
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
 import { pixelCoordinates } from "../../packages/glide-ts/src/glide/unet.ts";
-import * as g from "../../packages/glide-ts/src/graph/index.ts";
+import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 
 const base = {
@@ -24,10 +24,7 @@ const base = {
 
 test("pixel coordinates run from -1 to 1, x across and y down", async () => {
   const coords = pixelCoordinates(3, 5);
-  const compiled = await (await import("../../packages/glide-ts/src/runtime/session.ts")).CompiledGraph.compile(
-    { c: g.mul(coords, 1) },
-    { threads: 1 },
-  );
+  const compiled = await CompiledGraph.compile({ c: coords }, { threads: 1 });
   const c = (await compiled.run({})).c as Float32Array;
   await compiled.release();
   assert.deepEqual(Array.from(c.subarray(0, 5)), [-1, -0.5, 0, 0.5, 1], "x along the first row");

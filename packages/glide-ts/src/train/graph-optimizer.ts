@@ -35,8 +35,8 @@ function readbackOutputs(slots: readonly ParamSlots[]): Record<string, g.Tensor>
   const outputs: Record<string, g.Tensor> = {};
   for (const s of slots) {
     for (const name of [s.name, s.m, s.v, s.ema]) {
-      // × 1 keeps every bit (−0 and NaN too); a node is needed, an input cannot be an output.
-      if (name) outputs[`host.${name}`] = g.mul(g.input(name, s.shape), 1);
+      // The exporter writes each output as an Identity node: the input, bit for bit, on the host.
+      if (name) outputs[`host.${name}`] = g.input(name, s.shape);
     }
   }
   return outputs;
