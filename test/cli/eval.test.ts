@@ -177,6 +177,11 @@ test("glide eval --quick --json reports every figure with sane values", async ()
     assert.ok(typeof value === "number" && value >= 0 && value <= 1, `probe ${key} ${value}`);
   }
   assert.equal(typeof r.goals.probe, "boolean");
+  assert.equal(r.wordGain.timesteps.length, 4);
+  for (const kind of ["colour", "shape", "place"] as const) {
+    const gains: number[] = r.wordGain.perTimestep[kind];
+    assert.ok(gains.length === 4 && gains.every((g) => Number.isFinite(g) && g < 1), `${kind}: ${gains}`);
+  }
   assert.equal(typeof r.goals.colour, "boolean");
   assert.equal(typeof r.goals.captionMatch, "boolean");
   assert.match(run.stderr, /caption probe: 19 prompts in/);

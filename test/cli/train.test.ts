@@ -19,6 +19,10 @@ const KINDS = [
   { fixture: "superres_inpaint", variant: "super-res-inpaint" },
 ] as const;
 
+/** `glide train` on `data` with a configuration file, batch 2 and no validation split. */
+const trainOn = (data: string, config: string, out: string, ...options: string[]) =>
+  glide("train", data, "--config", config, "--out", out, "--batch", "2", "--validation-fraction", "0", ...options);
+
 test("the inpainting grid's mask redraws the centre half and keeps the border", () => {
   const mask = centreMask(16);
   assert.equal(mask.data.filter((v) => v === 0).length, 8 * 8);
@@ -44,19 +48,12 @@ test("glide train trains inpainting and upsampling models with a sample grid", a
     const config = join(root, `${fixture}.json`);
     await writeFile(config, JSON.stringify(manifest.cases[fixture].config));
     const out = join(root, fixture);
-    const run = glide(
-      "train",
+    const run = trainOn(
       data,
-      "--config",
       config,
-      "--out",
       out,
       "--steps",
       "2",
-      "--batch",
-      "2",
-      "--validation-fraction",
-      "0",
       "--threads",
       "1",
       "--sample-every",
@@ -122,4 +119,33 @@ test("glide train trains inpainting and upsampling models with a sample grid", a
   assert.equal(run.code, 0, run.stderr);
   const grid = await decodeImage(join(out, "samples", "step-000001.png"), "grid");
   assert.deepEqual([...grid.data.subarray(0, 3)], [0, 255, 0], "the border comes from --sample-image");
+});
+
+test("glide train --probe-every logs the caption probe and the word gain to metrics.jsonl", async () => {
+  const root = await mkdtemp(join(tmpdir(), "glide-train-probe-"));
+  const data = join(root, "data");
+  await writeSquares(data);
+  const manifest = JSON.parse(await readFile(join(FIXTURES, "manifest.json"), "utf8"));
+  const config = join(root, "text2im.json");
+  await writeFile(config, JSON.stringify(manifest.cases.text2im.config));
+  const out = join(root, "run");
+  const run = trainOn(data, config, out, "--steps", "1", "--threads", "1", "--probe-every", "1");
+  assert.equal(run.code, 0, run.stderr);
+  const rows = (await readFile(join(out, "metrics.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+  const probe = rows.find((row) => row.kind === "probe");
+  assert.ok(probe, "a probe row");
+  assert.equal(probe.step, 1);
+  for (const key of ["colour", "shape", "place", "held_out_colour", "held_out_shape"]) {
+    assert.ok(probe[key] >= 0 && probe[key] <= 1, `${key}: ${probe[key]}`);
+  }
+  // A model one step from its initialization ignores its captions (GLIDE zero-initializes the
+  // layers that add text), so these are 0 here; their values are tested in test/eval.
+  assert.ok(probe.colour_sensitivity >= 0);
+  for (const kind of ["colour", "shape", "place"]) {
+    const gain = probe[`word_gain_${kind}`];
+    assert.ok(Number.isFinite(gain) && gain < 1, `word_gain_${kind}: ${gain}`);
+  }
 });

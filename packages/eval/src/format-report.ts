@@ -1,6 +1,7 @@
 // `glide eval`'s figures as a table for people (the JSON is the report object itself).
 import type { MatchFigure } from "./caption-match.ts";
 import { type EvalReport, PROBE_GOALS } from "./run-eval.ts";
+import { WORD_KINDS } from "./word-gain.ts";
 
 /** A share as a percentage: one decimal, or two significant digits below 1%. */
 export function percent(share: number | null): string {
@@ -45,6 +46,17 @@ export function formatReport(report: EvalReport, model: string): string {
   for (const r of report.probe.rows) {
     const read = r.readings.map((x) => `${x.colour}/${x.shape}${r.place ? `/${x.place}` : ""}`).join("  ");
     lines.push(`  ${r.prompt.padEnd(promptWidth)}${r.heldOut ? " (held out)" : "           "}  ${read}`);
+  }
+  lines.push("");
+
+  const w = report.wordGain;
+  lines.push(
+    `word gain  colour ${percent(w.mean.colour)}, shape ${percent(w.mean.shape)}, place ${percent(w.mean.place)} ` +
+      "(the share of the x₀ error the right word removes against a swapped one; 0: the word is ignored)",
+  );
+  for (const kind of WORD_KINDS) {
+    const perT = w.timesteps.map((t, i) => `t ${t}: ${percent(w.perTimestep[kind][i]!)}`).join(", ");
+    lines.push(`  ${kind.padEnd(6)}  ${perT}`);
   }
   lines.push("");
 

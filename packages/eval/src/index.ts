@@ -11,3 +11,4 @@ export { formatReport } from "./format-report.ts";
 export { formatUpsampleReport } from "./format-upsample-report.ts";
 export { checkEvalModel, type EvalPhase, runEval } from "./run-eval.ts";
 export { checkUpsampleEvalModel, runUpsampleEval, type UpsampleEvalReport } from "./upsample-eval.ts";
+export { WORD_KINDS, type WordGain, type WordKind, wordGain } from "./word-gain.ts";

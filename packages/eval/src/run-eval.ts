@@ -27,6 +27,7 @@ import {
   trainingSignatures,
 } from "./sampler-figures.ts";
 import { type ValidationLoss, validationLoss } from "./validation-loss.ts";
+import { type WordGain, wordGain } from "./word-gain.ts";
 
 export interface EvalSettings {
   /** Samples per prompt (one batch from `seed`). */
@@ -49,7 +50,7 @@ export interface EvalSettings {
   precision?: Precision;
 }
 
-export type EvalPhase = "corpus" | "colour" | "probe" | "reference" | "captions" | "validation";
+export type EvalPhase = "corpus" | "colour" | "probe" | "words" | "reference" | "captions" | "validation";
 
 export interface EvalOptions extends EvalSettings {
   model: GlideModel;
@@ -77,6 +78,8 @@ export interface EvalReport {
   colour: ColourFigure;
   /** The caption probe (shapes-corpus words) at the same sampling settings. */
   probe: { figures: ProbeFigures; rows: ProbeRow[] };
+  /** Whether the model uses each kind of caption word, without sampling (word-gain.ts). */
+  wordGain: WordGain;
   captionMatch: { train: MatchFigure; validation: MatchFigure; rows: CaptionRow[] };
   validationLoss: ValidationLoss | null;
   /** The colour test's samples against the reference; null when off or for a stochastic sampler. */
@@ -196,7 +199,12 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   progress("probe", PROBE_PROMPTS.length, PROBE_PROMPTS.length);
   const probe = { figures: probeFigures(probeRows), rows: probeRows };
 
-  // 1b. Convergence: the same prompts and seeds, drawn by the reference solver with many steps.
+  // 1b. Word gain: the x₀ error with each kind of word right against swapped.
+  progress("words", 0, 1);
+  const words = await wordGain(model, { session: options.session });
+  progress("words", 1, 1);
+
+  // 1c. Convergence: the same prompts and seeds, drawn by the reference solver with many steps.
   const converged =
     options.referenceSteps > 0 && isDeterministic(options.sampler)
       ? await convergenceOf(options, colourSamples, (done, detail) =>
@@ -282,6 +290,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     },
     colour,
     probe,
+    wordGain: words,
     captionMatch,
     validationLoss: loss,
     convergence: converged,

@@ -1,6 +1,13 @@
 // glide-ts/internals: the library's inner modules that the project's own tools (eval, parity) and the
 // `glide` application use beyond the public API. Not a stable interface: it changes with the code.
-export { insidePolygons, sceneSvg, shapePolygons } from "./data/shapes/geometry.ts";
+export {
+  insidePolygons,
+  type PlacedShape,
+  placeShape,
+  rasterizeScene,
+  sceneSvg,
+  shapePolygons,
+} from "./data/shapes/geometry.ts";
 export { generateShapeScenes } from "./data/shapes/scenes.ts";
 export {
   HELD_OUT_PAIRS,
@@ -11,6 +18,7 @@ export {
   SHAPE_COLOUR_NAMES,
   SHAPE_COLOURS,
   SHAPE_NAMES,
+  SHAPE_SIZE_NAMES,
   type ShapeColour,
   type ShapeName,
 } from "./data/shapes/vocabulary.ts";
@@ -49,4 +57,5 @@ export { lowResFromImages } from "./train/batch-lowres.ts";
 export { evaluateLossAndGradients } from "./train/loss-gradients.ts";
 export { buildTrainingGraph } from "./train/objective-graph.ts";
 export { buildValidationSet, captionGain, LossEvaluator } from "./train/validation.ts";
+export { Rng } from "./util/rng.ts";
 export { checkInRange, checkIntegerInRange, checkPositiveInteger } from "./validate.ts";

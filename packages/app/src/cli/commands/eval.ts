@@ -304,6 +304,7 @@ function phaseProgress(quiet: boolean) {
     corpus: ["reading the corpus", "pairs"],
     colour: ["colour test", "prompts"],
     probe: ["caption probe", "prompts"],
+    words: ["word gain", "runs"],
     reference: ["convergence reference", "prompts"],
     captions: ["caption match", "prompts"],
     validation: ["validation loss", "batches"],

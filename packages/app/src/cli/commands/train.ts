@@ -1,7 +1,14 @@
 // `glide train DATA --out DIR`: trains or fine-tunes a GLIDE model (any of the four variants) on a
 // folder, a JSONL manifest or WebDataset tar shards; resumes from DIR's checkpoint when there is one.
 
-import { colourSensitivity, DEFAULT_PROBE_SETTINGS, probeMetrics, runCaptionProbe } from "@glide-ts/eval";
+import {
+  colourSensitivity,
+  DEFAULT_PROBE_SETTINGS,
+  probeMetrics,
+  runCaptionProbe,
+  WORD_KINDS,
+  wordGain,
+} from "@glide-ts/eval";
 import { type Command, Option } from "commander";
 import {
   configFrom,
@@ -234,10 +241,14 @@ function captionProbeFor(config: GlideConfig, options: TrainCommandOptions): Tra
     throw new PipelineError("--probe-every is for text2im models with a text encoder");
   }
   const session = { threads: options.threads };
-  return async (model) => ({
-    ...probeMetrics((await runCaptionProbe(model, DEFAULT_PROBE_SETTINGS, session)).figures),
-    colour_sensitivity: (await colourSensitivity(model, session)).mean,
-  });
+  return async (model) => {
+    const gains = await wordGain(model, { session });
+    return {
+      ...probeMetrics((await runCaptionProbe(model, DEFAULT_PROBE_SETTINGS, session)).figures),
+      colour_sensitivity: (await colourSensitivity(model, session)).mean,
+      ...Object.fromEntries(WORD_KINDS.map((kind) => [`word_gain_${kind}`, gains.mean[kind]])),
+    };
+  };
 }
 
 /** The configuration and, when fine-tuning, the starting weights. */
