@@ -29,7 +29,7 @@ const result = spawnSync(
     "--import",
     "./test/setup.ts",
     "--test",
-    "--test-concurrency=1",
+    "--test-concurrency=2",
     ...files,
   ],
   {
