@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { resolveConfig, storedConfig, unetStructure } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
-import { pixelCoordinates } from "../../packages/glide-ts/src/glide/unet.ts";
+import { pixelCoordinates } from "../../packages/glide-ts/src/nn/pixel-coordinates.ts";
 import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
 

@@ -17,9 +17,9 @@ for (const name of ["base", "upsample", "base-inpaint", "upsample-inpaint"]) {
   test(`preset ${name}: configuration, keys (in state_dict order), shapes and parameter count of the released model`, () => {
     const ref = official[name]!;
     const config = presetConfig(name);
-    // xf_pool and coord_input are our extensions: the released models read GLIDE's last position
-    // and take no coordinate channels.
-    assert.deepEqual(config, { ...ref.config, xf_pool: "position", coord_input: false });
+    // xf_pool, coord_input and coord_shift are our extensions: the released models read GLIDE's
+    // last position and take no coordinates.
+    assert.deepEqual(config, { ...ref.config, xf_pool: "position", coord_input: false, coord_shift: false });
     const shapes = parameterShapes(config);
     assert.deepEqual([...shapes.keys()], Object.keys(ref.shapes));
     assert.deepEqual(Object.fromEntries(shapes), ref.shapes);

@@ -50,6 +50,13 @@ export interface GlideConfig {
    * configurations and the released models.
    */
   coord_input: boolean;
+  /**
+   * Each residual block's FiLM also shifts every channel by amounts read from the timestep-and-caption
+   * embedding times the pixel's x and y (−1 … 1): a place word can move what is drawn at first order,
+   * as a colour word shifts a channel everywhere. Its weights start at zero (the same function). Our
+   * extension, off in the reference's configurations and the released models.
+   */
+  coord_shift: boolean;
 }
 
 export const XF_POOLS = ["position", "token", "mean"] as const;
@@ -95,6 +102,7 @@ export function modelAndDiffusionDefaults(): GlideConfig {
     inpaint: false,
     super_res: false,
     coord_input: false,
+    coord_shift: false,
   };
 }
 
@@ -164,6 +172,7 @@ const BOOLEAN_KEYS = [
   "inpaint",
   "super_res",
   "coord_input",
+  "coord_shift",
 ] as const;
 const STRING_KEYS = [
   "channel_mult",

@@ -6,6 +6,7 @@ import { AttentionBlock } from "../nn/attention.ts";
 import type { DropoutNoise } from "../nn/dropout.ts";
 import { Conv2d, GroupNorm32, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/params.ts";
+import { pixelCoordinates } from "../nn/pixel-coordinates.ts";
 import { Downsample, ResBlock, Upsample } from "../nn/resblock.ts";
 import { timestepEmbedding } from "../nn/timestep-embedding.ts";
 import { type GlideConfig, type UNetStructure, unetStructure } from "./config.ts";
@@ -59,7 +60,12 @@ export class UNet {
     this.coordInput = config.coord_input;
     const embChannels = 4 * mc;
     const encoderChannels = this.hasText ? config.xf_width : null;
-    const resOptions = { embChannels, dropout: config.dropout, useScaleShiftNorm: config.use_scale_shift_norm };
+    const resOptions = {
+      embChannels,
+      dropout: config.dropout,
+      useScaleShiftNorm: config.use_scale_shift_norm,
+      coordShift: config.coord_shift,
+    };
 
     this.timeEmbed = [
       new Linear(root.child("time_embed", 0), mc, embChannels),
@@ -203,17 +209,4 @@ export class UNet {
     for (const block of this.outputBlocks) h = runSequence(block, g.concat([h, skips.pop()!], 1), ctx);
     return this.outConv.forward(this.outNorm.forward(h));
   }
-}
-
-/** [1, 2, H, W]: each pixel's x, then y, from −1 (left, top) to 1 (right, bottom) at the pixel centres. */
-export function pixelCoordinates(height: number, width: number): g.Tensor {
-  const values = new Float32Array(2 * height * width);
-  const at = (i: number, size: number) => (size === 1 ? 0 : (2 * i) / (size - 1) - 1);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      values[y * width + x] = at(x, width);
-      values[height * width + y * width + x] = at(y, height);
-    }
-  }
-  return g.constant(values, [1, 2, height, width]);
 }

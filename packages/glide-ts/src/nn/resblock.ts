@@ -6,6 +6,7 @@ import * as g from "../graph/index.ts";
 import type { DropoutNoise } from "./dropout.ts";
 import { Conv2d, GroupNorm32, Linear } from "./layers.ts";
 import type { Scope } from "./params.ts";
+import { pixelCoordinates } from "./pixel-coordinates.ts";
 
 /** Nearest-neighbour 2× upsampling, optionally followed by a 3×3 conv (`conv`). */
 export class Upsample {
@@ -49,6 +50,11 @@ export interface ResBlockOptions {
   /** Resample inside the block (the reference's resblock_updown). */
   up?: boolean;
   down?: boolean;
+  /**
+   * Also shift each output channel by (a·x + b·y), x and y the pixel's coordinates (−1 … 1) and a, b
+   * read from the embedding by `coord_shift` (zero-initialized): config.coord_shift, our extension.
+   */
+  coordShift?: boolean;
 }
 
 export class ResBlock {
@@ -60,6 +66,7 @@ export class ResBlock {
   private readonly inNorm: GroupNorm32;
   private readonly inConv: Conv2d;
   private readonly embLinear: Linear;
+  private readonly coordShift: Linear | null;
   private readonly outNorm: GroupNorm32;
   private readonly outConv: Conv2d;
   private readonly skip: Conv2d | null;
@@ -84,6 +91,9 @@ export class ResBlock {
       options.embChannels,
       this.useScaleShiftNorm ? 2 * out : out,
     );
+    this.coordShift = options.coordShift
+      ? new Linear(scope.child("coord_shift"), options.embChannels, 2 * out, { zeroInit: true })
+      : null;
     // With scale-shift norm the SiLU is a separate layer after the FiLM; otherwise it is fused in the norm.
     this.outNorm = new GroupNorm32(scope.child("out_layers", 0), out, !this.useScaleShiftNorm);
     this.outConv = new Conv2d(scope.child("out_layers", 3), out, out, 3, { padding: 1, zeroInit: true });
@@ -103,8 +113,11 @@ export class ResBlock {
     const embOut = g.reshape(this.embLinear.forward(g.silu(emb)), [n, -1, 1, 1]);
     if (this.useScaleShiftNorm) {
       const [scale, shift] = g.split(embOut, 1, [this.outChannels, this.outChannels]) as [g.Tensor, g.Tensor];
-      h = g.silu(g.add(g.mul(this.outNorm.forward(h), g.add(scale, 1)), shift));
+      h = g.add(g.mul(this.outNorm.forward(h), g.add(scale, 1)), shift);
+      if (this.coordShift) h = g.add(h, this.placeShift(emb, h.shape));
+      h = g.silu(h);
     } else {
+      if (this.coordShift) h = g.add(h, this.placeShift(emb, h.shape));
       h = this.outNorm.forward(g.add(h, embOut));
     }
     if (this.dropout > 0 && dropout) {
@@ -113,5 +126,16 @@ export class ResBlock {
     }
     h = this.outConv.forward(h);
     return g.add(this.skip ? this.skip.forward(x) : x, h);
+  }
+
+  /** [N, C, H, W]: a·x + b·y per channel, with [a, b] = coord_shift(SiLU(emb)). */
+  private placeShift(emb: g.Tensor, shape: readonly number[]): g.Tensor {
+    const [n, c, height, width] = shape as [number, number, number, number];
+    const [a, b] = g.split(g.reshape(this.coordShift!.forward(g.silu(emb)), [n, 2 * c, 1, 1]), 1, [c, c]) as [
+      g.Tensor,
+      g.Tensor,
+    ];
+    const [x, y] = g.split(pixelCoordinates(height, width), 1, [1, 1]) as [g.Tensor, g.Tensor];
+    return g.add(g.mul(a, x), g.mul(b, y));
   }
 }
