@@ -5,22 +5,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { resolveConfig, storedConfig, unetStructure } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
-import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
 import { pixelCoordinates } from "../../packages/glide-ts/src/nn/pixel-coordinates.ts";
 import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
+import { noisyWeights, SMALL_TEXT2IM } from "./small-model.ts";
 
-const base = {
-  ...presetConfig("tiny"),
-  image_size: 16,
-  channel_mult: "1,2",
-  attention_resolutions: "8",
-  num_channels: 32,
-  num_head_channels: 16,
-  xf_width: 32,
-  xf_heads: 2,
-  text_ctx: 8,
-};
+const base = SMALL_TEXT2IM;
 
 test("pixel coordinates run from -1 to 1, x across and y down", async () => {
   const coords = pixelCoordinates(3, 5);
@@ -43,12 +33,7 @@ async function unetOut(model: GlideModel, feeds: Record<string, Float32Array>): 
 test("zero weights on the coordinate channels: the same output as the model without them", async () => {
   const plain = new GlideModel(resolveConfig(base), { init: 3 });
   const rng = new Rng(9);
-  const weights = new Map<string, { data: Float32Array; shape: number[] }>();
-  for (const [name, t] of plain.params.params) {
-    // Noise on every value: GLIDE's zero-initialised output conv would hide any difference.
-    const value = (t.attrs as { value: Float32Array }).value.map((v) => v + (rng.uniform() - 0.5) * 0.1);
-    weights.set(name, { data: value, shape: [...t.shape] });
-  }
+  const weights = noisyWeights(plain, rng);
   const withCoords = (scale: number) => {
     const state = new Map(weights);
     const conv = weights.get("input_blocks.0.0.weight")!;

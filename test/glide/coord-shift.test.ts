@@ -6,33 +6,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
-import { presetConfig } from "../../packages/glide-ts/src/glide/presets.ts";
 import { evaluateLossAndGradients } from "../../packages/glide-ts/src/train/loss-gradients.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
+import { noisyWeights, SMALL_TEXT2IM, type Weights } from "./small-model.ts";
 
-const base = {
-  ...presetConfig("tiny"),
-  image_size: 16,
-  channel_mult: "1,2",
-  attention_resolutions: "8",
-  num_channels: 32,
-  num_head_channels: 16,
-  xf_width: 32,
-  xf_heads: 2,
-  text_ctx: 8,
-  dropout: 0,
-};
-type Weights = Map<string, { data: Float32Array; shape: number[] }>;
-
-/** Every parameter of `model` with a little noise (GLIDE's zero-initialized convs would hide differences). */
-function noisyWeights(model: GlideModel, rng: Rng): Weights {
-  const weights: Weights = new Map();
-  for (const [name, t] of model.params.params) {
-    const value = (t.attrs as { value: Float32Array }).value.map((v) => v + (rng.uniform() - 0.5) * 0.1);
-    weights.set(name, { data: value, shape: [...t.shape] });
-  }
-  return weights;
-}
+const base = { ...SMALL_TEXT2IM, dropout: 0 };
 
 const SHIFT_BIAS = "input_blocks.1.0.coord_shift.bias";
 
