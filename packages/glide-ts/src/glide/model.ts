@@ -100,7 +100,8 @@ export class GlideModel {
 
   /**
    * A model holding `stateDict`'s tensors (not copied). Missing, unexpected and mis-shaped keys are
-   * all reported in one StateDictMismatchError naming `label`.
+   * all reported in one StateDictMismatchError naming `label`, except coord_shift weights, which are
+   * zero when missing (see withZeroCoordShift).
    */
   static fromStateDict(
     config: GlideConfig,
@@ -108,9 +109,10 @@ export class GlideModel {
     label = "checkpoint",
     options: Omit<GlideModelOptions, "stateDict" | "init"> = {},
   ): GlideModel {
-    checkStateDict(parameterShapes(config), stateDict, label);
-    checkFinite(stateDict, label);
-    return new GlideModel(config, { ...options, stateDict });
+    const complete = withZeroCoordShift(config, stateDict);
+    checkStateDict(parameterShapes(config), complete, label);
+    checkFinite(complete, label);
+    return new GlideModel(config, { ...options, stateDict: complete });
   }
 
   get variant(): GlideVariant {
@@ -216,4 +218,23 @@ export function checkParameterCount(config: GlideConfig): void {
         `of float32); at most ${MAX_PARAMETERS / 1e9} billion are allowed`,
     );
   }
+}
+
+/**
+ * coord_shift weights that a file lacks are zero, their initialization: a model trained without
+ * coord_shift continues with it (e.g. `glide train --checkpoint FILE --config` adding the key)
+ * computing exactly what it computed.
+ */
+function withZeroCoordShift(
+  config: GlideConfig,
+  stateDict: ReadonlyMap<string, ParamValue>,
+): ReadonlyMap<string, ParamValue> {
+  if (!config.coord_shift) return stateDict;
+  let filled: Map<string, ParamValue> | null = null;
+  for (const [name, shape] of parameterShapes(config)) {
+    if (!name.includes(".coord_shift.") || stateDict.has(name)) continue;
+    filled ??= new Map(stateDict);
+    filled.set(name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  }
+  return filled ?? stateDict;
 }
