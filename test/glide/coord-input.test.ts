@@ -8,7 +8,7 @@ import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import { pixelCoordinates } from "../../packages/glide-ts/src/nn/pixel-coordinates.ts";
 import { CompiledGraph } from "../../packages/glide-ts/src/runtime/session.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
-import { noisyWeights, SMALL_TEXT2IM } from "./small-model.ts";
+import { noisyWeights, SMALL_TEXT2IM, smallUNetFeeds } from "./small-model.ts";
 
 const base = SMALL_TEXT2IM;
 
@@ -48,13 +48,8 @@ test("zero weights on the coordinate channels: the same output as the model with
     return GlideModel.fromStateDict(resolveConfig({ ...base, coord_input: true }), state, "widened");
   };
   const narrow = GlideModel.fromStateDict(resolveConfig(base), weights, "plain");
-  const size = base.image_size;
-  const feeds = {
-    x: Float32Array.from({ length: 2 * 3 * size * size }, () => rng.uniform() * 2 - 1),
-    timesteps: Float32Array.from([10, 700]),
-    xf_proj: Float32Array.from({ length: 2 * 4 * base.num_channels }, () => rng.uniform() - 0.5),
-    xf_out: Float32Array.from({ length: 2 * base.xf_width * base.text_ctx }, () => rng.uniform() - 0.5),
-  };
+  const feeds = smallUNetFeeds(rng);
+
   const expected = await unetOut(narrow, feeds);
   const largestDifference = (a: Float32Array) =>
     a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - expected[i]!)), 0);

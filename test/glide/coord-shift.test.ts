@@ -8,7 +8,7 @@ import { resolveConfig } from "../../packages/glide-ts/src/glide/config.ts";
 import { GlideModel } from "../../packages/glide-ts/src/glide/model.ts";
 import { evaluateLossAndGradients } from "../../packages/glide-ts/src/train/loss-gradients.ts";
 import { Rng } from "../../packages/glide-ts/src/util/rng.ts";
-import { noisyWeights, SMALL_TEXT2IM, type Weights } from "./small-model.ts";
+import { noisyWeights, SMALL_TEXT2IM, smallUNetFeeds, type Weights } from "./small-model.ts";
 
 const base = { ...SMALL_TEXT2IM, dropout: 0 };
 
@@ -30,13 +30,8 @@ test("coord_shift weights missing from a file are zero: the same output as the m
     }
     return GlideModel.fromStateDict(resolveConfig({ ...base, coord_shift: true }), state, "shifted");
   };
-  const size = base.image_size;
-  const feeds = {
-    x: Float32Array.from({ length: 2 * 3 * size * size }, () => rng.uniform() * 2 - 1),
-    timesteps: Float32Array.from([10, 700]),
-    xf_proj: Float32Array.from({ length: 2 * 4 * base.num_channels }, () => rng.uniform() - 0.5),
-    xf_out: Float32Array.from({ length: 2 * base.xf_width * base.text_ctx }, () => rng.uniform() - 0.5),
-  };
+  const feeds = smallUNetFeeds(rng);
+
   const run = async (model: GlideModel) => {
     const session = await model.compileUNet(2, { threads: 1 });
     const out = (await session.run(feeds)).out as Float32Array;

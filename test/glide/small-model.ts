@@ -26,3 +26,14 @@ export function noisyWeights(model: GlideModel, rng: Rng): Weights {
   }
   return weights;
 }
+
+/** Random U-Net inputs for a batch of two (t = 10 and 700) of SMALL_TEXT2IM's shape. */
+export function smallUNetFeeds(rng: Rng): Record<string, Float32Array> {
+  const { image_size: size, num_channels: channels, xf_width: width, text_ctx: ctx } = SMALL_TEXT2IM;
+  return {
+    x: Float32Array.from({ length: 2 * 3 * size * size }, () => rng.uniform() * 2 - 1),
+    timesteps: Float32Array.from([10, 700]),
+    xf_proj: Float32Array.from({ length: 2 * 4 * channels }, () => rng.uniform() - 0.5),
+    xf_out: Float32Array.from({ length: 2 * width * ctx }, () => rng.uniform() - 0.5),
+  };
+}
