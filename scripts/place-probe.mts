@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { readShapeSample } from "../packages/eval/src/caption-probe.ts";
 import { textToImage } from "../packages/glide-ts/src/index.ts";
+import { PLACE_PHRASES } from "../packages/glide-ts/src/internals.ts";
 import { loadModel } from "../packages/glide-ts/src/node.ts";
 
 const { values, positionals } = parseArgs({
@@ -22,7 +23,6 @@ const PROMPTS = [
   ["orange", "circle", "bottom"],
   ["black", "square", "top"],
 ] as const;
-const PHRASES = { left: "on the left", right: "on the right", top: "at the top", bottom: "at the bottom" };
 const SAMPLES = 8;
 
 for (const checkpoint of positionals) {
@@ -31,7 +31,7 @@ for (const checkpoint of positionals) {
   const perPrompt: string[] = [];
   for (const [colour, shape, place] of PROMPTS) {
     const result = await textToImage({
-      prompt: `a ${colour} ${shape} ${PHRASES[place]}`,
+      prompt: `a ${colour} ${shape} ${PLACE_PHRASES[place]}`,
       model,
       upsampler: null,
       sampler: "ddpm",

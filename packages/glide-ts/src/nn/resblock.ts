@@ -110,14 +110,15 @@ export class ResBlock {
     h = this.inConv.forward(h);
 
     const n = emb.shape[0]!;
-    const embOut = g.reshape(this.embLinear.forward(g.silu(emb)), [n, -1, 1, 1]);
+    const embActivated = g.silu(emb);
+    const embOut = g.reshape(this.embLinear.forward(embActivated), [n, -1, 1, 1]);
     if (this.useScaleShiftNorm) {
       const [scale, shift] = g.split(embOut, 1, [this.outChannels, this.outChannels]) as [g.Tensor, g.Tensor];
       h = g.add(g.mul(this.outNorm.forward(h), g.add(scale, 1)), shift);
-      if (this.coordShift) h = g.add(h, this.placeShift(emb, h.shape));
+      if (this.coordShift) h = g.add(h, this.placeShift(embActivated, h.shape));
       h = g.silu(h);
     } else {
-      if (this.coordShift) h = g.add(h, this.placeShift(emb, h.shape));
+      if (this.coordShift) h = g.add(h, this.placeShift(embActivated, h.shape));
       h = this.outNorm.forward(g.add(h, embOut));
     }
     if (this.dropout > 0 && dropout) {
@@ -128,10 +129,10 @@ export class ResBlock {
     return g.add(this.skip ? this.skip.forward(x) : x, h);
   }
 
-  /** [N, C, H, W]: a·x + b·y per channel, with [a, b] = coord_shift(SiLU(emb)). */
-  private placeShift(emb: g.Tensor, shape: readonly number[]): g.Tensor {
+  /** [N, C, H, W]: a·x + b·y per channel, with [a, b] = coord_shift(SiLU(emb)) (`embActivated`). */
+  private placeShift(embActivated: g.Tensor, shape: readonly number[]): g.Tensor {
     const [n, c, height, width] = shape as [number, number, number, number];
-    const [a, b] = g.split(g.reshape(this.coordShift!.forward(g.silu(emb)), [n, 2 * c, 1, 1]), 1, [c, c]) as [
+    const [a, b] = g.split(g.reshape(this.coordShift!.forward(embActivated), [n, 2 * c, 1, 1]), 1, [c, c]) as [
       g.Tensor,
       g.Tensor,
     ];
