@@ -25,8 +25,10 @@ const settings = values.settings!.split(",").map((entry) => {
 });
 const percent = (x: number | null) => (x === null ? "—" : `${Math.round(x * 100)} %`);
 
-console.log("| checkpoint | sampler, steps, guidance | colour | shape | place | held-out colour / shape |");
-console.log("| --- | --- | --- | --- | --- | --- |");
+console.log(
+  "| checkpoint | sampler, steps, guidance | colour | shape | place | held-out colour / shape | white background |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const checkpoint of positionals) {
   const { model } = await loadModel({ checkpoint });
   for (const s of settings) {
@@ -43,7 +45,7 @@ for (const checkpoint of positionals) {
     );
     console.log(
       `| ${checkpoint} | ${s.sampler} ${s.steps}, ${s.guidance} | ${percent(f.colour)} | ${percent(f.shape)} | ` +
-        `${percent(f.place)} | ${percent(f.heldOutColour)} / ${percent(f.heldOutShape)} |`,
+        `${percent(f.place)} | ${percent(f.heldOutColour)} / ${percent(f.heldOutShape)} | ${percent(f.whiteBackground)} |`,
     );
   }
 }

@@ -3,11 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  backgroundOf,
   PROBE_PROMPTS,
   type ProbeRow,
   probeFigures,
   probeMetrics,
   readShapeSample,
+  WHITE_BACKGROUND,
 } from "../../packages/eval/src/caption-probe.ts";
 import { placeShape, rasterizeScene } from "../../packages/glide-ts/src/data/shapes/geometry.ts";
 import {
@@ -47,7 +49,13 @@ test("the corpus's drawings are read right: colour and place always, shape nearl
 
 test("a blank or nearly blank sample reads as none; a coloured wash has a colour but no shape", () => {
   const white = new Uint8Array(32 * 32 * 3).fill(255);
-  assert.deepEqual(readShapeSample(white, 32), { colour: "none", shape: "none", place: "none", shapeIou: 0 });
+  assert.deepEqual(readShapeSample(white, 32), {
+    colour: "none",
+    shape: "none",
+    place: "none",
+    shapeIou: 0,
+    background: 255,
+  });
   const speck = white.slice();
   speck.set([0, 0, 0], (5 * 32 + 5) * 3);
   assert.equal(readShapeSample(speck, 32).colour, "none");
@@ -60,6 +68,32 @@ test("a blank or nearly blank sample reads as none; a coloured wash has a colour
   const reading = readShapeSample(wash, 32);
   assert.equal(reading.colour, "blue");
   assert.equal(reading.place, "middle");
+});
+
+test("the background: the median darkest channel of the edge pixels; white on the corpus's drawings", () => {
+  // Every corpus drawing at 32 px, at every place (the sides touch the edge least of all): white.
+  for (const shape of SHAPE_NAMES) {
+    for (const place of PLACE_NAMES) {
+      const drawing = rasterizeScene([placeShape(shape, "black", "big", place)], 32);
+      assert.equal(readShapeSample(drawing, 32).background, 255, `${shape} ${place}`);
+    }
+  }
+  // A light grey wash (a tint in one channel): its darkest channel, below the white threshold.
+  const wash = new Uint8Array(32 * 32 * 3);
+  for (let i = 0; i < 32 * 32; i++) wash.set([240, 236, 228], i * 3);
+  assert.equal(backgroundOf(wash, 32), 228);
+  assert.ok(backgroundOf(wash, 32) < WHITE_BACKGROUND);
+  // A ring of 124 pixels: a dark object covering 61 of them moves the median to the 62nd and 63rd
+  // brightest (both white), 63 of them to the dark value.
+  const ring: number[] = [];
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 32; x++) if (x === 0 || y === 0 || x === 31 || y === 31) ring.push(y * 32 + x);
+  assert.equal(ring.length, 124);
+  const touching = new Uint8Array(32 * 32 * 3).fill(255);
+  for (const p of ring.slice(0, 61)) touching.set([0, 0, 0], p * 3);
+  assert.equal(backgroundOf(touching, 32), 255);
+  for (const p of ring.slice(0, 63)) touching.set([0, 0, 0], p * 3);
+  assert.equal(backgroundOf(touching, 32), 0);
 });
 
 test("the prompt set covers every colour, shape, held-out pair and side place", () => {
@@ -77,7 +111,7 @@ test("the prompt set covers every colour, shape, held-out pair and side place", 
 
 test("figures: shares of samples right, held-out pairs and places counted on their own prompts", () => {
   const reading = (colour: string, shape: string, place: string) =>
-    ({ colour, shape, place, shapeIou: 0.5 }) as ProbeRow["readings"][number];
+    ({ colour, shape, place, shapeIou: 0.5, background: place === "left" ? 230 : 250 }) as ProbeRow["readings"][number];
   const rows: ProbeRow[] = [
     {
       prompt: "a red heart",
@@ -111,6 +145,7 @@ test("figures: shares of samples right, held-out pairs and places counted on the
     place: 1 / 2,
     heldOutColour: 1,
     heldOutShape: 1 / 2,
+    whiteBackground: 4 / 6, // the two readings placed "left" have a grey (230) background
     samples: 6,
   });
   assert.deepEqual(probeMetrics(figures), {
@@ -119,6 +154,7 @@ test("figures: shares of samples right, held-out pairs and places counted on the
     place: 0.5,
     held_out_colour: 1,
     held_out_shape: 0.5,
+    white_background: 4 / 6,
     samples: 6,
   });
 });

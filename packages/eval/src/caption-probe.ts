@@ -66,6 +66,11 @@ export const INK_THRESHOLD = 0.35;
 export const MIN_DRAWN_SHARE = 0.01;
 /** An outline must overlap the drawing at least this much (intersection over union) to name it. */
 export const MIN_SHAPE_IOU = 0.3;
+/**
+ * A sample's background is white when its edge pixels' darkest channel is at least this (median of
+ * the outermost ring); the corpus's backgrounds are 255, a light grey wash reads ~220–235.
+ */
+export const WHITE_BACKGROUND = 240;
 
 export interface SampleReading {
   colour: ShapeColour | "none";
@@ -73,6 +78,26 @@ export interface SampleReading {
   place: PlaceName | "none";
   /** The best outline's intersection over union with the drawing. */
   shapeIou: number;
+  /**
+   * The background's brightness, 0…255: the median over the picture's outermost ring of pixels of
+   * each pixel's darkest channel (a drawing that touches the edge moves the median little).
+   */
+  background: number;
+}
+
+/** The median darkest channel of the outermost ring of pixels. */
+export function backgroundOf(pixels: ArrayLike<number>, side: number, channels = 3): number {
+  const ring: number[] = [];
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      if (x !== 0 && y !== 0 && x !== side - 1 && y !== side - 1) continue;
+      const i = (y * side + x) * channels;
+      ring.push(Math.min(pixels[i]!, pixels[i + 1]!, pixels[i + 2]!));
+    }
+  }
+  ring.sort((a, b) => a - b);
+  const mid = ring.length >> 1;
+  return ring.length % 2 === 1 ? ring[mid]! : (ring[mid - 1]! + ring[mid]!) / 2;
 }
 
 export function nearestShapeColour(rgb: readonly number[]): ShapeColour {
@@ -107,7 +132,8 @@ export function readShapeSample(pixels: ArrayLike<number>, side: number, channel
   }
   const mask = ink.map((v) => (v > INK_THRESHOLD ? 1 : 0));
   const drawn = mask.reduce((a, b) => a + b, 0);
-  if (drawn < MIN_DRAWN_SHARE * n) return { colour: "none", shape: "none", place: "none", shapeIou: 0 };
+  const background = backgroundOf(pixels, side, channels);
+  if (drawn < MIN_DRAWN_SHARE * n) return { colour: "none", shape: "none", place: "none", shapeIou: 0, background };
   // The colour of the fully inked pixels: anti-aliased edges mix it with the white around it.
   const sum = [0, 0, 0];
   let solid = 0;
@@ -135,7 +161,7 @@ export function readShapeSample(pixels: ArrayLike<number>, side: number, channel
     ((cy / drawn + 0.5) / side + (box.y0 + box.y1) / (2 * side)) / 2,
   );
   const { shape, iou } = bestOutline(mask, side, box);
-  return { colour, shape: iou >= MIN_SHAPE_IOU ? shape : "none", place, shapeIou: iou };
+  return { colour, shape: iou >= MIN_SHAPE_IOU ? shape : "none", place, shapeIou: iou, background };
 }
 
 /** The outline that, stretched to the drawing's bounding box (in pixels), overlaps it most (intersection over union of the drawn pixels). */
@@ -178,6 +204,8 @@ export interface ProbeFigures {
   /** Colour and shape both right, on the held-out pairs only. */
   heldOutColour: number | null;
   heldOutShape: number | null;
+  /** Samples whose background is white (WHITE_BACKGROUND), whatever they draw. */
+  whiteBackground: number;
   samples: number;
 }
 
@@ -194,6 +222,7 @@ export function probeFigures(rows: readonly ProbeRow[]): ProbeFigures {
     place: share(placed.map(({ row, reading }) => reading.place === row.place)),
     heldOutColour: share(held.map(({ row, reading }) => reading.colour === row.colour)),
     heldOutShape: share(held.map(({ row, reading }) => reading.shape === row.shape)),
+    whiteBackground: share(all.map(({ reading }) => reading.background >= WHITE_BACKGROUND)) ?? 0,
     samples: all.length,
   };
 }
@@ -248,5 +277,6 @@ export function probeMetrics(figures: ProbeFigures): Record<string, number> {
   if (figures.place !== null) metrics.place = figures.place;
   if (figures.heldOutColour !== null) metrics.held_out_colour = figures.heldOutColour;
   if (figures.heldOutShape !== null) metrics.held_out_shape = figures.heldOutShape;
+  metrics.white_background = figures.whiteBackground;
   return metrics;
 }

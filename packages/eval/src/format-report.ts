@@ -40,7 +40,8 @@ export function formatReport(report: EvalReport, model: string): string {
   const goals = PROBE_GOALS;
   lines.push(
     `caption probe  colour ${percent(f.colour)} (goal ${percent(goals.colour)}), shape ${percent(f.shape)} (goal ${percent(goals.shape)}), ` +
-      `place ${percent(f.place)} (goal ${percent(goals.place)}); held-out pairs: colour ${percent(f.heldOutColour)}, shape ${percent(f.heldOutShape)}; ${f.samples} samples`,
+      `place ${percent(f.place)} (goal ${percent(goals.place)}); held-out pairs: colour ${percent(f.heldOutColour)}, shape ${percent(f.heldOutShape)}; ` +
+      `white background ${percent(f.whiteBackground)}; ${f.samples} samples`,
   );
   const promptWidth = Math.max(...report.probe.rows.map((r) => r.prompt.length));
   for (const r of report.probe.rows) {
