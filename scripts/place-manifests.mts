@@ -8,13 +8,11 @@
 //   node --conditions=glide-ts-source --import tsx scripts/place-manifests.mts CORPUS/32
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PLACE_PHRASES, splitOf } from "../packages/glide-ts/src/internals.ts";
+import { DEFAULT_VALIDATION_FRACTION, PLACE_PHRASES, splitOf } from "../packages/glide-ts/src/internals.ts";
 
 const { middle: _centre, ...SIDE_PHRASES } = PLACE_PHRASES;
 const SIDE_PLACE = new RegExp(` (${Object.values(SIDE_PHRASES).join("|")})$`);
 const COPIES = 3;
-/** `glide train`'s default held-out fraction (`validationFraction`). */
-const VALIDATION_FRACTION = 0.02;
 
 interface Pair {
   key: string;
@@ -40,7 +38,10 @@ for (let k = 1; k <= COPIES; k++) {
     const pair = JSON.parse(line) as Pair;
     if (!pair.key.startsWith("shapes/")) throw new Error(`a side-place caption outside the shapes source: ${pair.key}`);
     const key = pair.key.replace("shapes/", `shapes-rep${k}/`);
-    if (splitOf(pair.key, VALIDATION_FRACTION) === "train" && splitOf(key, VALIDATION_FRACTION) === "train") {
+    if (
+      splitOf(pair.key, DEFAULT_VALIDATION_FRACTION) === "train" &&
+      splitOf(key, DEFAULT_VALIDATION_FRACTION) === "train"
+    ) {
       copies.push(JSON.stringify({ ...pair, key }));
     }
   }

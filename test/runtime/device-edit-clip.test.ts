@@ -36,11 +36,11 @@ test("editing with the inpainting model on WebGPU: the CPU's picture, the kept p
   const options = { image, mask, prompt: "a corgi", model, steps: 2, seed: 3, threads: 1 } as const;
   const cpu = await edit({ ...options, device: "cpu" });
   const gpu = await edit({ ...options, device: "webgpu" });
-  // The fixture's random weights push most of the hole to ±1, where the clamp hides differences:
-  // the network's own output, with the known picture and mask as its extra channels, is compared too.
   const worst = largestDifference(cpu.samples, gpu.samples);
   t.diagnostic(`largest difference of the edited samples ${worst}`);
   assert.ok(worst < TOLERANCE, `largest difference ${worst}`);
+  // The fixture's random weights push most of the hole to ±1, where the clamp hides differences:
+  // the network's own output, with the known picture and mask as its extra channels, is compared too.
   const size = model.config.image_size;
   const rng = new Rng(7);
   const conditioning = {

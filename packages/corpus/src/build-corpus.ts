@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GlideError, ProgressBar, type ProgressStream } from "glide-ts";
-import { splitOf } from "glide-ts/internals";
+import { DEFAULT_VALIDATION_FRACTION, splitOf } from "glide-ts/internals";
 import { withoutHeldOutPairs } from "./held-out.ts";
 import { loadIconifySet } from "./iconify.ts";
 import { loadOpenclipart, OPENCLIPART_DIR } from "./openclipart.ts";
@@ -39,7 +39,7 @@ export interface BuildOptions {
   shapes?: ShapesSourceOptions;
   /** At most this many items are rendered, spread over the sources. */
   limit?: number;
-  /** Share of pairs held out for validation (by key hash; default 0.02). */
+  /** Share of pairs held out for validation (by key hash; default DEFAULT_VALIDATION_FRACTION, 0.02). */
   validationFraction?: number;
   /** Render worker processes (default: one per CPU). */
   workers?: number;
@@ -68,7 +68,7 @@ export async function buildCorpus(options: BuildOptions): Promise<CorpusSummary>
   const outDir = resolve(options.outDir);
   const sizes = [...new Set(options.sizes ?? [64, 256])].sort((a, b) => a - b);
   const sources = options.sources ?? SOURCE_NAMES;
-  const validationFraction = options.validationFraction ?? 0.02;
+  const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   const stderr = options.stderr ?? process.stderr;
   const say = (line: string) => stderr.write(`${line}\n`);
   checkOptions(options, outDir, sizes, validationFraction);
@@ -239,7 +239,7 @@ async function renderAll(
   options: BuildOptions,
   stderr: ProgressStream,
 ): Promise<Outcome<RenderResult>[]> {
-  const validationFraction = options.validationFraction ?? 0.02;
+  const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   const pool = new ProcessPool<RenderJob, RenderResult>({
     module: options.rendererModule ?? DEFAULT_RENDERER,
     workers: options.workers ?? Math.max(1, availableParallelism()),

@@ -22,7 +22,7 @@ export {
   type ShapeColour,
   type ShapeName,
 } from "./data/shapes/vocabulary.ts";
-export { keyFraction, type SplitName, splitOf } from "./data/split.ts";
+export { DEFAULT_VALIDATION_FRACTION, keyFraction, type SplitName, splitOf } from "./data/split.ts";
 export { withGradient } from "./diffusion/condition.ts";
 export { GaussianDiffusion } from "./diffusion/gaussian.ts";
 export { classifierFreeGuidance, epsVarianceModel, type NetworkFn } from "./diffusion/guidance.ts";

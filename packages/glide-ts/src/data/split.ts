@@ -5,6 +5,9 @@ import { checkInRange } from "../validate.ts";
 
 export type SplitName = "train" | "validation";
 
+/** The held-out share of every command that splits pairs, unless told otherwise. */
+export const DEFAULT_VALIDATION_FRACTION = 0.02;
+
 /** Keep only one side of the split; `validationFraction` in [0, 1]. */
 export interface SplitFilter {
   split: SplitName;

@@ -5,6 +5,7 @@ import { mkdir, readdir, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { DataPosition, Dataset } from "../data/dataset.ts";
 import { openDataset } from "../data/open-dataset.ts";
+import { DEFAULT_VALIDATION_FRACTION } from "../data/split.ts";
 import { GlideError, throwIfCancelled } from "../errors.ts";
 import { type GlideConfig, type GlideVariant, sameConfig, storedConfig, validateConfig } from "../glide/config.ts";
 import { checkParameterCount, GlideModel, parameterShapes } from "../glide/model.ts";
@@ -207,7 +208,7 @@ async function removeEmptyFolders(from: string, to: string): Promise<void> {
 
 async function trainInFolder(options: TrainOptions): Promise<TrainSummary> {
   const { config, batchSize, accumulate = 1, seed = 0, cropSize } = options;
-  const validationFraction = options.validationFraction ?? 0.02;
+  const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   const { optimizer: _, ...engine } = trainingSessionOptionsOf(options);
   const files = await openRunFolder(options.outDir);
   const resumed = await readResumePoint(files.checkpoint, {

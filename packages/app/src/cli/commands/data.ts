@@ -5,6 +5,7 @@ import type { SourceName } from "@glide-ts/corpus";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { GlideError, openDataset } from "glide-ts";
+import { DEFAULT_VALIDATION_FRACTION } from "glide-ts/internals";
 import { OptionValueError } from "../errors.ts";
 import { parseSeed } from "../parse.ts";
 
@@ -63,7 +64,12 @@ function registerBuild(data: Command, corpus: typeof import("@glide-ts/corpus"))
         .argParser(list(sourceName(SOURCE_NAMES)))
         .default([...SOURCE_NAMES], SOURCE_NAMES.join(",")),
     )
-    .option("--validation <fraction>", "held-out share of the pairs (by key hash)", fraction, 0.02)
+    .option(
+      "--validation <fraction>",
+      "held-out share of the pairs (by key hash)",
+      fraction,
+      DEFAULT_VALIDATION_FRACTION,
+    )
     .option("--workers <n>", "render processes (default: one per CPU)", integer)
     .option("--timeout <seconds>", "per-SVG render time limit", integer, 60)
     .option("--openclipart-dir <dir>", "the openclipart SVG folder", OPENCLIPART_DIR)

@@ -28,6 +28,7 @@ import {
   ProgressBar,
   samplingChoice,
 } from "glide-ts";
+import { DEFAULT_VALIDATION_FRACTION } from "glide-ts/internals";
 import { OptionValueError } from "../errors.ts";
 import {
   parseCount,
@@ -121,7 +122,7 @@ export function registerEval(program: Command): void {
       "--validation-fraction <f>",
       "held-out share of the pairs, by key hash (as the model was trained: `glide train`'s default)",
       parseFraction,
-      0.02,
+      DEFAULT_VALIDATION_FRACTION,
     );
   addSamplingOptions(command, DEFAULT_GUIDANCE);
   addDeviceOption(command);

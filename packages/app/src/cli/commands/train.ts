@@ -25,6 +25,7 @@ import {
   type TrainOptions,
   train,
 } from "glide-ts";
+import { DEFAULT_VALIDATION_FRACTION } from "glide-ts/internals";
 import {
   cliParser,
   parseCount,
@@ -123,7 +124,12 @@ export function registerTrain(program: Command): void {
       parseNonNegativeInteger("--validate-every"),
       0,
     )
-    .option("--validation-fraction <f>", "held-out share of the pairs", parseNonNegative("--validation-fraction"), 0.02)
+    .option(
+      "--validation-fraction <f>",
+      "held-out share of the pairs",
+      parseNonNegative("--validation-fraction"),
+      DEFAULT_VALIDATION_FRACTION,
+    )
     .option("--validation-pairs <n>", "held-out pairs evaluated", parseCount("--validation-pairs"))
     .option(
       "--sample-every <n>",
